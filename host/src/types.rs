@@ -1,0 +1,121 @@
+//! Plain data types of the public API. They mirror the WIT contract's
+//! records but carry no wasmtime type.
+
+use std::time::SystemTime;
+
+/// Metadata of one stored object.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+    pub content_type: Option<String>,
+    pub last_modified: Option<SystemTime>,
+    /// User metadata in order, names with their case kept.
+    pub metadata: Vec<(String, String)>,
+    pub version_id: Option<String>,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInfo {
+    pub name: String,
+    pub created: Option<SystemTime>,
+}
+
+/// A byte range of an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// From `offset`, `length` bytes (or to the end when `None`).
+    Span { offset: u64, length: Option<u64> },
+    /// The last `n` bytes.
+    Suffix(u64),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GetOptions {
+    pub range: Option<ByteRange>,
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub version_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    pub content_type: Option<String>,
+    pub metadata: Vec<(String, String)>,
+    /// `Some("*")`: create only, fail with `precondition-failed` if the key exists.
+    pub if_none_match: Option<String>,
+    pub if_match: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    pub prefix: Option<String>,
+    pub delimiter: Option<String>,
+    pub max_keys: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub objects: Vec<ObjectInfo>,
+    pub common_prefixes: Vec<String>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverInfo {
+    pub name: String,
+    pub version: String,
+    /// State lives inside the instance: the host serialises calls.
+    pub stateful: bool,
+}
+
+/// The optional interfaces a driver exports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    pub stream_put: bool,
+    pub multipart: bool,
+    pub presign: bool,
+    pub versioning: bool,
+}
+
+impl Capabilities {
+    /// Names of the exported optional interfaces, for display.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.stream_put {
+            v.push("stream-put");
+        }
+        if self.multipart {
+            v.push("multipart");
+        }
+        if self.presign {
+            v.push("presign");
+        }
+        if self.versioning {
+            v.push("versioning");
+        }
+        v
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartInfo {
+    pub part_number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresignMethod {
+    Get,
+    Put,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionPage {
+    pub versions: Vec<ObjectInfo>,
+    pub next_cursor: Option<String>,
+}
