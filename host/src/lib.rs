@@ -1,9 +1,40 @@
 //! trove-host: runs storage drivers as sandboxed WebAssembly components.
+//!
+//! ```no_run
+//! # async fn demo() -> trove_host::Result<()> {
+//! use trove_host::{Driver, GetOptions, PutOptions};
+//! let d = Driver::open("mem://").await?;
+//! d.create_bucket("photos").await?;
+//! d.put_bytes("photos", "cat.jpg", b"meow".to_vec(), PutOptions::default()).await?;
+//! let (_info, bytes) = d.get_bytes("photos", "cat.jpg", GetOptions::default()).await?;
+//! assert_eq!(bytes, b"meow");
+//! # Ok(()) }
+//! ```
 
-pub mod error;
-pub mod types;
+mod bindings;
+mod body;
+mod builtin;
+mod cache;
+mod convert;
 mod driver;
+pub mod dsn;
+pub mod error;
+mod grants;
+mod host;
+mod limits;
+mod pool;
+mod registry;
+mod runtime;
+mod state;
+pub mod types;
 
-pub use driver::{BoxReader, Driver, ObjectReader};
+pub use body::{to_error, ObjectReader};
+pub use driver::{BoxReader, Driver};
+pub use dsn::{redact, Dsn, DsnError};
 pub use error::{Error, ErrorKind, Result};
+pub use grants::Grants;
+pub use host::{Host, HostConfig, Inspection};
+pub use limits::Limits;
+pub use registry::{DriverSource, Registry};
+pub use runtime::CONTRACT;
 pub use types::*;

@@ -1,0 +1,215 @@
+//! Object bodies: the `AsyncRead` an application gets from `get`, fed by a
+//! task that pumps either a host stream (read natively, the bytes never enter
+//! the guest) or a guest reader (chunk by chunk), checking the length against
+//! what the driver promised.
+
+use crate::error::{Error, ErrorKind};
+use crate::pool::{guest, Lease};
+use bytes::Bytes;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::mpsc;
+use wasmtime::component::ResourceAny;
+use wasmtime_wasi::p2::{DynInputStream, StreamError};
+
+/// Chunk size for moving bodies in and out of a guest.
+pub(crate) const CHUNK: usize = 1 << 20;
+/// Chunks buffered between the pump and the reader.
+const DEPTH: usize = 4;
+
+/// The body of a `get`: an `AsyncRead` of exactly the object's (or range's) bytes.
+/// A failure while reading surfaces as an `io::Error` whose inner error is a
+/// [`trove_host::Error`](crate::Error) (`io::Error::get_ref` + downcast).
+pub struct ObjectReader {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    cur: Bytes,
+    done: bool,
+}
+
+impl ObjectReader {
+    fn new() -> (mpsc::Sender<io::Result<Bytes>>, ObjectReader) {
+        let (tx, rx) = mpsc::channel(DEPTH);
+        (tx, ObjectReader { rx, cur: Bytes::new(), done: false })
+    }
+
+    /// Reads the whole body into memory (for small objects and tests).
+    pub async fn read_all(mut self) -> crate::Result<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let mut v = Vec::new();
+        self.read_to_end(&mut v).await.map_err(to_error)?;
+        Ok(v)
+    }
+}
+
+/// Recover the typed error carried by an `io::Error` from an `ObjectReader`.
+pub fn to_error(e: io::Error) -> Error {
+    match e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+        Some(inner) => inner.clone(),
+        None => Error::new(ErrorKind::Io, e.to_string()),
+    }
+}
+
+fn io_err(e: Error) -> io::Error {
+    io::Error::other(e)
+}
+
+impl AsyncRead for ObjectReader {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            if !self.cur.is_empty() {
+                let n = self.cur.len().min(buf.remaining());
+                let chunk = self.cur.split_to(n);
+                buf.put_slice(&chunk);
+                return Poll::Ready(Ok(()));
+            }
+            if self.done {
+                return Poll::Ready(Ok(()));
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(Ok(b))) => self.cur = b,
+                Poll::Ready(Some(Err(e))) => {
+                    self.done = true;
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Ready(None) => self.done = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Counts bytes against the length the driver's object-info promised.
+struct Expect {
+    label: String,
+    expected: Option<u64>,
+    seen: u64,
+}
+
+impl Expect {
+    fn add(&mut self, n: usize) -> Result<(), Error> {
+        self.seen += n as u64;
+        match self.expected {
+            Some(e) if self.seen > e => Err(Error::new(
+                ErrorKind::Internal,
+                format!("{}: driver sent more than the {e} bytes it announced", self.label),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn end(&self) -> Result<(), Error> {
+        match self.expected {
+            Some(e) if self.seen < e => Err(Error::new(
+                ErrorKind::Internal,
+                format!("{}: body ended after {} of {e} bytes", self.label, self.seen),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Read a host stream natively; no instance is held.
+pub(crate) fn from_host_stream(
+    mut stream: DynInputStream,
+    limit: Option<u64>,
+    expected: Option<u64>,
+    label: String,
+) -> ObjectReader {
+    let (tx, reader) = ObjectReader::new();
+    tokio::spawn(async move {
+        let mut expect = Expect { label, expected, seen: 0 };
+        let mut remaining = limit.or(expected).unwrap_or(u64::MAX);
+        while remaining > 0 {
+            let want = remaining.min(CHUNK as u64) as usize;
+            match stream.blocking_read(want).await {
+                Ok(b) if b.is_empty() => continue,
+                Ok(b) => {
+                    remaining -= b.len() as u64;
+                    if let Err(e) = expect.add(b.len()) {
+                        let _ = tx.send(Err(io_err(e))).await;
+                        return;
+                    }
+                    if tx.send(Ok(b)).await.is_err() {
+                        return; // the reader was dropped
+                    }
+                }
+                Err(StreamError::Closed) => break,
+                Err(e) => {
+                    let err = Error::new(ErrorKind::Io, format!("{}: reading body: {e}", expect.label));
+                    let _ = tx.send(Err(io_err(err))).await;
+                    return;
+                }
+            }
+        }
+        if let Err(e) = expect.end() {
+            let _ = tx.send(Err(io_err(e))).await;
+        }
+    });
+    reader
+}
+
+/// Pump a guest reader resource; the lease (the instance) is held until the
+/// body ends or the application drops the reader.
+pub(crate) fn from_guest_reader(mut lease: Lease, res: ResourceAny, expected: Option<u64>) -> ObjectReader {
+    let (tx, reader) = ObjectReader::new();
+    tokio::spawn(async move {
+        let mut expect = Expect { label: lease.label().to_string(), expected, seen: 0 };
+        loop {
+            let r = guest!(&mut lease, i => i.core.reader().call_read(&mut i.store, res, CHUNK as u64));
+            let chunk = match r {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => {
+                    let _ = tx.send(Err(io_err(crate::convert::error(e)))).await;
+                    break;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(io_err(e))).await;
+                    return; // the instance is gone; nothing to drop
+                }
+            };
+            if chunk.is_empty() {
+                if let Err(e) = expect.end() {
+                    let _ = tx.send(Err(io_err(e))).await;
+                }
+                break;
+            }
+            if let Err(e) = expect.add(chunk.len()) {
+                let _ = tx.send(Err(io_err(e))).await;
+                break;
+            }
+            if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                break;
+            }
+        }
+        drop_resource(&mut lease, res).await;
+    });
+    reader
+}
+
+/// Give a guest resource back to the guest (its destructor runs there).
+pub(crate) async fn drop_resource(lease: &mut Lease, res: ResourceAny) {
+    let _ = guest!(lease, i => res.resource_drop_async(&mut i.store));
+}
+
+/// Take a host stream the guest returned out of the instance's table, so it
+/// can be read without holding the instance.
+pub(crate) fn take_host_stream(lease: &mut Lease, hs: crate::bindings::core::HostStream) -> crate::Result<DynInputStream> {
+    let label = lease.label().to_string();
+    let inst = lease
+        .instance()
+        .ok_or_else(|| Error::crashed(format!("{label}: instance lost")))?;
+    inst.store
+        .data_mut()
+        .table
+        .delete(hs.data)
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("{label}: bad stream handle: {e}")))
+}
+
+/// A reader that fails at once with `e`.
+pub(crate) fn failed(e: Error) -> ObjectReader {
+    let (tx, reader) = ObjectReader::new();
+    let _ = tx.try_send(Err(io_err(e)));
+    reader
+}

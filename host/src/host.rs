@@ -1,0 +1,185 @@
+//! `Host`: the entry point of the library. It owns the runtime and the
+//! registry, opens drivers by DSN, and describes driver files.
+
+use crate::bindings::wit;
+use crate::dsn::Dsn;
+use crate::error::{Error, ErrorKind, Result};
+use crate::grants::Grants;
+use crate::limits::Limits;
+use crate::pool::Pool;
+use crate::registry::{DriverSource, Registry};
+use crate::runtime::{Loaded, Runtime};
+use crate::types::Capabilities;
+use crate::Driver;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// How to build a [`Host`].
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub limits: Limits,
+    /// Where compiled drivers are cached; `None` disables the disk cache.
+    pub cache_dir: Option<PathBuf>,
+    pub registry: Registry,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig { limits: Limits::default(), cache_dir: crate::cache::CompileCache::default_dir(), registry: Registry::default() }
+    }
+}
+
+/// The runtime for drivers: one engine, its compile cache, its limits and
+/// its registry. Cheap to clone.
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+struct HostInner {
+    runtime: Arc<Runtime>,
+    registry: Registry,
+    loaded: Mutex<HashMap<[u8; 32], Arc<Loaded>>>,
+}
+
+/// What `inspect` reports about a driver file.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub source: String,
+    pub sha256: String,
+    pub size: usize,
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+    /// `None` when the component is not a driver for this contract.
+    pub capabilities: Option<Capabilities>,
+    /// Why it is not a usable driver, when it is not.
+    pub problem: Option<String>,
+}
+
+impl Host {
+    pub fn new(config: HostConfig) -> Result<Host> {
+        let runtime = Arc::new(Runtime::new(config.limits, config.cache_dir)?);
+        Ok(Host { inner: Arc::new(HostInner { runtime, registry: config.registry, loaded: Mutex::new(HashMap::new()) }) })
+    }
+
+    /// A process-wide host with the built-in drivers and default limits.
+    pub fn shared() -> Result<Host> {
+        static SHARED: OnceLock<std::result::Result<Host, Error>> = OnceLock::new();
+        SHARED.get_or_init(|| Host::new(HostConfig::default())).clone()
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.runtime.limits
+    }
+
+    /// Open `dsn` with the driver registered for its scheme.
+    pub async fn open(&self, dsn: &str) -> Result<Driver> {
+        let parsed = parse_dsn(dsn)?;
+        let source = self.inner.registry.get(parsed.scheme()).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownScheme,
+                format!(
+                    "no driver registered for scheme {:?} (known: {}); use --driver {}=PATH.wasm",
+                    parsed.scheme(),
+                    self.inner.registry.entries().map(|(s, _)| s).collect::<Vec<_>>().join(", "),
+                    parsed.scheme()
+                ),
+            )
+        })?;
+        self.open_parsed(&source, parsed).await
+    }
+
+    /// Open `dsn` with a given driver: a `.wasm` path or a registered scheme.
+    pub async fn open_with(&self, driver: &str, dsn: &str) -> Result<Driver> {
+        let source = self.inner.registry.resolve(driver)?;
+        self.open_parsed(&source, parse_dsn(dsn)?).await
+    }
+
+    async fn open_parsed(&self, source: &DriverSource, dsn: Dsn) -> Result<Driver> {
+        let loaded = self.load(source)?;
+        let grants = Grants::for_dsn(&dsn)?;
+        let label = format!("{}", source_label(source));
+        let caps = loaded.capabilities();
+        let (pool, info) = Pool::open(self.inner.runtime.clone(), loaded, wit_dsn(&dsn), grants, label).await?;
+        Ok(Driver::new(pool, crate::convert::driver_info(info), caps, dsn.redacted()))
+    }
+
+    fn load(&self, source: &DriverSource) -> Result<Arc<Loaded>> {
+        let bytes = source.bytes()?;
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        if let Some(l) = self.inner.loaded.lock().unwrap().get(&digest) {
+            return Ok(l.clone());
+        }
+        let loaded = Arc::new(self.inner.runtime.load(&bytes, &source.to_string())?);
+        self.inner.loaded.lock().unwrap().insert(digest, loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Whether the last load of `source` came from the compile cache.
+    pub fn was_cached(&self, source: &DriverSource) -> Result<bool> {
+        Ok(self.load(source)?.from_cache)
+    }
+
+    /// Describe a driver (a `.wasm` path or a scheme): its imports, exports
+    /// and capabilities, or why it cannot be used.
+    pub fn inspect(&self, driver: &str) -> Result<Inspection> {
+        let source = self.inner.registry.resolve(driver)?;
+        let bytes = source.bytes()?;
+        let (imports, exports) = self.inner.runtime.describe(&bytes, &source.to_string())?;
+        let (capabilities, problem) = match self.load(&source) {
+            Ok(l) => (Some(l.capabilities()), None),
+            Err(e) => (None, Some(e.message().to_string())),
+        };
+        Ok(Inspection {
+            source: source.to_string(),
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            size: bytes.len(),
+            imports,
+            exports,
+            capabilities,
+            problem,
+        })
+    }
+
+    /// The grants a DSN would give a driver (what `inspect --dsn` prints).
+    pub fn grants_for(&self, dsn: &str) -> Result<Grants> {
+        Grants::for_dsn(&parse_dsn(dsn)?)
+    }
+}
+
+impl Driver {
+    /// Open `dsn` on the process-wide [`Host::shared`] (built-in drivers).
+    pub async fn open(dsn: &str) -> Result<Driver> {
+        Host::shared()?.open(dsn).await
+    }
+}
+
+fn source_label(source: &DriverSource) -> String {
+    match source {
+        DriverSource::Builtin(name) => (*name).to_string(),
+        DriverSource::Path(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+    }
+}
+
+pub(crate) fn parse_dsn(dsn: &str) -> Result<Dsn> {
+    Dsn::parse(dsn).map_err(|e| Error::new(ErrorKind::InvalidDsn, e.to_string()))
+}
+
+fn wit_dsn(d: &Dsn) -> wit::Dsn {
+    wit::Dsn {
+        display: d.redacted(),
+        scheme: d.scheme().to_string(),
+        user: d.user().map(str::to_string),
+        password: d.password().map(str::to_string),
+        host: d.host().to_string(),
+        port: d.port(),
+        path: d.path().to_string(),
+        params: d.params().to_vec(),
+    }
+}

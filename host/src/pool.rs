@@ -1,0 +1,238 @@
+//! Instances of one opened driver. Stateless drivers get a pool, so that N
+//! concurrent calls run on N instances; a stateful driver (mem) gets exactly
+//! one, and calls to it are serialised. An instance that trapped or ran past
+//! its deadline is dropped, never reused.
+
+use crate::bindings::{core, multipart, presign, stream_put, versioning, wit};
+use crate::error::{Error, ErrorKind, Result};
+use crate::grants::Grants;
+use crate::runtime::{Loaded, Runtime};
+use crate::state::HostState;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::{Store, Trap};
+
+/// One live instance and the typed handles to its exports.
+pub(crate) struct Instance {
+    pub(crate) store: Store<HostState>,
+    pub(crate) core: core::Guest,
+    pub(crate) stream_put: Option<stream_put::Guest>,
+    pub(crate) multipart: Option<multipart::Guest>,
+    pub(crate) presign: Option<presign::Guest>,
+    pub(crate) versioning: Option<versioning::Guest>,
+}
+
+pub(crate) struct Pool {
+    runtime: Arc<Runtime>,
+    loaded: Arc<Loaded>,
+    dsn: wit::Dsn,
+    grants: Grants,
+    pub(crate) label: String,
+    idle: Mutex<Vec<Instance>>,
+    permits: Arc<Semaphore>,
+}
+
+/// Exclusive use of one instance; it goes back to the pool when dropped,
+/// unless the call on it failed in a way that leaves it unusable.
+pub(crate) struct Lease {
+    pool: Arc<Pool>,
+    inst: Option<Instance>,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Call into the guest with the per-call deadline (epoch CPU deadline plus a
+/// wall-clock timeout). Evaluates to `Result<T>` where the call returns
+/// `wasmtime::Result<T>`; on a trap or timeout the lease's instance is dropped.
+macro_rules! guest {
+    ($lease:expr, $i:ident => $call:expr) => {{
+        let lease: &mut $crate::pool::Lease = $lease;
+        let timeout = lease.timeout();
+        match lease.arm() {
+            Ok($i) => {
+                let r = ::tokio::time::timeout(timeout, $call).await;
+                lease.settle(r)
+            }
+            Err(e) => Err(e),
+        }
+    }};
+}
+pub(crate) use guest;
+
+impl Pool {
+    /// Instantiate the first instance, ask the driver what it is and open it.
+    /// Returns the pool and the driver's self-description.
+    pub(crate) async fn open(
+        runtime: Arc<Runtime>,
+        loaded: Arc<Loaded>,
+        dsn: wit::Dsn,
+        grants: Grants,
+        label: String,
+    ) -> Result<(Arc<Pool>, wit::DriverInfo)> {
+        let mut first = Self::instantiate(&runtime, &loaded, &grants, &label).await?;
+        let info = {
+            first.store.set_epoch_deadline(runtime.limits.epoch_ticks());
+            let r = tokio::time::timeout(runtime.limits.call_timeout, first.core.call_info(&mut first.store)).await;
+            settle_detached(&first, &label, runtime.limits.call_timeout, r)?
+        };
+        let size = if info.stateful { 1 } else { runtime.limits.pool_size.max(1) };
+        let pool = Arc::new(Pool {
+            runtime,
+            loaded,
+            dsn,
+            grants,
+            label,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(size)),
+        });
+        pool.open_instance(&mut first).await?;
+        pool.idle.lock().unwrap().push(first);
+        Ok((pool, info))
+    }
+
+    async fn instantiate(runtime: &Runtime, loaded: &Loaded, grants: &Grants, label: &str) -> Result<Instance> {
+        let limits = &runtime.limits;
+        let state = HostState::new(label, grants, limits)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("granting access for {label}: {e:#}")))?;
+        let mut store = Store::new(&runtime.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_hostcall_fuel(limits.hostcall_bytes);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(limits.epoch_ticks());
+        let instance = match tokio::time::timeout(limits.call_timeout, loaded.pre.instantiate_async(&mut store)).await {
+            Ok(Ok(i)) => i,
+            Ok(Err(e)) => return Err(Error::crashed(format!("{label}: instantiation failed: {e:#}"))),
+            Err(_) => return Err(Error::new(ErrorKind::Timeout, format!("{label}: instantiation timed out"))),
+        };
+        let load_err = |e: wasmtime::Error| Error::invalid_driver(format!("{label}: {e:#}"));
+        let core = loaded.core.load(&mut store, &instance).map_err(load_err)?;
+        fn opt<T>(r: Option<wasmtime::Result<T>>, label: &str) -> Result<Option<T>> {
+            r.transpose().map_err(|e| Error::invalid_driver(format!("{label}: {e:#}")))
+        }
+        Ok(Instance {
+            stream_put: opt(loaded.stream_put.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
+            multipart: opt(loaded.multipart.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
+            presign: opt(loaded.presign.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
+            versioning: opt(loaded.versioning.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
+            core,
+            store,
+        })
+    }
+
+    async fn open_instance(&self, inst: &mut Instance) -> Result<()> {
+        inst.store.set_epoch_deadline(self.runtime.limits.epoch_ticks());
+        let r = tokio::time::timeout(self.runtime.limits.call_timeout, inst.core.call_open(&mut inst.store, &self.dsn)).await;
+        settle_detached(inst, &self.label, self.runtime.limits.call_timeout, r)?.map_err(crate::convert::error)
+    }
+
+    /// Wait (up to the call deadline) for a free instance, creating one if
+    /// the pool is below its size.
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Result<Lease> {
+        let timeout = self.runtime.limits.call_timeout;
+        let permit = tokio::time::timeout(timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Timeout,
+                    format!("{}: no instance became free within {timeout:?}", self.label),
+                )
+            })?
+            .expect("semaphore never closed");
+        let idle = self.idle.lock().unwrap().pop();
+        let inst = match idle {
+            Some(i) => i,
+            None => {
+                let mut i = Self::instantiate(&self.runtime, &self.loaded, &self.grants, &self.label).await?;
+                self.open_instance(&mut i).await?;
+                i
+            }
+        };
+        Ok(Lease { pool: self.clone(), inst: Some(inst), _permit: permit })
+    }
+}
+
+impl Lease {
+    pub(crate) fn timeout(&self) -> Duration {
+        self.pool.runtime.limits.call_timeout
+    }
+
+    /// The instance, with a fresh CPU deadline.
+    pub(crate) fn arm(&mut self) -> Result<&mut Instance> {
+        let ticks = self.pool.runtime.limits.epoch_ticks();
+        let inst = self.inst.as_mut().ok_or_else(|| {
+            Error::crashed(format!("{}: the instance was lost in an earlier failure", self.pool.label))
+        })?;
+        inst.store.set_epoch_deadline(ticks);
+        Ok(inst)
+    }
+
+    pub(crate) fn instance(&mut self) -> Option<&mut Instance> {
+        self.inst.as_mut()
+    }
+
+    /// Turn the outcome of a guest call into the API's result, dropping the
+    /// instance if it trapped or overran.
+    pub(crate) fn settle<T>(
+        &mut self,
+        r: std::result::Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
+    ) -> Result<T> {
+        let out = match &self.inst {
+            Some(inst) => settle_detached(inst, &self.pool.label, self.timeout(), r),
+            None => return Err(Error::crashed("instance already dropped")),
+        };
+        if out.is_err() {
+            // Any error here is a trap or an overrun: the store is unusable.
+            self.inst = None;
+        }
+        out
+    }
+
+    pub(crate) fn label(&self) -> &str {
+        &self.pool.label
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(inst) = self.inst.take() {
+            self.pool.idle.lock().unwrap().push(inst);
+        }
+    }
+}
+
+fn settle_detached<T>(
+    inst: &Instance,
+    label: &str,
+    timeout: Duration,
+    r: std::result::Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
+) -> Result<T> {
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("{label}: call exceeded the {timeout:?} deadline; the instance was stopped"),
+        )),
+        Ok(Err(e)) => Err(classify_trap(inst, label, timeout, e)),
+    }
+}
+
+fn classify_trap(inst: &Instance, label: &str, timeout: Duration, e: wasmtime::Error) -> Error {
+    let stderr = inst.store.data().stderr_tail();
+    let detail = if stderr.is_empty() { String::new() } else { format!(" (driver stderr: {stderr})") };
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Error::new(
+            ErrorKind::Timeout,
+            format!("{label}: used more than the {timeout:?} call deadline of CPU; the instance was stopped"),
+        ),
+        Some(Trap::StackOverflow) => Error::crashed(format!("{label}: stack overflow{detail}")),
+        Some(trap) => Error::crashed(format!("{label}: {trap}{detail}")),
+        None => {
+            let msg = format!("{e:#}");
+            if msg.contains("forcing trap when growing memory") || msg.contains("memory") && msg.contains("limit") {
+                Error::crashed(format!("{label}: memory limit reached: {}", crate::convert::truncate(msg, 512)))
+            } else {
+                Error::crashed(format!("{label}: {}{detail}", crate::convert::truncate(msg, 1024)))
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The runtime: one Engine (epoch interruption, pooling allocator), the
+//! linker with exactly the imports the host provides, the compile cache, and
+//! loading a `.wasm` into a pre-instantiated, checked driver.
+
+use crate::bindings::{core, multipart, presign, stream_put, versioning};
+use crate::cache::CompileCache;
+use crate::error::{Error, Result};
+use crate::limits::{Limits, EPOCH_TICK};
+use crate::state::HostState;
+use crate::types::Capabilities;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// The contract version this host speaks.
+pub const CONTRACT: &str = "trove:driver@0.1.0";
+
+pub(crate) struct Runtime {
+    pub(crate) engine: Engine,
+    linker: Linker<HostState>,
+    cache: CompileCache,
+    pub(crate) limits: Limits,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A compiled, linked driver component whose exports were checked.
+pub(crate) struct Loaded {
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) core: core::GuestIndices,
+    pub(crate) stream_put: Option<stream_put::GuestIndices>,
+    pub(crate) multipart: Option<multipart::GuestIndices>,
+    pub(crate) presign: Option<presign::GuestIndices>,
+    pub(crate) versioning: Option<versioning::GuestIndices>,
+    pub(crate) from_cache: bool,
+}
+
+impl Loaded {
+    pub(crate) fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            stream_put: self.stream_put.is_some(),
+            multipart: self.multipart.is_some(),
+            presign: self.presign.is_some(),
+            versioning: self.versioning.is_some(),
+        }
+    }
+}
+
+impl Runtime {
+    pub(crate) fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Runtime> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(1000)
+            .total_core_instances(4000)
+            .total_memories(2000)
+            .total_tables(4000)
+            .max_memory_size(limits.memory_bytes)
+            .table_elements(limits.table_elements);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)
+            .or_else(|e| {
+                // Some machines cap virtual memory; fall back to on-demand allocation.
+                tracing::debug!("pooling allocator unavailable ({e}); using on-demand allocation");
+                config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+                Engine::new(&config)
+            })
+            .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("engine: {e}")))?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|_| crate::bindings::trove::driver::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))
+            .and_then(|_| crate::bindings::trove::driver::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))
+            .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("linker: {e}")))?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = ticker_stop.clone();
+            std::thread::Builder::new()
+                .name("trove-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| Error::io("starting the epoch thread", e))?;
+        }
+        let cache = CompileCache::new(&engine, cache_dir);
+        Ok(Runtime { engine, linker, cache, limits, ticker_stop })
+    }
+
+    /// Compile (or fetch from the cache), link and check a driver component.
+    pub(crate) fn load(&self, bytes: &[u8], origin: &str) -> Result<Loaded> {
+        check_header(bytes, origin)?;
+        let (component, from_cache) = self
+            .cache
+            .load(&self.engine, bytes)
+            .map_err(|e| Error::invalid_driver(format!("{origin}: not a valid component: {}", root_cause(&e))))?;
+        self.link(component, origin, from_cache)
+    }
+
+    fn link(&self, component: Component, origin: &str, from_cache: bool) -> Result<Loaded> {
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            Error::invalid_driver(format!(
+                "{origin}: needs an import this host does not grant: {}",
+                root_cause(&e)
+            ))
+        })?;
+        let core = core::GuestIndices::new(&pre).map_err(|e| {
+            let found = trove_exports(&component);
+            let found = if found.is_empty() { "none".to_string() } else { found.join(", ") };
+            Error::invalid_driver(format!(
+                "{origin}: not a driver for {CONTRACT}: {} (trove exports found: {found})",
+                root_cause(&e)
+            ))
+        })?;
+        Ok(Loaded {
+            stream_put: stream_put::GuestIndices::new(&pre).ok(),
+            multipart: multipart::GuestIndices::new(&pre).ok(),
+            presign: presign::GuestIndices::new(&pre).ok(),
+            versioning: versioning::GuestIndices::new(&pre).ok(),
+            core,
+            pre,
+            from_cache,
+        })
+    }
+
+    /// The imports and exports of a component, by name.
+    pub(crate) fn describe(&self, bytes: &[u8], origin: &str) -> Result<(Vec<String>, Vec<String>)> {
+        check_header(bytes, origin)?;
+        let (component, _) = self
+            .cache
+            .load(&self.engine, bytes)
+            .map_err(|e| Error::invalid_driver(format!("{origin}: not a valid component: {}", root_cause(&e))))?;
+        let ty = component.component_type();
+        let imports = ty.imports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        let exports = ty.exports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        Ok((imports, exports))
+    }
+}
+
+fn trove_exports(component: &Component) -> Vec<String> {
+    let engine = component.engine();
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(n, _)| n.to_string())
+        .filter(|n| n.starts_with("trove:"))
+        .collect()
+}
+
+/// Cheap, clear answers for the common wrong files before asking the compiler.
+fn check_header(bytes: &[u8], origin: &str) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(Error::invalid_driver(format!("{origin}: empty file")));
+    }
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(Error::invalid_driver(format!(
+            "{origin}: not a WebAssembly file (no \\0asm header)"
+        )));
+    }
+    match bytes[4..8] {
+        [0x01, 0, 0, 0] => Err(Error::invalid_driver(format!(
+            "{origin}: a core WebAssembly module, not a component; build for wasm32-wasip2 \
+             or wrap it with `wasm-tools component new`"
+        ))),
+        [0x0d, 0, 0x01, 0] => Ok(()),
+        _ => Err(Error::invalid_driver(format!(
+            "{origin}: unsupported WebAssembly binary version/layer"
+        ))),
+    }
+}
+
+/// An error with its causes on one line, bounded in size.
+pub(crate) fn root_cause(e: &dyn std::fmt::Display) -> String {
+    crate::convert::truncate(format!("{e:#}"), 2048)
+}
