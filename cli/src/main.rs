@@ -1,1 +1,210 @@
-fn main() {}
+//! `trove-host`: a thin shell over the trove-host library.
+
+mod args;
+mod commands;
+mod output;
+
+use anyhow::Result;
+use args::{Cli, Command};
+use clap::Parser;
+use std::process::ExitCode;
+use std::time::Duration;
+use trove_host::{Driver, Error, ErrorKind, Host, HostConfig, Limits, Registry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: io: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// One line on stderr: `error: KIND: message`.
+fn report(e: &anyhow::Error) {
+    match e.downcast_ref::<Error>() {
+        Some(err) => eprintln!("error: {}: {}", err.kind(), one_line(&err.to_string())),
+        None => eprintln!("error: {}", one_line(&format!("{e:#}"))),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+fn host(cli: &Cli) -> Result<Host> {
+    let mut registry = Registry::with_builtins();
+    if let Some(cfg) = &cli.config {
+        registry.load_config(cfg)?;
+    }
+    for spec in &cli.drivers {
+        registry.register_spec(spec)?;
+    }
+    let mut limits = Limits::default();
+    if let Some(m) = cli.memory_limit {
+        limits.memory_bytes = m;
+    }
+    if let Some(t) = cli.call_timeout {
+        if !(t > 0.0 && t.is_finite()) {
+            return Err(Error::new(ErrorKind::InvalidArgument, "--call-timeout must be a positive number of seconds").into());
+        }
+        limits.call_timeout = Duration::from_secs_f64(t);
+    }
+    if let Some(n) = cli.max_instances {
+        limits.pool_size = n.max(1);
+    }
+    if let Some(n) = cli.table_elements {
+        limits.table_elements = n;
+    }
+    if let Some(n) = cli.instance_limit {
+        limits.instances = n;
+    }
+    if let Some(n) = cli.resource_limit {
+        limits.resource_handles = n;
+    }
+    if let Some(n) = cli.hostcall_limit {
+        limits.hostcall_bytes = n;
+    }
+    let cache_dir = if cli.no_cache {
+        None
+    } else {
+        cli.cache_dir.clone().or_else(|| HostConfig::default().cache_dir)
+    };
+    Ok(Host::new(HostConfig { limits, cache_dir, registry })?)
+}
+
+fn need_dsn(dsn: Option<&str>) -> Result<String> {
+    dsn.map(str::to_string).ok_or_else(|| {
+        Error::new(ErrorKind::InvalidArgument, "this command needs --dsn SCHEME://… (e.g. --dsn mem:// or --dsn file:///tmp/store)").into()
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let host = host(&cli)?;
+    let json = cli.json;
+    let dsn_arg = cli.dsn.clone();
+    let need_dsn = || need_dsn(dsn_arg.as_deref());
+    match cli.command {
+        Command::Drivers => {
+            let mut rows = Vec::new();
+            for (scheme, source) in host.registry().entries() {
+                let caps = match host.inspect(scheme) {
+                    Ok(i) => match (i.capabilities, i.problem) {
+                        (Some(c), _) => c.names().join(","),
+                        (None, Some(p)) => format!("unusable: {p}"),
+                        (None, None) => String::new(),
+                    },
+                    Err(e) => format!("unusable: {e}"),
+                };
+                rows.push((scheme.to_string(), source.to_string(), caps));
+            }
+            if json {
+                let v: Vec<_> = rows
+                    .iter()
+                    .map(|(s, src, c)| serde_json::json!({"scheme": s, "source": src, "capabilities": c}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(v));
+            } else {
+                for (s, src, c) in rows {
+                    let c = if c.is_empty() { "-".to_string() } else { c };
+                    println!("{s:10} {src:40} {c}");
+                }
+            }
+        }
+        Command::Inspect { driver } => {
+            let i = host.inspect(&driver)?;
+            let grants = cli.dsn.as_deref().map(|d| host.grants_for(d)).transpose()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "source": i.source, "sha256": i.sha256, "size": i.size,
+                        "contract": trove_host::CONTRACT,
+                        "driver": i.capabilities.is_some(),
+                        "problem": i.problem,
+                        "capabilities": i.capabilities.map(|c| c.names()),
+                        "exports": i.exports, "imports": i.imports,
+                        "grants": grants.map(|g| g.to_string()),
+                    })
+                );
+            } else {
+                println!("source:       {}", i.source);
+                println!("sha256:       {}", i.sha256);
+                println!("size:         {} bytes", i.size);
+                match (&i.capabilities, &i.problem) {
+                    (Some(c), _) => {
+                        println!("contract:     {} (core)", trove_host::CONTRACT);
+                        let names = c.names();
+                        println!("capabilities: {}", if names.is_empty() { "none".into() } else { names.join(", ") });
+                    }
+                    (None, Some(p)) => println!("contract:     NOT USABLE: {p}"),
+                    _ => {}
+                }
+                println!("exports:");
+                for e in &i.exports {
+                    println!("  {e}");
+                }
+                println!("imports:");
+                for e in &i.imports {
+                    println!("  {e}");
+                }
+                if let Some(g) = grants {
+                    println!("grants for {}:", trove_host::redact(cli.dsn.as_deref().unwrap_or_default()));
+                    for line in g.to_string().lines() {
+                        println!("  {line}");
+                    }
+                }
+            }
+        }
+        Command::Conformance { driver, filter, list } => {
+            if list {
+                for name in trove_conformance::case_names() {
+                    println!("{name}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let dsn = need_dsn()?;
+            let d = host.open_with(&driver, &dsn).await?;
+            println!("# conformance: driver {} {} on {}", d.info().name, d.info().version, d.dsn_display());
+            let opts = trove_conformance::SuiteOptions { filter, ..Default::default() };
+            let summary = trove_conformance::run(&d, &opts, |r| {
+                use trove_conformance::Outcome;
+                let ms = r.elapsed.as_millis();
+                match &r.outcome {
+                    Outcome::Passed => println!("ok      {} ({ms} ms)", r.name),
+                    Outcome::Failed(m) => println!("FAILED  {} ({ms} ms): {}", r.name, one_line(m)),
+                    Outcome::Skipped(m) => println!("skipped {}: {}", r.name, one_line(m)),
+                }
+            })
+            .await;
+            println!("{}", summary.closing_line());
+            return Ok(if summary.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
+        Command::Run { driver, op } => {
+            let dsn = need_dsn()?;
+            let d = host.open_with(&driver, &dsn).await?;
+            commands::run_op(&d, op, json).await?;
+        }
+        Command::Op(op) => {
+            let dsn = need_dsn()?;
+            let d: Driver = host.open(&dsn).await?;
+            commands::run_op(&d, op, json).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,205 @@
+//! The command line, as clap types.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "trove-host",
+    version,
+    about = "Run storage drivers as sandboxed WebAssembly components",
+    after_help = "DRIVER is a .wasm path or a registered scheme (see `trove-host drivers`).\n\
+                  Examples:\n  trove-host mb photos --dsn file:///tmp/store\n  \
+                  trove-host put photos cat.jpg ./cat.jpg --dsn file:///tmp/store\n  \
+                  trove-host conformance mem --dsn mem://"
+)]
+pub struct Cli {
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The DSN to open (scheme://…); its scheme picks the driver unless one is given.
+    #[arg(long, global = true, value_name = "DSN")]
+    pub dsn: Option<String>,
+
+    /// Register a driver: SCHEME=PATH.wasm (repeatable).
+    #[arg(long = "driver", global = true, value_name = "SCHEME=PATH")]
+    pub drivers: Vec<String>,
+
+    /// A TOML file mapping schemes to .wasm paths ([drivers] s3 = "s3.wasm").
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Linear memory per driver instance (e.g. 256MiB, 1GiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+
+    /// Deadline for one call into a driver, in seconds (CPU and wall clock).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub call_timeout: Option<f64>,
+
+    /// Instances kept for one stateless driver (concurrent calls).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_instances: Option<usize>,
+
+    /// Table elements per instance.
+    #[arg(long, global = true, value_name = "N")]
+    pub table_elements: Option<usize>,
+
+    /// Core and component instances per store.
+    #[arg(long, global = true, value_name = "N")]
+    pub instance_limit: Option<usize>,
+
+    /// Host resource handles per instance.
+    #[arg(long, global = true, value_name = "N")]
+    pub resource_limit: Option<usize>,
+
+    /// Bytes a driver may pass to the host in one host call (e.g. 64MiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub hostcall_limit: Option<usize>,
+
+    /// Compile cache directory (default ~/.cache/trove-host).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Do not read or write the compile cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the registered drivers and their capabilities.
+    Drivers,
+    /// Show a driver's exports, capabilities and imports, and the grants a DSN would give.
+    Inspect {
+        /// A .wasm path or a registered scheme.
+        driver: String,
+    },
+    /// Run the conformance suite against a driver.
+    Conformance {
+        /// A .wasm path or a registered scheme.
+        driver: String,
+        /// Only cases whose name contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// List the cases and exit.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Run one operation on a given driver: run DRIVER --dsn DSN OP [ARGS].
+    Run {
+        /// A .wasm path or a registered scheme.
+        driver: String,
+        #[command(subcommand)]
+        op: Op,
+    },
+    #[command(flatten)]
+    Op(Op),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Op {
+    /// Check that the backend answers.
+    Ping,
+    /// List buckets.
+    Buckets,
+    /// Make a bucket.
+    Mb { bucket: String },
+    /// Remove an (empty) bucket.
+    Rb { bucket: String },
+    /// List objects.
+    Ls {
+        bucket: String,
+        #[arg(long)]
+        prefix: Option<String>,
+        #[arg(long)]
+        delimiter: Option<String>,
+        #[arg(long, value_name = "N")]
+        max_keys: Option<u32>,
+        #[arg(long, value_name = "CURSOR")]
+        cursor: Option<String>,
+        /// Follow cursors to the end.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Upload FILE (or stdin with `-` or no FILE).
+    Put {
+        bucket: String,
+        key: String,
+        file: Option<String>,
+        #[arg(long, value_name = "TYPE")]
+        content_type: Option<String>,
+        /// User metadata K=V (repeatable; the case of K is kept).
+        #[arg(long = "meta", value_name = "K=V")]
+        meta: Vec<String>,
+        /// `*`: create only, fail if the key exists.
+        #[arg(long, value_name = "ETAG")]
+        if_none_match: Option<String>,
+        /// Replace only if the current ETag matches.
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+    },
+    /// Download to FILE (or stdout with `-` or no FILE).
+    Get {
+        bucket: String,
+        key: String,
+        file: Option<String>,
+        /// Inclusive byte offsets as in HTTP: START-END, START- or -SUFFIX.
+        #[arg(long, value_name = "START-END")]
+        range: Option<String>,
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+        #[arg(long, value_name = "ETAG")]
+        if_none_match: Option<String>,
+    },
+    /// Show an object's metadata.
+    Head { bucket: String, key: String },
+    /// Remove an object.
+    Rm { bucket: String, key: String },
+    /// Copy an object.
+    Cp { src_bucket: String, src_key: String, dst_bucket: String, dst_key: String },
+    /// Print a presigned URL.
+    Presign {
+        #[arg(value_parser = ["get", "put"])]
+        method: String,
+        bucket: String,
+        key: String,
+        #[arg(long, default_value_t = 3600, value_name = "SECS")]
+        expires: u32,
+    },
+}
+
+/// `123`, `64KiB`, `256MiB`, `1GiB`, `1G`, `10MB`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: usize = num.parse().map_err(|_| format!("not a size: {s:?} (try 256MiB)"))?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("unknown size unit in {s:?} (use KiB, MiB or GiB)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("256MiB"), Ok(256 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("10XB").is_err());
+    }
+}

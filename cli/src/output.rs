@@ -1,0 +1,108 @@
+//! Rendering results for people (plain text) and machines (`--json`).
+
+use serde_json::{json, Map, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+use trove_host::{BucketInfo, ListPage, ObjectInfo};
+
+/// RFC 3339 UTC with second precision, e.g. `2026-11-26T05:39:06Z`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn time_json(t: Option<SystemTime>) -> Value {
+    t.map(|t| Value::String(rfc3339(t))).unwrap_or(Value::Null)
+}
+
+pub fn object_json(o: &ObjectInfo) -> Value {
+    let mut meta = Map::new();
+    for (k, v) in &o.metadata {
+        meta.insert(k.clone(), Value::String(v.clone()));
+    }
+    json!({
+        "key": o.key,
+        "size": o.size,
+        "etag": o.etag,
+        "content_type": o.content_type,
+        "last_modified": time_json(o.last_modified),
+        "metadata": meta,
+        "version_id": o.version_id,
+    })
+}
+
+pub fn list_json(objects: &[ObjectInfo], prefixes: &[String], next: Option<&str>) -> Value {
+    json!({
+        "objects": objects.iter().map(object_json).collect::<Vec<_>>(),
+        "common_prefixes": prefixes,
+        "next_cursor": next,
+    })
+}
+
+pub fn buckets_json(b: &[BucketInfo]) -> Value {
+    Value::Array(b.iter().map(|b| json!({"name": b.name, "created": time_json(b.created)})).collect())
+}
+
+pub fn object_text(o: &ObjectInfo) -> String {
+    let mut s = format!("key:           {}\nsize:          {}\netag:          {}\n", o.key, o.size, o.etag);
+    if let Some(ct) = &o.content_type {
+        s += &format!("content-type:  {ct}\n");
+    }
+    if let Some(t) = o.last_modified {
+        s += &format!("last-modified: {}\n", rfc3339(t));
+    }
+    if let Some(v) = &o.version_id {
+        s += &format!("version-id:    {v}\n");
+    }
+    for (k, v) in &o.metadata {
+        s += &format!("meta:          {k}={v}\n");
+    }
+    s
+}
+
+pub fn list_text(page: &ListPage) -> String {
+    let mut s = String::new();
+    for p in &page.common_prefixes {
+        s += &format!("{:>12}  {:20}  {p}\n", "PRE", "");
+    }
+    for o in &page.objects {
+        let t = o.last_modified.map(rfc3339).unwrap_or_default();
+        s += &format!("{:>12}  {t:20}  {}\n", o.size, o.key);
+    }
+    if let Some(c) = &page.next_cursor {
+        s += &format!("(more: --cursor {c})\n");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_671_546)), "2026-11-26T05:39:06Z");
+    }
+}
