@@ -60,6 +60,8 @@ fn main() {
             file.display()
         );
     }
+    // For tests: where the guests (built-ins and test drivers) are.
+    println!("cargo:rustc-env=TROVE_GUEST_DIR={}", out.display());
 }
 
 /// `<outer target dir>/wasm-guests`, found from OUT_DIR

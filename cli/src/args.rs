@@ -149,7 +149,7 @@ pub enum Op {
         key: String,
         file: Option<String>,
         /// Inclusive byte offsets as in HTTP: START-END, START- or -SUFFIX.
-        #[arg(long, value_name = "START-END")]
+        #[arg(long, value_name = "START-END", allow_hyphen_values = true)]
         range: Option<String>,
         #[arg(long, value_name = "ETAG")]
         if_match: Option<String>,

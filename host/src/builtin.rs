@@ -5,3 +5,9 @@ pub(crate) const FILE: &[u8] = include_bytes!(env!("TROVE_BUILTIN_FILE"));
 
 /// (scheme, component bytes) of every built-in driver.
 pub(crate) const ALL: &[(&str, &[u8])] = &[("mem", MEM), ("file", FILE)];
+
+/// The component bytes of a built-in driver (`mem`, `file`), e.g. to write it
+/// out as a template or to inspect it.
+pub fn component(name: &str) -> Option<&'static [u8]> {
+    ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}

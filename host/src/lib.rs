@@ -29,6 +29,7 @@ mod state;
 pub mod types;
 
 pub use body::{to_error, ObjectReader};
+pub use builtin::component as builtin_component;
 pub use driver::{BoxReader, Driver};
 pub use dsn::{redact, Dsn, DsnError};
 pub use error::{Error, ErrorKind, Result};

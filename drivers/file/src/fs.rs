@@ -1,0 +1,301 @@
+//! The preopened root and small helpers over the `wasi:filesystem` descriptor API.
+//! Every path is relative to the root descriptor; the host (cap-std) refuses anything
+//! that would climb out of it, and `layout` never builds such a path.
+
+use std::cell::OnceCell;
+
+use crate::wasi::clocks::wall_clock::Datetime;
+use crate::wasi::filesystem::preopens::get_directories;
+use crate::wasi::filesystem::types::{
+    Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+};
+use crate::trove::driver::types::Error;
+use crate::layout;
+
+/// The largest read the host serves in one `descriptor.read` call.
+pub const READ_CHUNK: u64 = 64 * 1024;
+
+thread_local! {
+    static ROOT: OnceCell<Option<&'static Descriptor>> = const { OnceCell::new() };
+}
+
+/// The directory the host preopened: the one mounted at "/", else the first.
+pub fn root() -> Result<&'static Descriptor, Error> {
+    ROOT.with(|cell| {
+        *cell.get_or_init(|| {
+            let mut dirs = get_directories();
+            let at = dirs.iter().position(|(_, p)| p == "/").unwrap_or(0);
+            if dirs.is_empty() {
+                return None;
+            }
+            let (dir, _) = dirs.swap_remove(at);
+            Some(&*Box::leak(Box::new(dir)))
+        })
+    })
+    .ok_or_else(|| {
+        Error::InvalidArgument("the host preopened no directory for the file driver".into())
+    })
+}
+
+/// Maps a filesystem error with no more specific meaning at the call site.
+pub fn error(code: ErrorCode, what: &str) -> Error {
+    match code {
+        ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => {
+            Error::PermissionDenied(format!("{what}: {code:?}"))
+        }
+        ErrorCode::NameTooLong => Error::InvalidArgument(format!(
+            "{what}: a name is too long for the file system"
+        )),
+        ErrorCode::InsufficientSpace | ErrorCode::Quota => {
+            Error::Unavailable(format!("{what}: {code:?}"))
+        }
+        _ => Error::Internal(format!("{what}: {code:?}")),
+    }
+}
+
+/// Stat without following symlinks; `None` when nothing is there (or a parent is a
+/// file).
+pub fn stat_at(path: &str) -> Result<Option<DescriptorStat>, Error> {
+    match root()?.stat_at(PathFlags::empty(), path) {
+        Ok(s) => Ok(Some(s)),
+        Err(ErrorCode::NoEntry | ErrorCode::NotDirectory) => Ok(None),
+        Err(e) => Err(error(e, &format!("stat of {path}"))),
+    }
+}
+
+pub fn is_dir(path: &str) -> Result<bool, Error> {
+    Ok(stat_at(path)?.is_some_and(|s| s.type_ == DescriptorType::Directory))
+}
+
+/// Opens a regular file for reading; `None` when there is no regular file at `path`
+/// (missing, a folder, a symlink, or a parent that is a file).
+pub fn open_file(path: &str) -> Result<Option<(Descriptor, DescriptorStat)>, Error> {
+    let fd = match root()?.open_at(
+        PathFlags::empty(),
+        path,
+        OpenFlags::empty(),
+        DescriptorFlags::READ,
+    ) {
+        Ok(fd) => fd,
+        Err(
+            ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::IsDirectory | ErrorCode::Loop,
+        ) => return Ok(None),
+        Err(e) => return Err(error(e, &format!("open of {path}"))),
+    };
+    let stat = fd.stat().map_err(|e| error(e, &format!("stat of {path}")))?;
+    if stat.type_ != DescriptorType::RegularFile {
+        return Ok(None);
+    }
+    Ok(Some((fd, stat)))
+}
+
+/// Reads up to `len` bytes at `offset` (several host reads if needed); shorter only at
+/// the end of the file.
+pub fn read_at(fd: &Descriptor, offset: u64, len: u64, what: &str) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(len.min(16 << 20) as usize);
+    while (out.len() as u64) < len {
+        let want = (len - out.len() as u64).min(READ_CHUNK);
+        let (bytes, end) = fd
+            .read(want, offset + out.len() as u64)
+            .map_err(|e| error(e, what))?;
+        if bytes.is_empty() {
+            break;
+        }
+        out.extend_from_slice(&bytes);
+        if end {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a whole small file; `None` when it is missing.
+pub fn read_small_file(path: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
+    let Some((fd, stat)) = open_file(path)? else {
+        return Ok(None);
+    };
+    if stat.size > limit {
+        return Err(Error::Internal(format!(
+            "{path} is {} bytes, more than expected",
+            stat.size
+        )));
+    }
+    read_at(&fd, 0, stat.size, &format!("read of {path}")).map(Some)
+}
+
+/// Writes all of `data` at `offset`.
+pub fn write_all(fd: &Descriptor, mut data: &[u8], mut offset: u64, what: &str) -> Result<(), Error> {
+    while !data.is_empty() {
+        let n = fd.write(data, offset).map_err(|e| error(e, what))?;
+        if n == 0 {
+            return Err(Error::Internal(format!("{what}: the file system wrote nothing")));
+        }
+        data = &data[n as usize..];
+        offset += n;
+    }
+    Ok(())
+}
+
+/// Creates a new file exclusively, open for reading and writing.
+pub fn create_new(path: &str) -> Result<Descriptor, ErrorCode> {
+    root().map_err(|_| ErrorCode::BadDescriptor)?.open_at(
+        PathFlags::empty(),
+        path,
+        OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+        DescriptorFlags::READ | DescriptorFlags::WRITE,
+    )
+}
+
+/// Creates `path` and its missing parents, like `mkdir -p`.
+/// `Ok(false)` when some component exists but is not a folder.
+pub fn create_dir_all(path: &str) -> Result<bool, Error> {
+    let root = root()?;
+    let mut end = 0;
+    loop {
+        let next = path[end..].find('/').map(|i| end + i);
+        let upto = &path[..next.unwrap_or(path.len())];
+        match root.create_directory_at(upto) {
+            Ok(()) => {}
+            Err(ErrorCode::Exist) => {
+                if !is_dir(upto)? {
+                    return Ok(false);
+                }
+            }
+            Err(ErrorCode::NotDirectory) => return Ok(false),
+            Err(e) => return Err(error(e, &format!("creating folder {upto}"))),
+        }
+        match next {
+            Some(i) => end = i + 1,
+            None => return Ok(true),
+        }
+    }
+}
+
+/// What [`create_folders`] found.
+pub enum Folders {
+    /// Every folder exists now.
+    Ready,
+    /// The base folder itself is missing (it is never created here).
+    NoBase,
+    /// Something that is not a folder stands where a folder must be.
+    Blocked,
+}
+
+/// Creates the folders of `rel` (e.g. `a/b`) inside the existing folder `base`, which
+/// is never created: a deleted bucket does not come back this way.
+pub fn create_folders(base: &str, rel: &str) -> Result<Folders, Error> {
+    let root = root()?;
+    if rel.is_empty() {
+        return Ok(if is_dir(base)? { Folders::Ready } else { Folders::NoBase });
+    }
+    let mut end = 0;
+    loop {
+        let next = rel[end..].find('/').map(|i| end + i);
+        let upto = format!("{base}/{}", &rel[..next.unwrap_or(rel.len())]);
+        match root.create_directory_at(&upto) {
+            Ok(()) => {}
+            Err(ErrorCode::Exist) => {
+                if !is_dir(&upto)? {
+                    return Ok(Folders::Blocked);
+                }
+            }
+            Err(ErrorCode::NoEntry) => {
+                return Ok(if is_dir(base)? { Folders::Blocked } else { Folders::NoBase })
+            }
+            Err(ErrorCode::NotDirectory) => return Ok(Folders::Blocked),
+            Err(e) => return Err(error(e, &format!("creating folder {upto}"))),
+        }
+        match next {
+            Some(i) => end = i + 1,
+            None => return Ok(Folders::Ready),
+        }
+    }
+}
+
+/// Removes a file; a missing one is fine.
+pub fn remove_file(path: &str) -> Result<(), Error> {
+    match root()?.unlink_file_at(path) {
+        Ok(()) | Err(ErrorCode::NoEntry) => Ok(()),
+        Err(e) => Err(error(e, &format!("removing {path}"))),
+    }
+}
+
+/// One entry of a folder.
+pub struct Entry {
+    pub name: String,
+    pub kind: DescriptorType,
+}
+
+/// The entries of a folder, unsorted; `None` when there is no folder at `path`.
+pub fn read_dir(path: &str) -> Result<Option<Vec<Entry>>, Error> {
+    let root = root()?;
+    let dir;
+    let dir_ref = if path.is_empty() {
+        root
+    } else {
+        dir = match root.open_at(
+            PathFlags::empty(),
+            path,
+            OpenFlags::DIRECTORY,
+            DescriptorFlags::READ,
+        ) {
+            Ok(d) => d,
+            Err(ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(error(e, &format!("opening folder {path}"))),
+        };
+        &dir
+    };
+    let what = || format!("reading folder {path}");
+    let stream = dir_ref.read_directory().map_err(|e| error(e, &what()))?;
+    let mut entries = Vec::new();
+    let mut bad_names = 0u32;
+    loop {
+        match stream.read_directory_entry() {
+            Ok(Some(e)) => entries.push(Entry {
+                name: e.name,
+                kind: e.type_,
+            }),
+            Ok(None) => break,
+            // A name that is not UTF-8 cannot be a key: leave it out.
+            Err(ErrorCode::IllegalByteSequence) if bad_names < 100_000 => bad_names += 1,
+            Err(e) => return Err(error(e, &what())),
+        }
+    }
+    Ok(Some(entries))
+}
+
+/// Removes a folder and everything in it; missing things are fine. Used only on the
+/// driver's own state (`.trove`).
+pub fn remove_tree(path: &str) -> Result<(), Error> {
+    let Some(entries) = read_dir(path)? else {
+        return Ok(());
+    };
+    for e in entries {
+        let child = format!("{path}/{}", e.name);
+        if e.kind == DescriptorType::Directory {
+            remove_tree(&child)?;
+        } else {
+            remove_file(&child)?;
+        }
+    }
+    match root()?.remove_directory_at(path) {
+        Ok(()) | Err(ErrorCode::NoEntry) => Ok(()),
+        Err(e) => Err(error(e, &format!("removing folder {path}"))),
+    }
+}
+
+/// Makes `.trove/tmp` and `.trove/meta`; failures surface later, where they matter.
+pub fn prepare_state_dirs() {
+    let _ = create_dir_all(layout::TMP_DIR);
+    let _ = create_dir_all(layout::META_DIR);
+}
+
+pub fn datetime_eq(a: Option<Datetime>, b: Option<Datetime>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.seconds == b.seconds && a.nanoseconds == b.nanoseconds,
+        (None, None) => true,
+        _ => false,
+    }
+}
