@@ -377,7 +377,7 @@ fn short_debug<T: Debug + ?Sized>(v: &T) -> String {
 /// anything (a bucket the case deleted itself is not a problem).
 pub(crate) async fn cleanup(d: &Driver, caps: Capabilities, tracked: Tracked) -> Result<(), String> {
     for (bucket, key, id) in &tracked.uploads {
-        let _ = d.abort_multipart(bucket, key, id).await;
+        let _ = retry(|| d.abort_multipart(bucket, key, id)).await;
     }
     let mut problems = Vec::new();
     for bucket in tracked.buckets.iter().rev() {
@@ -392,14 +392,32 @@ pub(crate) async fn cleanup(d: &Driver, caps: Capabilities, tracked: Tracked) ->
     }
 }
 
+/// Runs a cleanup call again when the driver crashed: the host throws the
+/// crashed instance away, so a retry gets a fresh one (a case that timed out
+/// may have left its instance mid-call).
+async fn retry<T, F, Fut>(mut call: F) -> trove_host::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = trove_host::Result<T>>,
+{
+    let mut crashes = 0;
+    loop {
+        match call().await {
+            Err(e) if e.kind() == ErrorKind::DriverCrashed && crashes < 2 => crashes += 1,
+            other => return other,
+        }
+    }
+}
+
 async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Result<(), String> {
     // A bucket the case deleted itself, or an invalid name the driver refused.
     let gone = |e: &trove_host::Error| matches!(e.kind(), ErrorKind::BucketNotFound | ErrorKind::InvalidArgument);
     if caps.versioning {
         let mut versions = Vec::new();
-        let mut cursor = None;
+        let mut cursor: Option<String> = None;
         for _ in 0..1000 {
-            match d.list_versions(bucket, ListOptions { cursor, ..Default::default() }).await {
+            let opts = ListOptions { cursor: cursor.clone(), ..Default::default() };
+            match retry(|| d.list_versions(bucket, opts.clone())).await {
                 Ok(page) => {
                     versions.extend(
                         page.versions.into_iter().filter_map(|v| v.version_id.map(|id| (v.key, id))),
@@ -415,14 +433,15 @@ async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Resul
         }
         stream::iter(versions)
             .for_each_concurrent(16, |(key, id)| async move {
-                let _ = d.delete_version(bucket, &key, &id).await;
+                let _ = retry(|| d.delete_version(bucket, &key, &id)).await;
             })
             .await;
     }
     let mut keys = Vec::new();
-    let mut cursor = None;
+    let mut cursor: Option<String> = None;
     for _ in 0..10_000 {
-        match d.list(bucket, ListOptions { cursor, ..Default::default() }).await {
+        let opts = ListOptions { cursor: cursor.clone(), ..Default::default() };
+        match retry(|| d.list(bucket, opts.clone())).await {
             Ok(page) => {
                 keys.extend(page.objects.into_iter().map(|o| o.key));
                 cursor = page.next_cursor;
@@ -436,13 +455,14 @@ async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Resul
     }
     let failures: Vec<String> = stream::iter(keys)
         .map(|key| async move {
-            d.delete(bucket, &key).await.err().map(|e| format!("delete {key:?}: {}: {e}", e.kind()))
+            let res = retry(|| d.delete(bucket, &key)).await;
+            res.err().map(|e| format!("delete {key:?}: {}: {e}", e.kind()))
         })
         .buffer_unordered(16)
         .filter_map(|r| async move { r })
         .collect()
         .await;
-    match d.delete_bucket(bucket).await {
+    match retry(|| d.delete_bucket(bucket)).await {
         Ok(()) => Ok(()),
         Err(e) if gone(&e) => Ok(()),
         Err(e) => {

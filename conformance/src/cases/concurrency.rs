@@ -49,9 +49,9 @@ async fn concurrent_puts(ctx: Ctx) -> CaseResult {
     let all = ctx.list_all(&b, ListOptions::default()).await?;
     let want: Vec<String> = (0..n).map(|i| format!("c/{i:03}")).collect();
     check_eq("list after concurrent puts", &all.keys(), &want)?;
-    for i in 0..n {
-        let (_, got) = ctx.get(&b, &want[i]).await?;
-        check_bytes(format_args!("get {}", want[i]), &got, &body(i))?;
+    for (i, key) in want.iter().enumerate() {
+        let (_, got) = ctx.get(&b, key).await?;
+        check_bytes(format_args!("get {key}"), &got, &body(i))?;
     }
     Ok(())
 }
