@@ -492,4 +492,33 @@ mod tests {
         }
         assert_eq!(bucket_tag("list/delimiter-paging"), "delimiter-paging");
     }
+
+    fn message(r: CaseResult) -> String {
+        match r {
+            Err(Stop::Fail(m)) => m,
+            Ok(()) => "ok".into(),
+        }
+    }
+
+    #[test]
+    fn failure_messages_name_both_kinds() {
+        let wrong: trove_host::Result<()> = Err(trove_host::Error::new(ErrorKind::BucketNotFound, "no bucket b"));
+        assert_eq!(
+            message(expect_err(wrong, ErrorKind::ObjectNotFound, "get \"k\"")),
+            "get \"k\": expected object-not-found, got bucket-not-found: no bucket b"
+        );
+        assert_eq!(
+            message(expect_err(Ok(()), ErrorKind::ObjectNotFound, "head")),
+            "head: expected object-not-found, got success"
+        );
+        let right: trove_host::Result<()> = Err(trove_host::Error::new(ErrorKind::ObjectNotFound, "gone"));
+        assert_eq!(message(expect_err(right, ErrorKind::ObjectNotFound, "get")), "ok");
+        assert_eq!(message(check_eq("size", &3, &4)), "size: expected 4, got 3");
+        assert_eq!(
+            message(check_bytes("get", b"abcX", b"abcd")),
+            "get: content differs: expected 4 bytes, got 4 bytes, first difference at offset 3"
+        );
+        let err: trove_host::Result<()> = Err(trove_host::Error::new(ErrorKind::Internal, "boom"));
+        assert_eq!(message(err.ctx("put \"k\"")), "put \"k\": unexpected internal: boom");
+    }
 }

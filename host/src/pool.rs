@@ -3,7 +3,7 @@
 //! one, and calls to it are serialised. An instance that trapped or ran past
 //! its deadline is dropped, never reused.
 
-use crate::bindings::{core, multipart, presign, stream_put, versioning, wit};
+use crate::bindings::{core, multipart, presign, versioning, wit};
 use crate::error::{Error, ErrorKind, Result};
 use crate::grants::Grants;
 use crate::runtime::{Loaded, Runtime};
@@ -17,7 +17,6 @@ use wasmtime::{Store, Trap};
 pub(crate) struct Instance {
     pub(crate) store: Store<HostState>,
     pub(crate) core: core::Guest,
-    pub(crate) stream_put: Option<stream_put::Guest>,
     pub(crate) multipart: Option<multipart::Guest>,
     pub(crate) presign: Option<presign::Guest>,
     pub(crate) versioning: Option<versioning::Guest>,
@@ -38,6 +37,9 @@ pub(crate) struct Pool {
 pub(crate) struct Lease {
     pool: Arc<Pool>,
     inst: Option<Instance>,
+    /// Set while a call is in flight: if the caller drops the future then,
+    /// the instance is mid-call and must not go back to the pool.
+    in_call: bool,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -110,7 +112,6 @@ impl Pool {
             r.transpose().map_err(|e| Error::invalid_driver(format!("{label}: {e:#}")))
         }
         Ok(Instance {
-            stream_put: opt(loaded.stream_put.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
             multipart: opt(loaded.multipart.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
             presign: opt(loaded.presign.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
             versioning: opt(loaded.versioning.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
@@ -147,7 +148,7 @@ impl Pool {
                 i
             }
         };
-        Ok(Lease { pool: self.clone(), inst: Some(inst), _permit: permit })
+        Ok(Lease { pool: self.clone(), inst: Some(inst), in_call: false, _permit: permit })
     }
 }
 
@@ -163,6 +164,7 @@ impl Lease {
             Error::crashed(format!("{}: the instance was lost in an earlier failure", self.pool.label))
         })?;
         inst.store.set_epoch_deadline(ticks);
+        self.in_call = true;
         Ok(inst)
     }
 
@@ -176,6 +178,7 @@ impl Lease {
         &mut self,
         r: std::result::Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
     ) -> Result<T> {
+        self.in_call = false;
         let out = match &self.inst {
             Some(inst) => settle_detached(inst, &self.pool.label, self.timeout(), r),
             None => return Err(Error::crashed("instance already dropped")),
@@ -194,6 +197,9 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
+        if self.in_call {
+            return; // abandoned mid-call: the instance is dropped with us
+        }
         if let Some(inst) = self.inst.take() {
             self.pool.idle.lock().unwrap().push(inst);
         }

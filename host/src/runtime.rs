@@ -35,6 +35,8 @@ impl Drop for Runtime {
 pub(crate) struct Loaded {
     pub(crate) pre: InstancePre<HostState>,
     pub(crate) core: core::GuestIndices,
+    /// Detected and reported; the host does not call `put-stream` yet (it
+    /// needs a progress-based deadline, which comes with the cloud drivers).
     pub(crate) stream_put: Option<stream_put::GuestIndices>,
     pub(crate) multipart: Option<multipart::GuestIndices>,
     pub(crate) presign: Option<presign::GuestIndices>,

@@ -130,3 +130,18 @@ async fn bad_dsns_and_unknown_schemes() {
     let err = h.open("nope://user:hunter2@h").await.err().unwrap();
     assert!(!err.to_string().contains("hunter2"));
 }
+
+#[tokio::test]
+async fn a_call_abandoned_midway_does_not_poison_the_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = file_driver(dir.path()).await;
+    d.create_bucket("b").await.unwrap();
+    let big = vec![7u8; 32 << 20];
+    for _ in 0..5 {
+        // Drop the put at some point inside a guest call.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(3), d.put_bytes("b", "k", big.clone(), PutOptions::default())).await;
+        d.ping().await.unwrap();
+        d.put_bytes("b", "small", b"ok".to_vec(), PutOptions::default()).await.unwrap();
+    }
+    assert_eq!(d.get_bytes("b", "small", GetOptions::default()).await.unwrap().1, b"ok");
+}
