@@ -26,7 +26,11 @@ fn main() {
         let empty = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("empty.wasm");
         std::fs::write(&empty, b"").unwrap();
         for name in BUILTINS {
-            println!("cargo:rustc-env=TROVE_BUILTIN_{}={}", name.to_uppercase(), empty.display());
+            println!(
+                "cargo:rustc-env=TROVE_BUILTIN_{}={}",
+                name.to_uppercase(),
+                empty.display()
+            );
         }
         return;
     }
@@ -40,11 +44,16 @@ fn main() {
         .arg(&target_dir);
     for (key, _) in std::env::vars() {
         // Flags meant for the host build must not leak into the guest build.
-        if key.starts_with("CARGO_") && key != "CARGO_HOME" || key == "RUSTFLAGS" || key == "RUSTC_WORKSPACE_WRAPPER" {
+        if key.starts_with("CARGO_") && key != "CARGO_HOME"
+            || key == "RUSTFLAGS"
+            || key == "RUSTC_WORKSPACE_WRAPPER"
+        {
             cmd.env_remove(key);
         }
     }
-    let status = cmd.status().expect("failed to run cargo for the wasm drivers");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the wasm drivers");
     if !status.success() {
         panic!(
             "building the wasm drivers failed (is the target installed? run `rustup target add wasm32-wasip2`)"

@@ -161,7 +161,12 @@ pub enum Op {
     /// Remove an object.
     Rm { bucket: String, key: String },
     /// Copy an object.
-    Cp { src_bucket: String, src_key: String, dst_bucket: String, dst_key: String },
+    Cp {
+        src_bucket: String,
+        src_key: String,
+        dst_bucket: String,
+        dst_key: String,
+    },
     /// Print a presigned URL.
     Presign {
         #[arg(value_parser = ["get", "put"])]
@@ -178,7 +183,9 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: usize = num.parse().map_err(|_| format!("not a size: {s:?} (try 256MiB)"))?;
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (try 256MiB)"))?;
     let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -186,7 +193,8 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         "g" | "gb" | "gib" => 1 << 30,
         _ => return Err(format!("unknown size unit in {s:?} (use KiB, MiB or GiB)")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))
 }
 
 #[cfg(test)]

@@ -8,13 +8,20 @@ use std::io::IsTerminal;
 use std::pin::Pin;
 use std::task::Poll;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use trove_host::{ByteRange, Driver, Error, ErrorKind, GetOptions, ListOptions, ListPage, PresignMethod, PutOptions};
+use trove_host::{
+    ByteRange, Driver, Error, ErrorKind, GetOptions, ListOptions, ListPage, PresignMethod,
+    PutOptions,
+};
 
 pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
     match op {
         Op::Ping => {
             driver.ping().await?;
-            print_result(json, serde_json::json!({"ok": true, "driver": driver.info().name}), "ok");
+            print_result(
+                json,
+                serde_json::json!({"ok": true, "driver": driver.info().name}),
+                "ok",
+            );
         }
         Op::Buckets => {
             let b = driver.list_buckets().await?;
@@ -22,20 +29,44 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                 println!("{}", output::buckets_json(&b));
             } else {
                 for b in b {
-                    println!("{:20}  {}", b.created.map(output::rfc3339).unwrap_or_default(), b.name);
+                    println!(
+                        "{:20}  {}",
+                        b.created.map(output::rfc3339).unwrap_or_default(),
+                        b.name
+                    );
                 }
             }
         }
         Op::Mb { bucket } => {
             driver.create_bucket(&bucket).await?;
-            print_result(json, serde_json::json!({"created": bucket}), &format!("created bucket {bucket}"));
+            print_result(
+                json,
+                serde_json::json!({"created": bucket}),
+                &format!("created bucket {bucket}"),
+            );
         }
         Op::Rb { bucket } => {
             driver.delete_bucket(&bucket).await?;
-            print_result(json, serde_json::json!({"deleted": bucket}), &format!("deleted bucket {bucket}"));
+            print_result(
+                json,
+                serde_json::json!({"deleted": bucket}),
+                &format!("deleted bucket {bucket}"),
+            );
         }
-        Op::Ls { bucket, prefix, delimiter, max_keys, cursor, all } => {
-            let mut opts = ListOptions { prefix, delimiter, max_keys, cursor };
+        Op::Ls {
+            bucket,
+            prefix,
+            delimiter,
+            max_keys,
+            cursor,
+            all,
+        } => {
+            let mut opts = ListOptions {
+                prefix,
+                delimiter,
+                max_keys,
+                cursor,
+            };
             let mut page = driver.list(&bucket, opts.clone()).await?;
             if all {
                 let mut acc = ListPage::default();
@@ -53,12 +84,27 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                 page = acc;
             }
             if json {
-                println!("{}", output::list_json(&page.objects, &page.common_prefixes, page.next_cursor.as_deref()));
+                println!(
+                    "{}",
+                    output::list_json(
+                        &page.objects,
+                        &page.common_prefixes,
+                        page.next_cursor.as_deref()
+                    )
+                );
             } else {
                 print!("{}", output::list_text(&page));
             }
         }
-        Op::Put { bucket, key, file, content_type, meta, if_none_match, if_match } => {
+        Op::Put {
+            bucket,
+            key,
+            file,
+            content_type,
+            meta,
+            if_none_match,
+            if_match,
+        } => {
             let metadata = meta
                 .iter()
                 .map(|kv| {
@@ -68,16 +114,31 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()
                 .map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("{e:#}")))?;
-            let opts = PutOptions { content_type, metadata, if_none_match, if_match };
+            let opts = PutOptions {
+                content_type,
+                metadata,
+                if_none_match,
+                if_match,
+            };
             let info = match file.as_deref() {
                 None | Some("-") => driver.put(&bucket, &key, tokio::io::stdin(), opts).await?,
                 Some(path) => {
-                    let f = tokio::fs::File::open(path)
-                        .await
-                        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {path}: {e}")))?;
+                    let f = tokio::fs::File::open(path).await.map_err(|e| {
+                        Error::new(ErrorKind::Io, format!("cannot open {path}: {e}"))
+                    })?;
                     let len = f.metadata().await.map(|m| m.len()).ok();
                     let bar = progress(len);
-                    let info = driver.put(&bucket, &key, Progress { inner: f, bar: bar.clone() }, opts).await;
+                    let info = driver
+                        .put(
+                            &bucket,
+                            &key,
+                            Progress {
+                                inner: f,
+                                bar: bar.clone(),
+                            },
+                            opts,
+                        )
+                        .await;
                     if let Some(b) = bar {
                         b.finish_and_clear();
                     }
@@ -87,12 +148,27 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
             if json {
                 println!("{}", output::object_json(&info));
             } else {
-                eprintln!("stored {}/{} ({} bytes, etag {})", bucket, info.key, info.size, info.etag);
+                eprintln!(
+                    "stored {}/{} ({} bytes, etag {})",
+                    bucket, info.key, info.size, info.etag
+                );
             }
         }
-        Op::Get { bucket, key, file, range, if_match, if_none_match } => {
+        Op::Get {
+            bucket,
+            key,
+            file,
+            range,
+            if_match,
+            if_none_match,
+        } => {
             let range = range.as_deref().map(parse_range).transpose()?;
-            let opts = GetOptions { range, if_match, if_none_match, version_id: None };
+            let opts = GetOptions {
+                range,
+                if_match,
+                if_none_match,
+                version_id: None,
+            };
             let (info, mut reader) = driver.get(&bucket, &key, opts).await?;
             match file.as_deref() {
                 None | Some("-") => {
@@ -105,11 +181,14 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                     // download never leaves a truncated file behind.
                     let tmp = format!("{path}.trove-partial");
                     let result = async {
-                        let mut f = tokio::fs::File::create(&tmp)
-                            .await
-                            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot create {tmp}: {e}")))?;
+                        let mut f = tokio::fs::File::create(&tmp).await.map_err(|e| {
+                            Error::new(ErrorKind::Io, format!("cannot create {tmp}: {e}"))
+                        })?;
                         let bar = progress(Some(info.size));
-                        let mut w = Progress { inner: &mut f, bar: bar.clone() };
+                        let mut w = Progress {
+                            inner: &mut f,
+                            bar: bar.clone(),
+                        };
                         copy(&mut reader, &mut w).await?;
                         if let Some(b) = bar {
                             b.finish_and_clear();
@@ -139,18 +218,41 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
         }
         Op::Rm { bucket, key } => {
             driver.delete(&bucket, &key).await?;
-            print_result(json, serde_json::json!({"deleted": key}), &format!("deleted {bucket}/{key}"));
+            print_result(
+                json,
+                serde_json::json!({"deleted": key}),
+                &format!("deleted {bucket}/{key}"),
+            );
         }
-        Op::Cp { src_bucket, src_key, dst_bucket, dst_key } => {
-            let info = driver.copy(&src_bucket, &src_key, &dst_bucket, &dst_key).await?;
+        Op::Cp {
+            src_bucket,
+            src_key,
+            dst_bucket,
+            dst_key,
+        } => {
+            let info = driver
+                .copy(&src_bucket, &src_key, &dst_bucket, &dst_key)
+                .await?;
             if json {
                 println!("{}", output::object_json(&info));
             } else {
-                eprintln!("copied {src_bucket}/{src_key} to {dst_bucket}/{dst_key} ({} bytes)", info.size);
+                eprintln!(
+                    "copied {src_bucket}/{src_key} to {dst_bucket}/{dst_key} ({} bytes)",
+                    info.size
+                );
             }
         }
-        Op::Presign { method, bucket, key, expires } => {
-            let m = if method == "put" { PresignMethod::Put } else { PresignMethod::Get };
+        Op::Presign {
+            method,
+            bucket,
+            key,
+            expires,
+        } => {
+            let m = if method == "put" {
+                PresignMethod::Put
+            } else {
+                PresignMethod::Get
+            };
             let url = driver.presign(m, &bucket, &key, expires).await?;
             print_result(json, serde_json::json!({"url": url}), &url);
         }
@@ -168,25 +270,38 @@ fn print_result(json: bool, value: serde_json::Value, text: &str) {
 
 /// HTTP-style inclusive ranges: `START-END`, `START-`, `-SUFFIX`.
 pub fn parse_range(s: &str) -> Result<ByteRange> {
-    let bad = || Error::new(ErrorKind::InvalidArgument, format!("bad --range {s:?}: use START-END, START- or -SUFFIX"));
+    let bad = || {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("bad --range {s:?}: use START-END, START- or -SUFFIX"),
+        )
+    };
     let (a, b) = s.trim().split_once('-').ok_or_else(bad)?;
     let num = |t: &str| t.trim().parse::<u64>().map_err(|_| bad());
     Ok(match (a.trim().is_empty(), b.trim().is_empty()) {
         (true, true) => return Err(bad().into()),
         (true, false) => ByteRange::Suffix(num(b)?),
-        (false, true) => ByteRange::Span { offset: num(a)?, length: None },
+        (false, true) => ByteRange::Span {
+            offset: num(a)?,
+            length: None,
+        },
         (false, false) => {
             let (start, end) = (num(a)?, num(b)?);
             if end < start {
                 bail!(bad());
             }
-            ByteRange::Span { offset: start, length: Some(end - start + 1) }
+            ByteRange::Span {
+                offset: start,
+                length: Some(end - start + 1),
+            }
         }
     })
 }
 
 async fn copy(r: &mut (impl AsyncRead + Unpin), w: &mut (impl AsyncWrite + Unpin)) -> Result<u64> {
-    tokio::io::copy(r, w).await.map_err(|e| trove_host::to_error(e).into())
+    tokio::io::copy(r, w)
+        .await
+        .map_err(|e| trove_host::to_error(e).into())
 }
 
 /// A progress bar on stderr, only when stderr is a terminal.
@@ -210,7 +325,11 @@ struct Progress<T> {
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Progress<T> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let (Some(b), Poll::Ready(Ok(()))) = (&self.bar, &r) {
@@ -221,17 +340,27 @@ impl<T: AsyncRead + Unpin> AsyncRead for Progress<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Progress<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, data);
         if let (Some(b), Poll::Ready(Ok(n))) = (&self.bar, &r) {
             b.inc(*n as u64);
         }
         r
     }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
@@ -242,8 +371,20 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("0-9").unwrap(), ByteRange::Span { offset: 0, length: Some(10) });
-        assert_eq!(parse_range("5-").unwrap(), ByteRange::Span { offset: 5, length: None });
+        assert_eq!(
+            parse_range("0-9").unwrap(),
+            ByteRange::Span {
+                offset: 0,
+                length: Some(10)
+            }
+        );
+        assert_eq!(
+            parse_range("5-").unwrap(),
+            ByteRange::Span {
+                offset: 5,
+                length: None
+            }
+        );
         assert_eq!(parse_range("-3").unwrap(), ByteRange::Suffix(3));
         assert!(parse_range("9-1").is_err());
         assert!(parse_range("-").is_err());

@@ -61,7 +61,11 @@ fn host(cli: &Cli) -> Result<Host> {
     }
     if let Some(t) = cli.call_timeout {
         if !(t > 0.0 && t.is_finite()) {
-            return Err(Error::new(ErrorKind::InvalidArgument, "--call-timeout must be a positive number of seconds").into());
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "--call-timeout must be a positive number of seconds",
+            )
+            .into());
         }
         limits.call_timeout = Duration::from_secs_f64(t);
     }
@@ -83,14 +87,24 @@ fn host(cli: &Cli) -> Result<Host> {
     let cache_dir = if cli.no_cache {
         None
     } else {
-        cli.cache_dir.clone().or_else(|| HostConfig::default().cache_dir)
+        cli.cache_dir
+            .clone()
+            .or_else(|| HostConfig::default().cache_dir)
     };
-    Ok(Host::new(HostConfig { limits, cache_dir, registry })?)
+    Ok(Host::new(HostConfig {
+        limits,
+        cache_dir,
+        registry,
+    })?)
 }
 
 fn need_dsn(dsn: Option<&str>) -> Result<String> {
     dsn.map(str::to_string).ok_or_else(|| {
-        Error::new(ErrorKind::InvalidArgument, "this command needs --dsn SCHEME://… (e.g. --dsn mem:// or --dsn file:///tmp/store)").into()
+        Error::new(
+            ErrorKind::InvalidArgument,
+            "this command needs --dsn SCHEME://… (e.g. --dsn mem:// or --dsn file:///tmp/store)",
+        )
+        .into()
     })
 }
 
@@ -150,7 +164,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     (Some(c), _) => {
                         println!("contract:     {} (core)", trove_host::CONTRACT);
                         let names = c.names();
-                        println!("capabilities: {}", if names.is_empty() { "none".into() } else { names.join(", ") });
+                        println!(
+                            "capabilities: {}",
+                            if names.is_empty() {
+                                "none".into()
+                            } else {
+                                names.join(", ")
+                            }
+                        );
                     }
                     (None, Some(p)) => println!("contract:     NOT USABLE: {p}"),
                     _ => {}
@@ -164,14 +185,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     println!("  {e}");
                 }
                 if let Some(g) = grants {
-                    println!("grants for {}:", trove_host::redact(cli.dsn.as_deref().unwrap_or_default()));
+                    println!(
+                        "grants for {}:",
+                        trove_host::redact(cli.dsn.as_deref().unwrap_or_default())
+                    );
                     for line in g.to_string().lines() {
                         println!("  {line}");
                     }
                 }
             }
         }
-        Command::Conformance { driver, filter, list } => {
+        Command::Conformance {
+            driver,
+            filter,
+            list,
+        } => {
             if list {
                 for name in trove_conformance::case_names() {
                     println!("{name}");
@@ -180,8 +208,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let dsn = need_dsn()?;
             let d = host.open_with(&driver, &dsn).await?;
-            println!("# conformance: driver {} {} on {}", d.info().name, d.info().version, d.dsn_display());
-            let opts = trove_conformance::SuiteOptions { filter, ..Default::default() };
+            println!(
+                "# conformance: driver {} {} on {}",
+                d.info().name,
+                d.info().version,
+                d.dsn_display()
+            );
+            let opts = trove_conformance::SuiteOptions {
+                filter,
+                ..Default::default()
+            };
             let summary = trove_conformance::run(&d, &opts, |r| {
                 use trove_conformance::Outcome;
                 let ms = r.elapsed.as_millis();
@@ -193,7 +229,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
             .await;
             println!("{}", summary.closing_line());
-            return Ok(if summary.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            return Ok(if summary.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
         }
         Command::Run { driver, op } => {
             let dsn = need_dsn()?;

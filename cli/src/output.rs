@@ -13,7 +13,12 @@ pub fn rfc3339(t: SystemTime) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
@@ -59,11 +64,18 @@ pub fn list_json(objects: &[ObjectInfo], prefixes: &[String], next: Option<&str>
 }
 
 pub fn buckets_json(b: &[BucketInfo]) -> Value {
-    Value::Array(b.iter().map(|b| json!({"name": b.name, "created": time_json(b.created)})).collect())
+    Value::Array(
+        b.iter()
+            .map(|b| json!({"name": b.name, "created": time_json(b.created)}))
+            .collect(),
+    )
 }
 
 pub fn object_text(o: &ObjectInfo) -> String {
-    let mut s = format!("key:           {}\nsize:          {}\netag:          {}\n", o.key, o.size, o.etag);
+    let mut s = format!(
+        "key:           {}\nsize:          {}\netag:          {}\n",
+        o.key, o.size, o.etag
+    );
     if let Some(ct) = &o.content_type {
         s += &format!("content-type:  {ct}\n");
     }
@@ -102,7 +114,13 @@ mod tests {
     #[test]
     fn rfc3339_known_dates() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_671_546)), "2026-11-26T05:39:06Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_671_546)),
+            "2026-11-26T05:39:06Z"
+        );
     }
 }

@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trove-host"));
     // Share one compile cache across tests so each driver compiles once.
-    c.arg("--cache-dir").arg(concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"));
+    c.arg("--cache-dir")
+        .arg(concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"));
     c
 }
 
@@ -25,7 +26,11 @@ fn stderr(o: &Output) -> String {
 #[track_caller]
 fn ok(args: &[&str]) -> String {
     let o = run(args);
-    assert!(o.status.success(), "trove-host {args:?} failed: {}", stderr(&o));
+    assert!(
+        o.status.success(),
+        "trove-host {args:?} failed: {}",
+        stderr(&o)
+    );
     stdout(&o)
 }
 
@@ -34,11 +39,21 @@ fn ok(args: &[&str]) -> String {
 fn fails_with(args: &[&str], kind: &str) -> String {
     let o = run(args);
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "trove-host {args:?}: expected exit 1, stderr: {err}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "trove-host {args:?}: expected exit 1, stderr: {err}"
+    );
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
-    assert!(lines[0].starts_with(&format!("error: {kind}: ")), "expected kind {kind}: {err}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        lines[0].starts_with(&format!("error: {kind}: ")),
+        "expected kind {kind}: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     err
 }
 
@@ -56,44 +71,114 @@ fn object_lifecycle_on_the_file_driver() {
     let d = ["--dsn", dsn.as_str()];
 
     ok(&[&d[..], &["mb", "docs"]].concat());
-    ok(&[&d[..], &["put", "docs", "greet/hello.txt", src.to_str().unwrap(), "--content-type", "text/plain", "--meta", "Owner=Ann"]].concat());
+    ok(&[
+        &d[..],
+        &[
+            "put",
+            "docs",
+            "greet/hello.txt",
+            src.to_str().unwrap(),
+            "--content-type",
+            "text/plain",
+            "--meta",
+            "Owner=Ann",
+        ],
+    ]
+    .concat());
 
-    let head: serde_json::Value = serde_json::from_str(&ok(&[&d[..], &["--json", "head", "docs", "greet/hello.txt"]].concat())).unwrap();
+    let head: serde_json::Value = serde_json::from_str(&ok(&[
+        &d[..],
+        &["--json", "head", "docs", "greet/hello.txt"],
+    ]
+    .concat()))
+    .unwrap();
     assert_eq!(head["key"], "greet/hello.txt");
     assert_eq!(head["size"], 13);
     assert_eq!(head["content_type"], "text/plain");
     assert_eq!(head["metadata"]["Owner"], "Ann");
     assert!(head["etag"].as_str().unwrap().len() >= 16);
     assert!(head["last_modified"].as_str().unwrap().ends_with('Z'));
-    for field in ["key", "size", "etag", "content_type", "last_modified", "metadata", "version_id"] {
+    for field in [
+        "key",
+        "size",
+        "etag",
+        "content_type",
+        "last_modified",
+        "metadata",
+        "version_id",
+    ] {
         assert!(head.get(field).is_some(), "head --json lacks {field}");
     }
 
-    let ls: serde_json::Value = serde_json::from_str(&ok(&[&d[..], &["--json", "ls", "docs", "--delimiter", "/"]].concat())).unwrap();
+    let ls: serde_json::Value = serde_json::from_str(&ok(&[
+        &d[..],
+        &["--json", "ls", "docs", "--delimiter", "/"],
+    ]
+    .concat()))
+    .unwrap();
     assert_eq!(ls["common_prefixes"], serde_json::json!(["greet/"]));
     assert_eq!(ls["objects"], serde_json::json!([]));
     assert!(ls["next_cursor"].is_null());
 
     // get to stdout, to a file, and a range
-    assert_eq!(ok(&[&d[..], &["get", "docs", "greet/hello.txt"]].concat()), "hello, trove\n");
+    assert_eq!(
+        ok(&[&d[..], &["get", "docs", "greet/hello.txt"]].concat()),
+        "hello, trove\n"
+    );
     let out = dir.path().join("out.txt");
-    ok(&[&d[..], &["get", "docs", "greet/hello.txt", out.to_str().unwrap()]].concat());
+    ok(&[
+        &d[..],
+        &["get", "docs", "greet/hello.txt", out.to_str().unwrap()],
+    ]
+    .concat());
     assert_eq!(std::fs::read(&out).unwrap(), b"hello, trove\n");
-    assert_eq!(ok(&[&d[..], &["get", "docs", "greet/hello.txt", "--range", "0-4"]].concat()), "hello");
-    assert_eq!(ok(&[&d[..], &["get", "docs", "greet/hello.txt", "--range", "-6"]].concat()), "trove\n");
+    assert_eq!(
+        ok(&[
+            &d[..],
+            &["get", "docs", "greet/hello.txt", "--range", "0-4"]
+        ]
+        .concat()),
+        "hello"
+    );
+    assert_eq!(
+        ok(&[&d[..], &["get", "docs", "greet/hello.txt", "--range", "-6"]].concat()),
+        "trove\n"
+    );
 
     // create-only put refuses to overwrite
-    fails_with(&[&d[..], &["put", "docs", "greet/hello.txt", src.to_str().unwrap(), "--if-none-match", "*"]].concat(), "precondition-failed");
+    fails_with(
+        &[
+            &d[..],
+            &[
+                "put",
+                "docs",
+                "greet/hello.txt",
+                src.to_str().unwrap(),
+                "--if-none-match",
+                "*",
+            ],
+        ]
+        .concat(),
+        "precondition-failed",
+    );
 
-    ok(&[&d[..], &["cp", "docs", "greet/hello.txt", "docs", "copy.txt"]].concat());
-    let buckets: serde_json::Value = serde_json::from_str(&ok(&[&d[..], &["--json", "buckets"]].concat())).unwrap();
+    ok(&[
+        &d[..],
+        &["cp", "docs", "greet/hello.txt", "docs", "copy.txt"],
+    ]
+    .concat());
+    let buckets: serde_json::Value =
+        serde_json::from_str(&ok(&[&d[..], &["--json", "buckets"]].concat())).unwrap();
     assert_eq!(buckets[0]["name"], "docs");
     assert!(buckets[0].get("created").is_some());
 
     fails_with(&[&d[..], &["rb", "docs"]].concat(), "bucket-not-empty");
     ok(&[&d[..], &["rm", "docs", "greet/hello.txt"]].concat());
     ok(&[&d[..], &["rm", "docs", "copy.txt"]].concat());
-    fails_with(&[&d[..], &["head", "docs", "copy.txt"]].concat(), "object-not-found");
+    fails_with(
+        &[&d[..], &["head", "docs", "copy.txt"]].concat(),
+        "object-not-found",
+    );
     ok(&[&d[..], &["rb", "docs"]].concat());
     fails_with(&[&d[..], &["ls", "docs"]].concat(), "bucket-not-found");
 }
@@ -110,18 +195,62 @@ fn stdin_upload_and_paging_with_the_mem_driver() {
         let mut c = bin();
         c.args(["--dsn", &dsn, "put", "pages", &format!("k{i}"), "-"]);
         c.stdin(std::process::Stdio::piped());
-        let mut child = c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let mut child = c
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(format!("value {i}").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("value {i}").as_bytes())
+            .unwrap();
         assert!(child.wait().unwrap().success());
     }
-    let page: serde_json::Value = serde_json::from_str(&ok(&["--dsn", &dsn, "--json", "ls", "pages", "--max-keys", "2"])).unwrap();
+    let page: serde_json::Value = serde_json::from_str(&ok(&[
+        "--dsn",
+        &dsn,
+        "--json",
+        "ls",
+        "pages",
+        "--max-keys",
+        "2",
+    ]))
+    .unwrap();
     assert_eq!(page["objects"].as_array().unwrap().len(), 2);
     let cursor = page["next_cursor"].as_str().expect("a cursor").to_string();
-    let next: serde_json::Value = serde_json::from_str(&ok(&["--dsn", &dsn, "--json", "ls", "pages", "--max-keys", "2", "--cursor", &cursor])).unwrap();
+    let next: serde_json::Value = serde_json::from_str(&ok(&[
+        "--dsn",
+        &dsn,
+        "--json",
+        "ls",
+        "pages",
+        "--max-keys",
+        "2",
+        "--cursor",
+        &cursor,
+    ]))
+    .unwrap();
     assert_eq!(next["objects"][0]["key"], "k2");
-    let all: serde_json::Value = serde_json::from_str(&ok(&["--dsn", &dsn, "--json", "ls", "pages", "--max-keys", "2", "--all"])).unwrap();
-    let keys: Vec<_> = all["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_string()).collect();
+    let all: serde_json::Value = serde_json::from_str(&ok(&[
+        "--dsn",
+        &dsn,
+        "--json",
+        "ls",
+        "pages",
+        "--max-keys",
+        "2",
+        "--all",
+    ]))
+    .unwrap();
+    let keys: Vec<_> = all["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(keys, ["k0", "k1", "k2", "k3", "k4"]);
     assert!(all["next_cursor"].is_null());
     assert_eq!(ok(&["--dsn", &dsn, "get", "pages", "k3"]), "value 3");
@@ -132,27 +261,48 @@ fn bad_input_gives_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let not_wasm = dir.path().join("notes.wasm");
     std::fs::write(&not_wasm, b"just some text").unwrap();
-    let err = fails_with(&["run", not_wasm.to_str().unwrap(), "--dsn", "mem://", "ping"], "invalid-driver");
+    let err = fails_with(
+        &["run", not_wasm.to_str().unwrap(), "--dsn", "mem://", "ping"],
+        "invalid-driver",
+    );
     assert!(err.contains("not a WebAssembly file"), "{err}");
 
     let core = dir.path().join("core.wasm");
     std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
-    let err = fails_with(&["run", core.to_str().unwrap(), "--dsn", "mem://", "ping"], "invalid-driver");
+    let err = fails_with(
+        &["run", core.to_str().unwrap(), "--dsn", "mem://", "ping"],
+        "invalid-driver",
+    );
     assert!(err.contains("core WebAssembly module"), "{err}");
 
     let truncated = dir.path().join("truncated.wasm");
     let mem = trove_host::builtin_component("mem").unwrap();
     std::fs::write(&truncated, &mem[..mem.len() / 2]).unwrap();
-    fails_with(&["run", truncated.to_str().unwrap(), "--dsn", "mem://", "ping"], "invalid-driver");
+    fails_with(
+        &[
+            "run",
+            truncated.to_str().unwrap(),
+            "--dsn",
+            "mem://",
+            "ping",
+        ],
+        "invalid-driver",
+    );
 
     // an empty component: valid wasm, but not a driver of this contract
     let empty = dir.path().join("empty-component.wasm");
     std::fs::write(&empty, b"\0asm\x0d\0\x01\0").unwrap();
-    let err = fails_with(&["run", empty.to_str().unwrap(), "--dsn", "mem://", "ping"], "invalid-driver");
+    let err = fails_with(
+        &["run", empty.to_str().unwrap(), "--dsn", "mem://", "ping"],
+        "invalid-driver",
+    );
     assert!(err.contains("trove:driver@0.1.0"), "{err}");
 
     fails_with(&["ping", "--dsn", "nosuch://x"], "unknown-scheme");
-    fails_with(&["run", "nosuch", "--dsn", "mem://", "ping"], "unknown-scheme");
+    fails_with(
+        &["run", "nosuch", "--dsn", "mem://", "ping"],
+        "unknown-scheme",
+    );
     fails_with(&["ping", "--dsn", "mem"], "invalid-dsn");
     fails_with(&["ping", "--dsn", ""], "invalid-dsn");
     fails_with(&["ping", "--dsn", "s3://host:99999/x"], "invalid-dsn");
@@ -178,20 +328,33 @@ fn inspect_shows_exports_and_grants() {
     let dsn = file_dsn(dir.path());
     let out = ok(&["inspect", "file", "--dsn", &dsn]);
     assert!(out.contains("trove:driver/core@0.1.0"), "{out}");
-    assert!(out.contains(&format!("filesystem: {}", dir.path().canonicalize().unwrap().display())), "{out}");
+    assert!(
+        out.contains(&format!(
+            "filesystem: {}",
+            dir.path().canonicalize().unwrap().display()
+        )),
+        "{out}"
+    );
     assert!(out.contains("network: none"), "{out}");
     let v: serde_json::Value = serde_json::from_str(&ok(&["--json", "inspect", "mem"])).unwrap();
     assert_eq!(v["driver"], true);
     assert_eq!(v["contract"], "trove:driver@0.1.0");
     let drivers = ok(&["drivers"]);
-    assert!(drivers.contains("mem") && drivers.contains("file"), "{drivers}");
+    assert!(
+        drivers.contains("mem") && drivers.contains("file"),
+        "{drivers}"
+    );
 }
 
 fn conformance(driver: &str, dsn: &str) {
     let o = run(&["conformance", driver, "--dsn", dsn]);
     let out = stdout(&o);
     let last = out.lines().last().unwrap_or_default().to_string();
-    assert!(o.status.success(), "conformance {driver} failed:\n{out}\n{}", stderr(&o));
+    assert!(
+        o.status.success(),
+        "conformance {driver} failed:\n{out}\n{}",
+        stderr(&o)
+    );
     let passed: usize = last.split(' ').next().unwrap().parse().unwrap_or(0);
     assert!(last.contains(" passed, 0 failed"), "{last}");
     assert!(passed >= 60, "only {passed} cases passed: {last}");

@@ -6,14 +6,21 @@ use std::process::Command;
 
 /// Size of the object: 1 GiB, or `TROVE_RSS_TEST_MIB` MiB.
 fn size() -> u64 {
-    std::env::var("TROVE_RSS_TEST_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024) << 20
+    std::env::var("TROVE_RSS_TEST_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+        << 20
 }
 
 /// Peak RSS (KiB) of the largest child waited for so far.
 fn children_max_rss_kib() -> i64 {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage fills the struct we own.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) }, 0);
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) },
+        0
+    );
     ru.ru_maxrss
 }
 
@@ -24,8 +31,11 @@ fn streaming_a_large_file_keeps_rss_flat() {
     let src = dir.path().join("big.bin");
     let size = size();
     {
-        let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&src).unwrap());
-        let block: Vec<u8> = (0..1u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+        let mut f =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&src).unwrap());
+        let block: Vec<u8> = (0..1u32 << 20)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect();
         for i in 0..size >> 20 {
             let mut b = block.clone();
             b[..8].copy_from_slice(&i.to_le_bytes());
@@ -41,7 +51,11 @@ fn streaming_a_large_file_keeps_rss_flat() {
             .args(args)
             .output()
             .unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     trove(&["mb", "big"]);
     let t = std::time::Instant::now();
@@ -59,12 +73,18 @@ fn streaming_a_large_file_keeps_rss_flat() {
     );
     assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
     assert!(files_equal(&src, &out), "the file came back different");
-    assert!(peak_mib < 100, "peak RSS {peak_mib} MiB is not under 100 MiB");
+    assert!(
+        peak_mib < 100,
+        "peak RSS {peak_mib} MiB is not under 100 MiB"
+    );
 }
 
 fn files_equal(a: &std::path::Path, b: &std::path::Path) -> bool {
     use std::io::Read;
-    let (mut fa, mut fb) = (std::fs::File::open(a).unwrap(), std::fs::File::open(b).unwrap());
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
     let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
     loop {
         let na = read_full(&mut fa, &mut ba);

@@ -80,7 +80,10 @@ pub(crate) fn stream_sha256(seed: u64, len: u64) -> String {
 
 /// Reads `r` to the end, `chunk` bytes at a time at most, hashing as it goes.
 /// Returns the number of bytes read and the hex SHA-256.
-pub(crate) async fn read_sha256<R: AsyncRead + Unpin>(r: &mut R, chunk: usize) -> io::Result<(u64, String)> {
+pub(crate) async fn read_sha256<R: AsyncRead + Unpin>(
+    r: &mut R,
+    chunk: usize,
+) -> io::Result<(u64, String)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; chunk.max(1)];
     let mut total = 0u64;
@@ -110,7 +113,14 @@ pub(crate) struct PrngReader {
 
 impl PrngReader {
     pub fn new(seed: u64, len: u64) -> Self {
-        PrngReader { seed, pos: 0, len, pattern: &[], step: 0, fail_at: None }
+        PrngReader {
+            seed,
+            pos: 0,
+            len,
+            pattern: &[],
+            step: 0,
+            fail_at: None,
+        }
     }
 
     /// Reads return at most `pattern[i % pattern.len()]` bytes for the i-th read.
@@ -127,11 +137,17 @@ impl PrngReader {
 }
 
 impl AsyncRead for PrngReader {
-    fn poll_read(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         if let Some(at) = this.fail_at {
             if this.pos >= at {
-                return Poll::Ready(Err(io::Error::other("conformance: the body source broke on purpose")));
+                return Poll::Ready(Err(io::Error::other(
+                    "conformance: the body source broke on purpose",
+                )));
             }
         }
         let mut n = (this.len - this.pos).min(buf.remaining() as u64);
@@ -159,7 +175,15 @@ mod tests {
     #[test]
     fn random_access_matches_sequential() {
         let all = bytes(7, 1000);
-        for (off, len) in [(0, 1000), (1, 7), (3, 100), (8, 8), (999, 1), (5, 0), (13, 987)] {
+        for (off, len) in [
+            (0, 1000),
+            (1, 7),
+            (3, 100),
+            (8, 8),
+            (999, 1),
+            (5, 0),
+            (13, 987),
+        ] {
             assert_eq!(slice(7, off as u64, len), all[off..off + len]);
         }
         assert_ne!(bytes(7, 64), bytes(8, 64));
@@ -170,11 +194,20 @@ mod tests {
         let len = 3 * (1 << 20) + 5;
         let want = stream_sha256(42, len);
         let mut r = PrngReader::new(42, len);
-        assert_eq!(read_sha256(&mut r, 65_536).await.unwrap(), (len, want.clone()));
+        assert_eq!(
+            read_sha256(&mut r, 65_536).await.unwrap(),
+            (len, want.clone())
+        );
         let mut r = PrngReader::new(42, len).with_chunks(&[1, 4095, 65_537, 7]);
         assert_eq!(read_sha256(&mut r, 100_000).await.unwrap(), (len, want));
         let small = bytes(42, 100);
-        assert_eq!(read_sha256(&mut PrngReader::new(42, 100), 3).await.unwrap().1, sha256_hex(&small));
+        assert_eq!(
+            read_sha256(&mut PrngReader::new(42, 100), 3)
+                .await
+                .unwrap()
+                .1,
+            sha256_hex(&small)
+        );
     }
 
     #[tokio::test]

@@ -42,7 +42,11 @@ macro_rules! ensure {
 /// capability: `case!("multipart/x", function, needs Multipart)`.
 macro_rules! case {
     ($name:literal, $f:path) => {
-        $crate::harness::Case { name: $name, needs: None, run: |ctx| Box::pin($f(ctx)) }
+        $crate::harness::Case {
+            name: $name,
+            needs: None,
+            run: |ctx| Box::pin($f(ctx)),
+        }
     };
     ($name:literal, $f:path, needs $cap:ident) => {
         $crate::harness::Case {
@@ -108,8 +112,18 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(d: Driver, case_name: &str, opts: Arc<SuiteOptions>, tracked: Arc<Mutex<Tracked>>) -> Self {
-        Ctx { d, opts, tag: bucket_tag(case_name).into(), tracked }
+    pub fn new(
+        d: Driver,
+        case_name: &str,
+        opts: Arc<SuiteOptions>,
+        tracked: Arc<Mutex<Tracked>>,
+    ) -> Self {
+        Ctx {
+            d,
+            opts,
+            tag: bucket_tag(case_name).into(),
+            tracked,
+        }
     }
 
     fn tracked(&self) -> MutexGuard<'_, Tracked> {
@@ -134,20 +148,31 @@ impl Ctx {
     pub async fn bucket(&self) -> CaseResult<String> {
         let name = self.bucket_name();
         self.track_bucket(&name);
-        self.d.create_bucket(&name).await.ctx(format_args!("create-bucket {name}"))?;
+        self.d
+            .create_bucket(&name)
+            .await
+            .ctx(format_args!("create-bucket {name}"))?;
         Ok(name)
     }
 
     pub fn track_upload(&self, bucket: &str, key: &str, upload_id: &str) {
-        self.tracked().uploads.push((bucket.into(), key.into(), upload_id.into()));
+        self.tracked()
+            .uploads
+            .push((bucket.into(), key.into(), upload_id.into()));
     }
 
     pub fn untrack_upload(&self, upload_id: &str) {
         self.tracked().uploads.retain(|(_, _, id)| id != upload_id);
     }
 
-    pub async fn put(&self, bucket: &str, key: &str, data: impl Into<Vec<u8>>) -> CaseResult<ObjectInfo> {
-        self.put_opts(bucket, key, data, PutOptions::default()).await
+    pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: impl Into<Vec<u8>>,
+    ) -> CaseResult<ObjectInfo> {
+        self.put_opts(bucket, key, data, PutOptions::default())
+            .await
     }
 
     pub async fn put_opts(
@@ -157,22 +182,42 @@ impl Ctx {
         data: impl Into<Vec<u8>>,
         opts: PutOptions,
     ) -> CaseResult<ObjectInfo> {
-        self.d.put_bytes(bucket, key, data, opts).await.ctx(format_args!("put {key:?}"))
+        self.d
+            .put_bytes(bucket, key, data, opts)
+            .await
+            .ctx(format_args!("put {key:?}"))
     }
 
     pub async fn get(&self, bucket: &str, key: &str) -> CaseResult<(ObjectInfo, Vec<u8>)> {
-        self.d.get_bytes(bucket, key, GetOptions::default()).await.ctx(format_args!("get {key:?}"))
+        self.d
+            .get_bytes(bucket, key, GetOptions::default())
+            .await
+            .ctx(format_args!("get {key:?}"))
     }
 
-    pub async fn get_range(&self, bucket: &str, key: &str, range: ByteRange) -> CaseResult<Vec<u8>> {
-        let opts = GetOptions { range: Some(range), ..Default::default() };
-        let (_, data) =
-            self.d.get_bytes(bucket, key, opts).await.ctx(format_args!("get {key:?} range {range:?}"))?;
+    pub async fn get_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: ByteRange,
+    ) -> CaseResult<Vec<u8>> {
+        let opts = GetOptions {
+            range: Some(range),
+            ..Default::default()
+        };
+        let (_, data) = self
+            .d
+            .get_bytes(bucket, key, opts)
+            .await
+            .ctx(format_args!("get {key:?} range {range:?}"))?;
         Ok(data)
     }
 
     pub async fn head(&self, bucket: &str, key: &str) -> CaseResult<ObjectInfo> {
-        self.d.head(bucket, key).await.ctx(format_args!("head {key:?}"))
+        self.d
+            .head(bucket, key)
+            .await
+            .ctx(format_args!("head {key:?}"))
     }
 
     /// Walks every page of a listing, checking on the way that each page
@@ -183,7 +228,13 @@ impl Ctx {
         loop {
             let page = self
                 .d
-                .list(bucket, ListOptions { cursor: cursor.clone(), ..opts.clone() })
+                .list(
+                    bucket,
+                    ListOptions {
+                        cursor: cursor.clone(),
+                        ..opts.clone()
+                    },
+                )
                 .await
                 .ctx(format_args!("list page {}", out.pages.len() + 1))?;
             let entries = page.objects.len() + page.common_prefixes.len();
@@ -207,7 +258,11 @@ impl Ctx {
             match page.next_cursor {
                 None => return Ok(out),
                 Some(c) => {
-                    ensure!(entries > 0, "list page {} is empty but has a next-cursor", out.pages.len());
+                    ensure!(
+                        entries > 0,
+                        "list page {} is empty but has a next-cursor",
+                        out.pages.len()
+                    );
                     ensure!(out.pages.len() < 5000, "list did not end after 5000 pages");
                     cursor = Some(c);
                 }
@@ -265,7 +320,10 @@ impl Listing {
 
     /// All entries (keys and common prefixes) in page order.
     pub fn entries(&self) -> Vec<String> {
-        self.pages.iter().flat_map(|p| p.entries.iter().cloned()).collect()
+        self.pages
+            .iter()
+            .flat_map(|p| p.entries.iter().cloned())
+            .collect()
     }
 }
 
@@ -330,7 +388,11 @@ impl<T> ResultExt<T> for trove_host::Result<T> {
 
 /// Checks that `res` failed with exactly `want`:
 /// `get "k": expected object-not-found, got bucket-not-found: <message>`.
-pub(crate) fn expect_err<T>(res: trove_host::Result<T>, want: ErrorKind, what: impl Display) -> CaseResult {
+pub(crate) fn expect_err<T>(
+    res: trove_host::Result<T>,
+    want: ErrorKind,
+    what: impl Display,
+) -> CaseResult {
     match res {
         Err(e) if e.kind() == want => Ok(()),
         Err(e) => fail!("{what}: expected {want}, got {}: {e}", e.kind()),
@@ -339,11 +401,19 @@ pub(crate) fn expect_err<T>(res: trove_host::Result<T>, want: ErrorKind, what: i
 }
 
 /// Checks `got == want`, printing both (shortened) when they differ.
-pub(crate) fn check_eq<T: PartialEq + Debug + ?Sized>(what: impl Display, got: &T, want: &T) -> CaseResult {
+pub(crate) fn check_eq<T: PartialEq + Debug + ?Sized>(
+    what: impl Display,
+    got: &T,
+    want: &T,
+) -> CaseResult {
     if got == want {
         Ok(())
     } else {
-        fail!("{what}: expected {}, got {}", short_debug(want), short_debug(got))
+        fail!(
+            "{what}: expected {}, got {}",
+            short_debug(want),
+            short_debug(got)
+        )
     }
 }
 
@@ -353,7 +423,11 @@ pub(crate) fn check_bytes(what: impl Display, got: &[u8], want: &[u8]) -> CaseRe
     if got == want {
         return Ok(());
     }
-    let first = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+    let first = got
+        .iter()
+        .zip(want)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(want.len()));
     fail!(
         "{what}: content differs: expected {} bytes, got {} bytes, first difference at offset {first}",
         want.len(),
@@ -375,7 +449,11 @@ fn short_debug<T: Debug + ?Sized>(v: &T) -> String {
 /// uploads, every version (where versioning is exported), every object, then
 /// each bucket. Returns a description of what could not be removed, if
 /// anything (a bucket the case deleted itself is not a problem).
-pub(crate) async fn cleanup(d: &Driver, caps: Capabilities, tracked: Tracked) -> Result<(), String> {
+pub(crate) async fn cleanup(
+    d: &Driver,
+    caps: Capabilities,
+    tracked: Tracked,
+) -> Result<(), String> {
     for (bucket, key, id) in &tracked.uploads {
         let _ = retry(|| d.abort_multipart(bucket, key, id)).await;
     }
@@ -411,16 +489,26 @@ where
 
 async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Result<(), String> {
     // A bucket the case deleted itself, or an invalid name the driver refused.
-    let gone = |e: &trove_host::Error| matches!(e.kind(), ErrorKind::BucketNotFound | ErrorKind::InvalidArgument);
+    let gone = |e: &trove_host::Error| {
+        matches!(
+            e.kind(),
+            ErrorKind::BucketNotFound | ErrorKind::InvalidArgument
+        )
+    };
     if caps.versioning {
         let mut versions = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..1000 {
-            let opts = ListOptions { cursor: cursor.clone(), ..Default::default() };
+            let opts = ListOptions {
+                cursor: cursor.clone(),
+                ..Default::default()
+            };
             match retry(|| d.list_versions(bucket, opts.clone())).await {
                 Ok(page) => {
                     versions.extend(
-                        page.versions.into_iter().filter_map(|v| v.version_id.map(|id| (v.key, id))),
+                        page.versions
+                            .into_iter()
+                            .filter_map(|v| v.version_id.map(|id| (v.key, id))),
                     );
                     cursor = page.next_cursor;
                     if cursor.is_none() {
@@ -440,7 +528,10 @@ async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Resul
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..10_000 {
-        let opts = ListOptions { cursor: cursor.clone(), ..Default::default() };
+        let opts = ListOptions {
+            cursor: cursor.clone(),
+            ..Default::default()
+        };
         match retry(|| d.list(bucket, opts.clone())).await {
             Ok(page) => {
                 keys.extend(page.objects.into_iter().map(|o| o.key));
@@ -456,7 +547,8 @@ async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Resul
     let failures: Vec<String> = stream::iter(keys)
         .map(|key| async move {
             let res = retry(|| d.delete(bucket, &key)).await;
-            res.err().map(|e| format!("delete {key:?}: {}: {e}", e.kind()))
+            res.err()
+                .map(|e| format!("delete {key:?}: {}: {e}", e.kind()))
         })
         .buffer_unordered(16)
         .filter_map(|r| async move { r })
@@ -468,7 +560,10 @@ async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Resul
         Err(e) => {
             let mut msg = format!("delete-bucket: {}: {e}", e.kind());
             if let Some(first) = failures.first() {
-                msg.push_str(&format!(" (after {} failed deletes, first: {first})", failures.len()));
+                msg.push_str(&format!(
+                    " (after {} failed deletes, first: {first})",
+                    failures.len()
+                ));
             }
             Err(msg)
         }
@@ -481,11 +576,22 @@ mod tests {
 
     #[test]
     fn tags_make_valid_bucket_names() {
-        for name in ["list/paging-1001", "keys/special-chars", "x/--A--b__", "a/", "big/64mib-streamed-sha256-and-more-words"] {
+        for name in [
+            "list/paging-1001",
+            "keys/special-chars",
+            "x/--A--b__",
+            "a/",
+            "big/64mib-streamed-sha256-and-more-words",
+        ] {
             let tag = bucket_tag(name);
             let bucket = format!("tc-{tag}-{}", random_hex());
             assert!(bucket.len() >= 3 && bucket.len() <= 63, "{bucket}");
-            assert!(bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{bucket}");
+            assert!(
+                bucket
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{bucket}"
+            );
             assert!(!bucket.contains("--"), "{bucket}");
             assert!(!bucket.ends_with('-'), "{bucket}");
             assert!(tag.len() <= 20, "{tag}");
@@ -502,7 +608,10 @@ mod tests {
 
     #[test]
     fn failure_messages_name_both_kinds() {
-        let wrong: trove_host::Result<()> = Err(trove_host::Error::new(ErrorKind::BucketNotFound, "no bucket b"));
+        let wrong: trove_host::Result<()> = Err(trove_host::Error::new(
+            ErrorKind::BucketNotFound,
+            "no bucket b",
+        ));
         assert_eq!(
             message(expect_err(wrong, ErrorKind::ObjectNotFound, "get \"k\"")),
             "get \"k\": expected object-not-found, got bucket-not-found: no bucket b"
@@ -511,14 +620,21 @@ mod tests {
             message(expect_err(Ok(()), ErrorKind::ObjectNotFound, "head")),
             "head: expected object-not-found, got success"
         );
-        let right: trove_host::Result<()> = Err(trove_host::Error::new(ErrorKind::ObjectNotFound, "gone"));
-        assert_eq!(message(expect_err(right, ErrorKind::ObjectNotFound, "get")), "ok");
+        let right: trove_host::Result<()> =
+            Err(trove_host::Error::new(ErrorKind::ObjectNotFound, "gone"));
+        assert_eq!(
+            message(expect_err(right, ErrorKind::ObjectNotFound, "get")),
+            "ok"
+        );
         assert_eq!(message(check_eq("size", &3, &4)), "size: expected 4, got 3");
         assert_eq!(
             message(check_bytes("get", b"abcX", b"abcd")),
             "get: content differs: expected 4 bytes, got 4 bytes, first difference at offset 3"
         );
         let err: trove_host::Result<()> = Err(trove_host::Error::new(ErrorKind::Internal, "boom"));
-        assert_eq!(message(err.ctx("put \"k\"")), "put \"k\": unexpected internal: boom");
+        assert_eq!(
+            message(err.ctx("put \"k\"")),
+            "put \"k\": unexpected internal: boom"
+        );
     }
 }

@@ -122,7 +122,11 @@ pub fn case_names() -> Vec<&'static str> {
 }
 
 /// Runs the suite against `driver`, calling `on_case` as each case finishes.
-pub async fn run(driver: &Driver, opts: &SuiteOptions, mut on_case: impl FnMut(&CaseReport)) -> Summary {
+pub async fn run(
+    driver: &Driver,
+    opts: &SuiteOptions,
+    mut on_case: impl FnMut(&CaseReport),
+) -> Summary {
     let caps = driver.capabilities();
     let shared = Arc::new(opts.clone());
     let mut summary = Summary::default();
@@ -134,10 +138,17 @@ pub async fn run(driver: &Driver, opts: &SuiteOptions, mut on_case: impl FnMut(&
         }
         let start = Instant::now();
         let outcome = match case.needs.filter(|n| !n.available(&caps)) {
-            Some(n) => Outcome::Skipped(format!("the driver does not export the {} interface", n.interface())),
+            Some(n) => Outcome::Skipped(format!(
+                "the driver does not export the {} interface",
+                n.interface()
+            )),
             None => run_case(driver, case, &shared).await,
         };
-        let report = CaseReport { name: case.name, outcome, elapsed: start.elapsed() };
+        let report = CaseReport {
+            name: case.name,
+            outcome,
+            elapsed: start.elapsed(),
+        };
         on_case(&report);
         summary.push(report);
     }
@@ -149,12 +160,13 @@ async fn run_case(driver: &Driver, case: &Case, opts: &Arc<SuiteOptions>) -> Out
     let tracked = Arc::new(Mutex::new(Tracked::default()));
     let ctx = Ctx::new(driver.clone(), case.name, opts.clone(), tracked.clone());
     let limit = opts.case_timeout;
-    let outcome = match tokio::time::timeout(limit, AssertUnwindSafe((case.run)(ctx)).catch_unwind()).await {
-        Err(_) => Outcome::Failed(format!("timed out after {}", human(limit))),
-        Ok(Err(panic)) => Outcome::Failed(format!("panicked: {}", panic_message(&*panic))),
-        Ok(Ok(Ok(()))) => Outcome::Passed,
-        Ok(Ok(Err(Stop::Fail(why)))) => Outcome::Failed(why),
-    };
+    let outcome =
+        match tokio::time::timeout(limit, AssertUnwindSafe((case.run)(ctx)).catch_unwind()).await {
+            Err(_) => Outcome::Failed(format!("timed out after {}", human(limit))),
+            Ok(Err(panic)) => Outcome::Failed(format!("panicked: {}", panic_message(&*panic))),
+            Ok(Ok(Ok(()))) => Outcome::Passed,
+            Ok(Ok(Err(Stop::Fail(why)))) => Outcome::Failed(why),
+        };
 
     let tracked = std::mem::take(&mut *tracked.lock().unwrap_or_else(|e| e.into_inner()));
     if tracked.buckets.is_empty() && tracked.uploads.is_empty() {
@@ -204,7 +216,11 @@ mod tests {
 
     #[test]
     fn closing_line_format() {
-        let mut s = Summary { passed: 70, failed: 2, ..Default::default() };
+        let mut s = Summary {
+            passed: 70,
+            failed: 2,
+            ..Default::default()
+        };
         assert_eq!(s.closing_line(), "70 passed, 2 failed");
         s.skipped = 5;
         assert_eq!(s.closing_line(), "70 passed, 2 failed, 5 skipped");
@@ -217,7 +233,10 @@ mod tests {
         let unique: HashSet<_> = names.iter().collect();
         assert_eq!(unique.len(), names.len(), "duplicate case names");
         for n in &names {
-            assert!(n.contains('/') && !n.contains(' '), "badly formed case name {n:?}");
+            assert!(
+                n.contains('/') && !n.contains(' '),
+                "badly formed case name {n:?}"
+            );
         }
     }
 }

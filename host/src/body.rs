@@ -31,7 +31,14 @@ pub struct ObjectReader {
 impl ObjectReader {
     fn new() -> (mpsc::Sender<io::Result<Bytes>>, ObjectReader) {
         let (tx, rx) = mpsc::channel(DEPTH);
-        (tx, ObjectReader { rx, cur: Bytes::new(), done: false })
+        (
+            tx,
+            ObjectReader {
+                rx,
+                cur: Bytes::new(),
+                done: false,
+            },
+        )
     }
 
     /// Reads the whole body into memory (for small objects and tests).
@@ -56,7 +63,11 @@ fn io_err(e: Error) -> io::Error {
 }
 
 impl AsyncRead for ObjectReader {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         loop {
             if !self.cur.is_empty() {
                 let n = self.cur.len().min(buf.remaining());
@@ -93,7 +104,10 @@ impl Expect {
         match self.expected {
             Some(e) if self.seen > e => Err(Error::new(
                 ErrorKind::Internal,
-                format!("{}: driver sent more than the {e} bytes it announced", self.label),
+                format!(
+                    "{}: driver sent more than the {e} bytes it announced",
+                    self.label
+                ),
             )),
             _ => Ok(()),
         }
@@ -103,7 +117,10 @@ impl Expect {
         match self.expected {
             Some(e) if self.seen < e => Err(Error::new(
                 ErrorKind::Internal,
-                format!("{}: body ended after {} of {e} bytes", self.label, self.seen),
+                format!(
+                    "{}: body ended after {} of {e} bytes",
+                    self.label, self.seen
+                ),
             )),
             _ => Ok(()),
         }
@@ -119,7 +136,11 @@ pub(crate) fn from_host_stream(
 ) -> ObjectReader {
     let (tx, reader) = ObjectReader::new();
     tokio::spawn(async move {
-        let mut expect = Expect { label, expected, seen: 0 };
+        let mut expect = Expect {
+            label,
+            expected,
+            seen: 0,
+        };
         let mut remaining = limit.or(expected).unwrap_or(u64::MAX);
         while remaining > 0 {
             let want = remaining.min(CHUNK as u64) as usize;
@@ -137,7 +158,10 @@ pub(crate) fn from_host_stream(
                 }
                 Err(StreamError::Closed) => break,
                 Err(e) => {
-                    let err = Error::new(ErrorKind::Io, format!("{}: reading body: {e}", expect.label));
+                    let err = Error::new(
+                        ErrorKind::Io,
+                        format!("{}: reading body: {e}", expect.label),
+                    );
                     let _ = tx.send(Err(io_err(err))).await;
                     return;
                 }
@@ -152,12 +176,21 @@ pub(crate) fn from_host_stream(
 
 /// Pump a guest reader resource; the lease (the instance) is held until the
 /// body ends or the application drops the reader.
-pub(crate) fn from_guest_reader(mut lease: Lease, res: ResourceAny, expected: Option<u64>) -> ObjectReader {
+pub(crate) fn from_guest_reader(
+    mut lease: Lease,
+    res: ResourceAny,
+    expected: Option<u64>,
+) -> ObjectReader {
     let (tx, reader) = ObjectReader::new();
     tokio::spawn(async move {
-        let mut expect = Expect { label: lease.label().to_string(), expected, seen: 0 };
+        let mut expect = Expect {
+            label: lease.label().to_string(),
+            expected,
+            seen: 0,
+        };
         loop {
-            let r = guest!(&mut lease, i => i.core.reader().call_read(&mut i.store, res, CHUNK as u64));
+            let r =
+                guest!(&mut lease, i => i.core.reader().call_read(&mut i.store, res, CHUNK as u64));
             let chunk = match r {
                 Ok(Ok(c)) => c,
                 Ok(Err(e)) => {
@@ -195,16 +228,20 @@ pub(crate) async fn drop_resource(lease: &mut Lease, res: ResourceAny) {
 
 /// Take a host stream the guest returned out of the instance's table, so it
 /// can be read without holding the instance.
-pub(crate) fn take_host_stream(lease: &mut Lease, hs: crate::bindings::core::HostStream) -> crate::Result<DynInputStream> {
+pub(crate) fn take_host_stream(
+    lease: &mut Lease,
+    hs: crate::bindings::core::HostStream,
+) -> crate::Result<DynInputStream> {
     let label = lease.label().to_string();
     let inst = lease
         .instance()
         .ok_or_else(|| Error::crashed(format!("{label}: instance lost")))?;
-    inst.store
-        .data_mut()
-        .table
-        .delete(hs.data)
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("{label}: bad stream handle: {e}")))
+    inst.store.data_mut().table.delete(hs.data).map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("{label}: bad stream handle: {e}"),
+        )
+    })
 }
 
 /// A reader that fails at once with `e`.

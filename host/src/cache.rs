@@ -17,7 +17,10 @@ impl CompileCache {
     pub(crate) fn new(engine: &Engine, dir: Option<PathBuf>) -> Self {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        CompileCache { dir, engine_hash: format!("{:016x}", h.finish()) }
+        CompileCache {
+            dir,
+            engine_hash: format!("{:016x}", h.finish()),
+        }
     }
 
     /// Default location: `$XDG_CACHE_HOME/trove-host` or `~/.cache/trove-host`.
@@ -29,7 +32,9 @@ impl CompileCache {
     }
 
     fn entry(&self, digest: &str) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(format!("{}-{}.cwasm", self.engine_hash, digest)))
+        self.dir
+            .as_ref()
+            .map(|d| d.join(format!("{}-{}.cwasm", self.engine_hash, digest)))
     }
 
     /// The component for `bytes`, from the cache or compiled (and then stored).
@@ -73,6 +78,8 @@ fn store(path: &Path, component: &Component) -> anyhow::Result<()> {
 
 fn rand_suffix() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     t.as_nanos() as u64
 }

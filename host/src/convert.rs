@@ -59,7 +59,10 @@ pub(crate) fn object_info(o: wit::ObjectInfo) -> ObjectInfo {
 }
 
 pub(crate) fn bucket_info(b: wit::BucketInfo) -> BucketInfo {
-    BucketInfo { name: b.name, created: b.created.and_then(time_from) }
+    BucketInfo {
+        name: b.name,
+        created: b.created.and_then(time_from),
+    }
 }
 
 pub(crate) fn list_page(p: wit::ListPage) -> ListPage {
@@ -101,7 +104,11 @@ pub(crate) fn list_options(o: &ListOptions) -> wit::ListOptions {
 }
 
 pub(crate) fn driver_info(i: wit::DriverInfo) -> DriverInfo {
-    DriverInfo { name: i.name, version: i.version, stateful: i.stateful }
+    DriverInfo {
+        name: i.name,
+        version: i.version,
+        stateful: i.stateful,
+    }
 }
 
 /// How many body bytes a `get` must produce, by the contract's range rules;

@@ -32,12 +32,27 @@ fn wit<T>(r: std::result::Result<T, crate::bindings::wit::Error>) -> Result<T> {
 }
 
 fn unsupported(what: &str, name: &str) -> Error {
-    Error::new(ErrorKind::Unsupported, format!("driver {name} does not export the {what} capability"))
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("driver {name} does not export the {what} capability"),
+    )
 }
 
 impl Driver {
-    pub(crate) fn new(pool: Arc<Pool>, info: DriverInfo, caps: Capabilities, dsn_display: String) -> Driver {
-        Driver { inner: Arc::new(Inner { pool, info, caps, dsn_display }) }
+    pub(crate) fn new(
+        pool: Arc<Pool>,
+        info: DriverInfo,
+        caps: Capabilities,
+        dsn_display: String,
+    ) -> Driver {
+        Driver {
+            inner: Arc::new(Inner {
+                pool,
+                info,
+                caps,
+                dsn_display,
+            }),
+        }
     }
 
     /// What the driver says about itself (name, version, stateful).
@@ -112,26 +127,47 @@ impl Driver {
     }
 
     /// Put from memory.
-    pub async fn put_bytes(&self, bucket: &str, key: &str, data: impl Into<Vec<u8>>, opts: PutOptions) -> Result<ObjectInfo> {
-        self.put(bucket, key, std::io::Cursor::new(data.into()), opts).await
+    pub async fn put_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: impl Into<Vec<u8>>,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo> {
+        self.put(bucket, key, std::io::Cursor::new(data.into()), opts)
+            .await
     }
 
     /// The object's info and its body as an `AsyncRead`.
-    pub async fn get(&self, bucket: &str, key: &str, opts: GetOptions) -> Result<(ObjectInfo, ObjectReader)> {
+    pub async fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: GetOptions,
+    ) -> Result<(ObjectInfo, ObjectReader)> {
         let mut l = self.lease().await?;
         let wopts = convert::get_options(&opts);
-        let (info, body) = wit(guest!(&mut l, i => i.core.call_get(&mut i.store, bucket, key, &wopts))?)?;
+        let (info, body) =
+            wit(guest!(&mut l, i => i.core.call_get(&mut i.store, bucket, key, &wopts))?)?;
         Ok(self.body(l, convert::object_info(info), body, opts.range))
     }
 
-    fn body(&self, mut l: Lease, info: ObjectInfo, body: Body, range: Option<ByteRange>) -> (ObjectInfo, ObjectReader) {
+    fn body(
+        &self,
+        mut l: Lease,
+        info: ObjectInfo,
+        body: Body,
+        range: Option<ByteRange>,
+    ) -> (ObjectInfo, ObjectReader) {
         let expected = convert::expected_len(info.size, range);
         let reader = match body {
             Body::Guest(res) => body::from_guest_reader(l, res, expected),
             Body::Host(hs) => {
                 let limit = hs.limit;
                 match body::take_host_stream(&mut l, hs) {
-                    Ok(stream) => body::from_host_stream(stream, limit, expected, l.label().to_string()),
+                    Ok(stream) => {
+                        body::from_host_stream(stream, limit, expected, l.label().to_string())
+                    }
                     Err(e) => body::failed(e),
                 }
             }
@@ -140,14 +176,20 @@ impl Driver {
     }
 
     /// Get into memory.
-    pub async fn get_bytes(&self, bucket: &str, key: &str, opts: GetOptions) -> Result<(ObjectInfo, Vec<u8>)> {
+    pub async fn get_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: GetOptions,
+    ) -> Result<(ObjectInfo, Vec<u8>)> {
         let (info, reader) = self.get(bucket, key, opts).await?;
         Ok((info, reader.read_all().await?))
     }
 
     pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo> {
         let mut l = self.lease().await?;
-        wit(guest!(&mut l, i => i.core.call_head(&mut i.store, bucket, key))?).map(convert::object_info)
+        wit(guest!(&mut l, i => i.core.call_head(&mut i.store, bucket, key))?)
+            .map(convert::object_info)
     }
 
     /// Deleting a missing object succeeds.
@@ -159,10 +201,17 @@ impl Driver {
     pub async fn list(&self, bucket: &str, opts: ListOptions) -> Result<ListPage> {
         let mut l = self.lease().await?;
         let wopts = convert::list_options(&opts);
-        wit(guest!(&mut l, i => i.core.call_list(&mut i.store, bucket, &wopts))?).map(convert::list_page)
+        wit(guest!(&mut l, i => i.core.call_list(&mut i.store, bucket, &wopts))?)
+            .map(convert::list_page)
     }
 
-    pub async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<ObjectInfo> {
+    pub async fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+    ) -> Result<ObjectInfo> {
         let mut l = self.lease().await?;
         wit(guest!(&mut l, i => i.core.call_copy(&mut i.store, src_bucket, src_key, dst_bucket, dst_key))?)
             .map(convert::object_info)
@@ -194,26 +243,57 @@ impl Driver {
         }
     }
 
-    pub async fn create_multipart(&self, bucket: &str, key: &str, opts: PutOptions) -> Result<String> {
+    pub async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: PutOptions,
+    ) -> Result<String> {
         self.need(self.inner.caps.multipart, "multipart")?;
         let mut l = self.lease().await?;
         let wopts = convert::put_options(&opts);
-        wit(guest!(&mut l, i => i.multipart.as_ref().unwrap().call_create_multipart(&mut i.store, bucket, key, &wopts))?)
+        wit(
+            guest!(&mut l, i => i.multipart.as_ref().unwrap().call_create_multipart(&mut i.store, bucket, key, &wopts))?,
+        )
     }
 
-    pub async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Vec<u8>) -> Result<PartInfo> {
+    pub async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        data: Vec<u8>,
+    ) -> Result<PartInfo> {
         self.need(self.inner.caps.multipart, "multipart")?;
         let mut l = self.lease().await?;
-        let p = wit(guest!(&mut l, i => i.multipart.as_ref().unwrap().call_upload_part(&mut i.store, bucket, key, upload_id, part_number, &data))?)?;
-        Ok(PartInfo { part_number: p.part_number, etag: p.etag, size: p.size })
+        let p = wit(
+            guest!(&mut l, i => i.multipart.as_ref().unwrap().call_upload_part(&mut i.store, bucket, key, upload_id, part_number, &data))?,
+        )?;
+        Ok(PartInfo {
+            part_number: p.part_number,
+            etag: p.etag,
+            size: p.size,
+        })
     }
 
-    pub async fn complete_multipart(&self, bucket: &str, key: &str, upload_id: &str, parts: Vec<(u32, String)>) -> Result<ObjectInfo> {
+    pub async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<(u32, String)>,
+    ) -> Result<ObjectInfo> {
         self.need(self.inner.caps.multipart, "multipart")?;
         let mut l = self.lease().await?;
         let parts: Vec<_> = parts
             .into_iter()
-            .map(|(part_number, etag)| crate::bindings::multipart::CompletedPart { part_number, etag })
+            .map(
+                |(part_number, etag)| crate::bindings::multipart::CompletedPart {
+                    part_number,
+                    etag,
+                },
+            )
             .collect();
         wit(guest!(&mut l, i => i.multipart.as_ref().unwrap().call_complete_multipart(&mut i.store, bucket, key, upload_id, &parts))?)
             .map(convert::object_info)
@@ -222,46 +302,84 @@ impl Driver {
     pub async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
         self.need(self.inner.caps.multipart, "multipart")?;
         let mut l = self.lease().await?;
-        wit(guest!(&mut l, i => i.multipart.as_ref().unwrap().call_abort_multipart(&mut i.store, bucket, key, upload_id))?)
+        wit(
+            guest!(&mut l, i => i.multipart.as_ref().unwrap().call_abort_multipart(&mut i.store, bucket, key, upload_id))?,
+        )
     }
 
-    pub async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<PartInfo>> {
+    pub async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Vec<PartInfo>> {
         self.need(self.inner.caps.multipart, "multipart")?;
         let mut l = self.lease().await?;
-        let v = wit(guest!(&mut l, i => i.multipart.as_ref().unwrap().call_list_parts(&mut i.store, bucket, key, upload_id))?)?;
-        Ok(v.into_iter().map(|p| PartInfo { part_number: p.part_number, etag: p.etag, size: p.size }).collect())
+        let v = wit(
+            guest!(&mut l, i => i.multipart.as_ref().unwrap().call_list_parts(&mut i.store, bucket, key, upload_id))?,
+        )?;
+        Ok(v.into_iter()
+            .map(|p| PartInfo {
+                part_number: p.part_number,
+                etag: p.etag,
+                size: p.size,
+            })
+            .collect())
     }
 
-    pub async fn presign(&self, method: PresignMethod, bucket: &str, key: &str, expires_secs: u32) -> Result<String> {
+    pub async fn presign(
+        &self,
+        method: PresignMethod,
+        bucket: &str,
+        key: &str,
+        expires_secs: u32,
+    ) -> Result<String> {
         self.need(self.inner.caps.presign, "presign")?;
         let mut l = self.lease().await?;
         let m = match method {
             PresignMethod::Get => crate::bindings::presign::PresignMethod::Get,
             PresignMethod::Put => crate::bindings::presign::PresignMethod::Put,
         };
-        wit(guest!(&mut l, i => i.presign.as_ref().unwrap().call_presign(&mut i.store, m, bucket, key, expires_secs))?)
+        wit(
+            guest!(&mut l, i => i.presign.as_ref().unwrap().call_presign(&mut i.store, m, bucket, key, expires_secs))?,
+        )
     }
 
     pub async fn list_versions(&self, bucket: &str, opts: ListOptions) -> Result<VersionPage> {
         self.need(self.inner.caps.versioning, "versioning")?;
         let mut l = self.lease().await?;
         let wopts = convert::list_options(&opts);
-        let p = wit(guest!(&mut l, i => i.versioning.as_ref().unwrap().call_list_versions(&mut i.store, bucket, &wopts))?)?;
-        Ok(VersionPage { versions: p.versions.into_iter().map(convert::object_info).collect(), next_cursor: p.next_cursor })
+        let p = wit(
+            guest!(&mut l, i => i.versioning.as_ref().unwrap().call_list_versions(&mut i.store, bucket, &wopts))?,
+        )?;
+        Ok(VersionPage {
+            versions: p.versions.into_iter().map(convert::object_info).collect(),
+            next_cursor: p.next_cursor,
+        })
     }
 
-    pub async fn get_version(&self, bucket: &str, key: &str, version_id: &str, opts: GetOptions) -> Result<(ObjectInfo, ObjectReader)> {
+    pub async fn get_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        opts: GetOptions,
+    ) -> Result<(ObjectInfo, ObjectReader)> {
         self.need(self.inner.caps.versioning, "versioning")?;
         let mut l = self.lease().await?;
         let wopts = convert::get_options(&opts);
-        let (info, body) = wit(guest!(&mut l, i => i.versioning.as_ref().unwrap().call_get_version(&mut i.store, bucket, key, version_id, &wopts))?)?;
+        let (info, body) = wit(
+            guest!(&mut l, i => i.versioning.as_ref().unwrap().call_get_version(&mut i.store, bucket, key, version_id, &wopts))?,
+        )?;
         Ok(self.body(l, convert::object_info(info), body, opts.range))
     }
 
     pub async fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<()> {
         self.need(self.inner.caps.versioning, "versioning")?;
         let mut l = self.lease().await?;
-        wit(guest!(&mut l, i => i.versioning.as_ref().unwrap().call_delete_version(&mut i.store, bucket, key, version_id))?)
+        wit(
+            guest!(&mut l, i => i.versioning.as_ref().unwrap().call_delete_version(&mut i.store, bucket, key, version_id))?,
+        )
     }
 }
 

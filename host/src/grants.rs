@@ -21,7 +21,10 @@ impl Grants {
             if !dsn.host().is_empty() && dsn.host() != "localhost" {
                 return Err(Error::new(
                     ErrorKind::InvalidDsn,
-                    format!("file DSN names a host ({}); use file:///absolute/path", dsn.host()),
+                    format!(
+                        "file DSN names a host ({}); use file:///absolute/path",
+                        dsn.host()
+                    ),
                 ));
             }
             let path = dsn.path();
@@ -49,7 +52,11 @@ impl Grants {
 impl fmt::Display for Grants {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.preopen {
-            Some(p) => writeln!(f, "filesystem: {} (read-write, preopened as /; nothing outside it)", p.display())?,
+            Some(p) => writeln!(
+                f,
+                "filesystem: {} (read-write, preopened as /; nothing outside it)",
+                p.display()
+            )?,
             None => writeln!(f, "filesystem: none")?,
         }
         writeln!(f, "network: none (no sockets, no DNS)")?;

@@ -27,7 +27,11 @@ pub struct HostConfig {
 
 impl Default for HostConfig {
     fn default() -> Self {
-        HostConfig { limits: Limits::default(), cache_dir: crate::cache::CompileCache::default_dir(), registry: Registry::default() }
+        HostConfig {
+            limits: Limits::default(),
+            cache_dir: crate::cache::CompileCache::default_dir(),
+            registry: Registry::default(),
+        }
     }
 }
 
@@ -61,13 +65,21 @@ pub struct Inspection {
 impl Host {
     pub fn new(config: HostConfig) -> Result<Host> {
         let runtime = Arc::new(Runtime::new(config.limits, config.cache_dir)?);
-        Ok(Host { inner: Arc::new(HostInner { runtime, registry: config.registry, loaded: Mutex::new(HashMap::new()) }) })
+        Ok(Host {
+            inner: Arc::new(HostInner {
+                runtime,
+                registry: config.registry,
+                loaded: Mutex::new(HashMap::new()),
+            }),
+        })
     }
 
     /// A process-wide host with the built-in drivers and default limits.
     pub fn shared() -> Result<Host> {
         static SHARED: OnceLock<std::result::Result<Host, Error>> = OnceLock::new();
-        SHARED.get_or_init(|| Host::new(HostConfig::default())).clone()
+        SHARED
+            .get_or_init(|| Host::new(HostConfig::default()))
+            .clone()
     }
 
     pub fn registry(&self) -> &Registry {
@@ -81,17 +93,22 @@ impl Host {
     /// Open `dsn` with the driver registered for its scheme.
     pub async fn open(&self, dsn: &str) -> Result<Driver> {
         let parsed = parse_dsn(dsn)?;
-        let source = self.inner.registry.get(parsed.scheme()).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorKind::UnknownScheme,
-                format!(
+        let source = self
+            .inner
+            .registry
+            .get(parsed.scheme())
+            .cloned()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UnknownScheme,
+                    format!(
                     "no driver registered for scheme {:?} (known: {}); use --driver {}=PATH.wasm",
                     parsed.scheme(),
                     self.inner.registry.entries().map(|(s, _)| s).collect::<Vec<_>>().join(", "),
                     parsed.scheme()
                 ),
-            )
-        })?;
+                )
+            })?;
         self.open_parsed(&source, parsed).await
     }
 
@@ -106,8 +123,20 @@ impl Host {
         let grants = Grants::for_dsn(&dsn)?;
         let label = format!("{}", source_label(source));
         let caps = loaded.capabilities();
-        let (pool, info) = Pool::open(self.inner.runtime.clone(), loaded, wit_dsn(&dsn), grants, label).await?;
-        Ok(Driver::new(pool, crate::convert::driver_info(info), caps, dsn.redacted()))
+        let (pool, info) = Pool::open(
+            self.inner.runtime.clone(),
+            loaded,
+            wit_dsn(&dsn),
+            grants,
+            label,
+        )
+        .await?;
+        Ok(Driver::new(
+            pool,
+            crate::convert::driver_info(info),
+            caps,
+            dsn.redacted(),
+        ))
     }
 
     fn load(&self, source: &DriverSource) -> Result<Arc<Loaded>> {
@@ -117,7 +146,11 @@ impl Host {
             return Ok(l.clone());
         }
         let loaded = Arc::new(self.inner.runtime.load(&bytes, &source.to_string())?);
-        self.inner.loaded.lock().unwrap().insert(digest, loaded.clone());
+        self.inner
+            .loaded
+            .lock()
+            .unwrap()
+            .insert(digest, loaded.clone());
         Ok(loaded)
     }
 
@@ -163,7 +196,10 @@ impl Driver {
 fn source_label(source: &DriverSource) -> String {
     match source {
         DriverSource::Builtin(name) => (*name).to_string(),
-        DriverSource::Path(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        DriverSource::Path(p) => p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     }
 }
 

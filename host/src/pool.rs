@@ -74,10 +74,18 @@ impl Pool {
         let mut first = Self::instantiate(&runtime, &loaded, &grants, &label).await?;
         let info = {
             first.store.set_epoch_deadline(runtime.limits.epoch_ticks());
-            let r = tokio::time::timeout(runtime.limits.call_timeout, first.core.call_info(&mut first.store)).await;
+            let r = tokio::time::timeout(
+                runtime.limits.call_timeout,
+                first.core.call_info(&mut first.store),
+            )
+            .await;
             settle_detached(&first, &label, runtime.limits.call_timeout, r)?
         };
-        let size = if info.stateful { 1 } else { runtime.limits.pool_size.max(1) };
+        let size = if info.stateful {
+            1
+        } else {
+            runtime.limits.pool_size.max(1)
+        };
         let pool = Arc::new(Pool {
             runtime,
             loaded,
@@ -92,38 +100,83 @@ impl Pool {
         Ok((pool, info))
     }
 
-    async fn instantiate(runtime: &Runtime, loaded: &Loaded, grants: &Grants, label: &str) -> Result<Instance> {
+    async fn instantiate(
+        runtime: &Runtime,
+        loaded: &Loaded,
+        grants: &Grants,
+        label: &str,
+    ) -> Result<Instance> {
         let limits = &runtime.limits;
-        let state = HostState::new(label, grants, limits)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("granting access for {label}: {e:#}")))?;
+        let state = HostState::new(label, grants, limits).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("granting access for {label}: {e:#}"))
+        })?;
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_hostcall_fuel(limits.hostcall_bytes);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(limits.epoch_ticks());
-        let instance = match tokio::time::timeout(limits.call_timeout, loaded.pre.instantiate_async(&mut store)).await {
+        let instance = match tokio::time::timeout(
+            limits.call_timeout,
+            loaded.pre.instantiate_async(&mut store),
+        )
+        .await
+        {
             Ok(Ok(i)) => i,
-            Ok(Err(e)) => return Err(Error::crashed(format!("{label}: instantiation failed: {e:#}"))),
-            Err(_) => return Err(Error::new(ErrorKind::Timeout, format!("{label}: instantiation timed out"))),
+            Ok(Err(e)) => {
+                return Err(Error::crashed(format!(
+                    "{label}: instantiation failed: {e:#}"
+                )))
+            }
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("{label}: instantiation timed out"),
+                ))
+            }
         };
         let load_err = |e: wasmtime::Error| Error::invalid_driver(format!("{label}: {e:#}"));
         let core = loaded.core.load(&mut store, &instance).map_err(load_err)?;
         fn opt<T>(r: Option<wasmtime::Result<T>>, label: &str) -> Result<Option<T>> {
-            r.transpose().map_err(|e| Error::invalid_driver(format!("{label}: {e:#}")))
+            r.transpose()
+                .map_err(|e| Error::invalid_driver(format!("{label}: {e:#}")))
         }
         Ok(Instance {
-            multipart: opt(loaded.multipart.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
-            presign: opt(loaded.presign.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
-            versioning: opt(loaded.versioning.as_ref().map(|i| i.load(&mut store, &instance)), label)?,
+            multipart: opt(
+                loaded
+                    .multipart
+                    .as_ref()
+                    .map(|i| i.load(&mut store, &instance)),
+                label,
+            )?,
+            presign: opt(
+                loaded
+                    .presign
+                    .as_ref()
+                    .map(|i| i.load(&mut store, &instance)),
+                label,
+            )?,
+            versioning: opt(
+                loaded
+                    .versioning
+                    .as_ref()
+                    .map(|i| i.load(&mut store, &instance)),
+                label,
+            )?,
             core,
             store,
         })
     }
 
     async fn open_instance(&self, inst: &mut Instance) -> Result<()> {
-        inst.store.set_epoch_deadline(self.runtime.limits.epoch_ticks());
-        let r = tokio::time::timeout(self.runtime.limits.call_timeout, inst.core.call_open(&mut inst.store, &self.dsn)).await;
-        settle_detached(inst, &self.label, self.runtime.limits.call_timeout, r)?.map_err(crate::convert::error)
+        inst.store
+            .set_epoch_deadline(self.runtime.limits.epoch_ticks());
+        let r = tokio::time::timeout(
+            self.runtime.limits.call_timeout,
+            inst.core.call_open(&mut inst.store, &self.dsn),
+        )
+        .await;
+        settle_detached(inst, &self.label, self.runtime.limits.call_timeout, r)?
+            .map_err(crate::convert::error)
     }
 
     /// Wait (up to the call deadline) for a free instance, creating one if
@@ -143,12 +196,19 @@ impl Pool {
         let inst = match idle {
             Some(i) => i,
             None => {
-                let mut i = Self::instantiate(&self.runtime, &self.loaded, &self.grants, &self.label).await?;
+                let mut i =
+                    Self::instantiate(&self.runtime, &self.loaded, &self.grants, &self.label)
+                        .await?;
                 self.open_instance(&mut i).await?;
                 i
             }
         };
-        Ok(Lease { pool: self.clone(), inst: Some(inst), in_call: false, _permit: permit })
+        Ok(Lease {
+            pool: self.clone(),
+            inst: Some(inst),
+            in_call: false,
+            _permit: permit,
+        })
     }
 }
 
@@ -161,7 +221,10 @@ impl Lease {
     pub(crate) fn arm(&mut self) -> Result<&mut Instance> {
         let ticks = self.pool.runtime.limits.epoch_ticks();
         let inst = self.inst.as_mut().ok_or_else(|| {
-            Error::crashed(format!("{}: the instance was lost in an earlier failure", self.pool.label))
+            Error::crashed(format!(
+                "{}: the instance was lost in an earlier failure",
+                self.pool.label
+            ))
         })?;
         inst.store.set_epoch_deadline(ticks);
         self.in_call = true;
@@ -224,7 +287,11 @@ fn settle_detached<T>(
 
 fn classify_trap(inst: &Instance, label: &str, timeout: Duration, e: wasmtime::Error) -> Error {
     let stderr = inst.store.data().stderr_tail();
-    let detail = if stderr.is_empty() { String::new() } else { format!(" (driver stderr: {stderr})") };
+    let detail = if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(" (driver stderr: {stderr})")
+    };
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Error::new(
             ErrorKind::Timeout,

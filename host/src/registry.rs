@@ -39,7 +39,12 @@ impl DriverSource {
                     .iter()
                     .find(|(n, _)| n == name)
                     .map(|(_, b)| *b)
-                    .ok_or_else(|| Error::new(ErrorKind::UnknownScheme, format!("no built-in driver {name}")))?;
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::UnknownScheme,
+                            format!("no built-in driver {name}"),
+                        )
+                    })?;
                 if bytes.is_empty() {
                     return Err(Error::invalid_driver(format!(
                         "this binary was built without its built-in drivers (TROVE_SKIP_GUEST_BUILD); \
@@ -48,9 +53,12 @@ impl DriverSource {
                 }
                 Ok(std::borrow::Cow::Borrowed(bytes))
             }
-            DriverSource::Path(p) => std::fs::read(p)
-                .map(std::borrow::Cow::Owned)
-                .map_err(|e| Error::new(ErrorKind::InvalidDriver, format!("cannot read driver {}: {e}", p.display()))),
+            DriverSource::Path(p) => std::fs::read(p).map(std::borrow::Cow::Owned).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidDriver,
+                    format!("cannot read driver {}: {e}", p.display()),
+                )
+            }),
         }
     }
 }
@@ -88,9 +96,14 @@ impl Registry {
         let scheme = scheme.trim().to_ascii_lowercase();
         if scheme.is_empty()
             || !scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            || !scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         {
-            return Err(Error::new(ErrorKind::InvalidArgument, format!("invalid scheme {scheme:?}")));
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("invalid scheme {scheme:?}"),
+            ));
         }
         self.entries.insert(scheme, DriverSource::Path(path.into()));
         Ok(())
@@ -99,20 +112,35 @@ impl Registry {
     /// Parse `SCHEME=PATH.wasm` (the `--driver` flag) and register it.
     pub fn register_spec(&mut self, spec: &str) -> Result<()> {
         let (scheme, path) = spec.split_once('=').ok_or_else(|| {
-            Error::new(ErrorKind::InvalidArgument, format!("--driver expects SCHEME=PATH.wasm, got {spec:?}"))
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("--driver expects SCHEME=PATH.wasm, got {spec:?}"),
+            )
         })?;
         self.register(scheme, path)
     }
 
     /// Add every `[drivers]` entry of a TOML config file.
     pub fn load_config(&mut self, path: &Path) -> Result<()> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("cannot read config {}: {e}", path.display())))?;
-        let cfg: ConfigFile = toml::from_str(&text)
-            .map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("config {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("cannot read config {}: {e}", path.display()),
+            )
+        })?;
+        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("config {}: {e}", path.display()),
+            )
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for (scheme, wasm) in cfg.drivers {
-            let wasm = if wasm.is_relative() { base.join(wasm) } else { wasm };
+            let wasm = if wasm.is_relative() {
+                base.join(wasm)
+            } else {
+                wasm
+            };
             self.register(&scheme, wasm)?;
         }
         Ok(())
@@ -132,7 +160,8 @@ impl Registry {
         if let Some(src) = self.get(driver) {
             return Ok(src.clone());
         }
-        let looks_like_path = driver.ends_with(".wasm") || driver.contains('/') || Path::new(driver).is_file();
+        let looks_like_path =
+            driver.ends_with(".wasm") || driver.contains('/') || Path::new(driver).is_file();
         if looks_like_path {
             return Ok(DriverSource::Path(PathBuf::from(driver)));
         }
@@ -154,11 +183,23 @@ mod tests {
     fn builtins_and_specs() {
         let mut r = Registry::with_builtins();
         assert!(matches!(r.resolve("mem"), Ok(DriverSource::Builtin("mem"))));
-        assert_eq!(r.resolve("nope").unwrap_err().kind(), ErrorKind::UnknownScheme);
+        assert_eq!(
+            r.resolve("nope").unwrap_err().kind(),
+            ErrorKind::UnknownScheme
+        );
         r.register_spec("s3=/x/s3.wasm").unwrap();
-        assert_eq!(r.resolve("S3").unwrap(), DriverSource::Path("/x/s3.wasm".into()));
-        assert_eq!(r.register_spec("nonsense").unwrap_err().kind(), ErrorKind::InvalidArgument);
-        assert_eq!(r.register_spec("1x=/a.wasm").unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            r.resolve("S3").unwrap(),
+            DriverSource::Path("/x/s3.wasm".into())
+        );
+        assert_eq!(
+            r.register_spec("nonsense").unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            r.register_spec("1x=/a.wasm").unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
         assert!(matches!(r.resolve("./d.wasm"), Ok(DriverSource::Path(_))));
     }
 
@@ -166,14 +207,30 @@ mod tests {
     fn config_file_paths_are_relative_to_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("trove.toml");
-        std::fs::write(&cfg, "[drivers]\nfoo = \"drivers/foo.wasm\"\nbar = \"/abs/bar.wasm\"\n").unwrap();
+        std::fs::write(
+            &cfg,
+            "[drivers]\nfoo = \"drivers/foo.wasm\"\nbar = \"/abs/bar.wasm\"\n",
+        )
+        .unwrap();
         let mut r = Registry::with_builtins();
         r.load_config(&cfg).unwrap();
-        assert_eq!(r.get("foo").unwrap(), &DriverSource::Path(dir.path().join("drivers/foo.wasm")));
-        assert_eq!(r.get("bar").unwrap(), &DriverSource::Path("/abs/bar.wasm".into()));
+        assert_eq!(
+            r.get("foo").unwrap(),
+            &DriverSource::Path(dir.path().join("drivers/foo.wasm"))
+        );
+        assert_eq!(
+            r.get("bar").unwrap(),
+            &DriverSource::Path("/abs/bar.wasm".into())
+        );
         std::fs::write(&cfg, "[drivers\n").unwrap();
-        assert_eq!(r.load_config(&cfg).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            r.load_config(&cfg).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
         std::fs::write(&cfg, "[other]\n").unwrap();
-        assert_eq!(r.load_config(&cfg).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            r.load_config(&cfg).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
     }
 }

@@ -79,8 +79,18 @@ impl Runtime {
 
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .and_then(|_| crate::bindings::trove::driver::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))
-            .and_then(|_| crate::bindings::trove::driver::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s))
+            .and_then(|_| {
+                crate::bindings::trove::driver::log::add_to_linker::<_, HasSelf<_>>(
+                    &mut linker,
+                    |s| s,
+                )
+            })
+            .and_then(|_| {
+                crate::bindings::trove::driver::types::add_to_linker::<_, HasSelf<_>>(
+                    &mut linker,
+                    |s| s,
+                )
+            })
             .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("linker: {e}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -98,16 +108,24 @@ impl Runtime {
                 .map_err(|e| Error::io("starting the epoch thread", e))?;
         }
         let cache = CompileCache::new(&engine, cache_dir);
-        Ok(Runtime { engine, linker, cache, limits, ticker_stop })
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            limits,
+            ticker_stop,
+        })
     }
 
     /// Compile (or fetch from the cache), link and check a driver component.
     pub(crate) fn load(&self, bytes: &[u8], origin: &str) -> Result<Loaded> {
         check_header(bytes, origin)?;
-        let (component, from_cache) = self
-            .cache
-            .load(&self.engine, bytes)
-            .map_err(|e| Error::invalid_driver(format!("{origin}: not a valid component: {}", root_cause(&e))))?;
+        let (component, from_cache) = self.cache.load(&self.engine, bytes).map_err(|e| {
+            Error::invalid_driver(format!(
+                "{origin}: not a valid component: {}",
+                root_cause(&e)
+            ))
+        })?;
         self.link(component, origin, from_cache)
     }
 
@@ -120,7 +138,11 @@ impl Runtime {
         })?;
         let core = core::GuestIndices::new(&pre).map_err(|e| {
             let found = trove_exports(&component);
-            let found = if found.is_empty() { "none".to_string() } else { found.join(", ") };
+            let found = if found.is_empty() {
+                "none".to_string()
+            } else {
+                found.join(", ")
+            };
             Error::invalid_driver(format!(
                 "{origin}: not a driver for {CONTRACT}: {} (trove exports found: {found})",
                 root_cause(&e)
@@ -138,15 +160,27 @@ impl Runtime {
     }
 
     /// The imports and exports of a component, by name.
-    pub(crate) fn describe(&self, bytes: &[u8], origin: &str) -> Result<(Vec<String>, Vec<String>)> {
+    pub(crate) fn describe(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+    ) -> Result<(Vec<String>, Vec<String>)> {
         check_header(bytes, origin)?;
-        let (component, _) = self
-            .cache
-            .load(&self.engine, bytes)
-            .map_err(|e| Error::invalid_driver(format!("{origin}: not a valid component: {}", root_cause(&e))))?;
+        let (component, _) = self.cache.load(&self.engine, bytes).map_err(|e| {
+            Error::invalid_driver(format!(
+                "{origin}: not a valid component: {}",
+                root_cause(&e)
+            ))
+        })?;
         let ty = component.component_type();
-        let imports = ty.imports(&self.engine).map(|(n, _)| n.to_string()).collect();
-        let exports = ty.exports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        let imports = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let exports = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
         Ok((imports, exports))
     }
 }

@@ -2,15 +2,24 @@
 
 use std::path::Path;
 use tokio::io::AsyncReadExt;
-use trove_host::{ByteRange, Driver, ErrorKind, GetOptions, Host, HostConfig, ListOptions, PutOptions};
+use trove_host::{
+    ByteRange, Driver, ErrorKind, GetOptions, Host, HostConfig, ListOptions, PutOptions,
+};
 
 fn host() -> Host {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile-cache");
-    Host::new(HostConfig { cache_dir: Some(cache), ..Default::default() }).unwrap()
+    Host::new(HostConfig {
+        cache_dir: Some(cache),
+        ..Default::default()
+    })
+    .unwrap()
 }
 
 async fn file_driver(root: &Path) -> Driver {
-    host().open(&format!("file://{}", root.display())).await.unwrap()
+    host()
+        .open(&format!("file://{}", root.display()))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -22,14 +31,28 @@ async fn stream_a_body_in_and_out() {
     d.create_bucket("stream").await.unwrap();
     // 5 MiB + 3 from a reader that hands out odd-sized pieces
     let data: Vec<u8> = (0..(5 << 20) + 3).map(|i| (i * 7 % 251) as u8).collect();
-    let info = d.put("stream", "big", std::io::Cursor::new(data.clone()), PutOptions::default()).await.unwrap();
+    let info = d
+        .put(
+            "stream",
+            "big",
+            std::io::Cursor::new(data.clone()),
+            PutOptions::default(),
+        )
+        .await
+        .unwrap();
     assert_eq!(info.size, data.len() as u64);
     let (head, mut body) = d.get("stream", "big", GetOptions::default()).await.unwrap();
     assert_eq!(head.etag, info.etag);
     let mut back = Vec::new();
     body.read_to_end(&mut back).await.unwrap();
     assert_eq!(back, data);
-    let range = GetOptions { range: Some(ByteRange::Span { offset: 10, length: Some(5) }), ..Default::default() };
+    let range = GetOptions {
+        range: Some(ByteRange::Span {
+            offset: 10,
+            length: Some(5),
+        }),
+        ..Default::default()
+    };
     let (_, part) = d.get_bytes("stream", "big", range).await.unwrap();
     assert_eq!(part, &data[10..15]);
     let err = d.head("stream", "nope").await.unwrap_err();
@@ -44,18 +67,28 @@ async fn an_unread_body_does_not_block_other_calls() {
     // A small body is buffered by the host, so the one mem instance is free again.
     let d = host().open("mem://").await.unwrap();
     d.create_bucket("b1").await.unwrap();
-    d.put_bytes("b1", "k", b"abc".to_vec(), PutOptions::default()).await.unwrap();
+    d.put_bytes("b1", "k", b"abc".to_vec(), PutOptions::default())
+        .await
+        .unwrap();
     let (_, reader) = d.get("b1", "k", GetOptions::default()).await.unwrap();
-    d.put_bytes("b1", "k2", b"def".to_vec(), PutOptions::default()).await.unwrap();
+    d.put_bytes("b1", "k2", b"def".to_vec(), PutOptions::default())
+        .await
+        .unwrap();
     assert_eq!(reader.read_all().await.unwrap(), b"abc");
 }
 
 #[tokio::test]
 async fn optional_capabilities_are_unsupported_when_absent() {
     let d = host().open("mem://").await.unwrap();
-    let e = d.create_multipart("b", "k", PutOptions::default()).await.unwrap_err();
+    let e = d
+        .create_multipart("b", "k", PutOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
-    let e = d.presign(trove_host::PresignMethod::Get, "b", "k", 60).await.unwrap_err();
+    let e = d
+        .presign(trove_host::PresignMethod::Get, "b", "k", 60)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
 }
 
@@ -69,11 +102,31 @@ async fn the_file_driver_never_leaves_its_root() {
     let d = file_driver(&root).await;
     d.create_bucket("b").await.unwrap();
 
-    for key in ["../outside/secret.txt", "../../x", "/etc/passwd", "a/../../x", "a/./b", "a//b", "a/", "nul\0byte", ""] {
-        let put = d.put_bytes("b", key, b"x".to_vec(), PutOptions::default()).await;
-        assert_eq!(put.unwrap_err().kind(), ErrorKind::InvalidArgument, "put {key:?}");
+    for key in [
+        "../outside/secret.txt",
+        "../../x",
+        "/etc/passwd",
+        "a/../../x",
+        "a/./b",
+        "a//b",
+        "a/",
+        "nul\0byte",
+        "",
+    ] {
+        let put = d
+            .put_bytes("b", key, b"x".to_vec(), PutOptions::default())
+            .await;
+        assert_eq!(
+            put.unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "put {key:?}"
+        );
         let get = d.get_bytes("b", key, GetOptions::default()).await;
-        assert_eq!(get.unwrap_err().kind(), ErrorKind::InvalidArgument, "get {key:?}");
+        assert_eq!(
+            get.unwrap_err().kind(),
+            ErrorKind::InvalidArgument,
+            "get {key:?}"
+        );
     }
     for bucket in ["..", ".", "../outside", "/abs", ".trove"] {
         let e = d.create_bucket(bucket).await.unwrap_err();
@@ -83,18 +136,36 @@ async fn the_file_driver_never_leaves_its_root() {
     // A symlink planted inside the root that points outside it: the sandbox
     // (cap-std) refuses to follow it, for reading and for writing.
     std::os::unix::fs::symlink(&outside, root.join("b").join("link")).unwrap();
-    std::os::unix::fs::symlink(outside.join("secret.txt"), root.join("b").join("file-link")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.txt"), root.join("b").join("file-link"))
+        .unwrap();
     for key in ["link/secret.txt", "file-link"] {
         match d.get_bytes("b", key, GetOptions::default()).await {
             Ok((_, bytes)) => panic!("read {} bytes through {key}", bytes.len()),
             Err(e) => assert_ne!(e.kind(), ErrorKind::DriverCrashed, "{e}"),
         }
     }
-    let _ = d.put_bytes("b", "link/planted.txt", b"evil".to_vec(), PutOptions::default()).await;
-    assert!(!outside.join("planted.txt").exists(), "wrote outside the root");
-    assert_eq!(std::fs::read(outside.join("secret.txt")).unwrap(), b"top secret");
+    let _ = d
+        .put_bytes(
+            "b",
+            "link/planted.txt",
+            b"evil".to_vec(),
+            PutOptions::default(),
+        )
+        .await;
+    assert!(
+        !outside.join("planted.txt").exists(),
+        "wrote outside the root"
+    );
+    assert_eq!(
+        std::fs::read(outside.join("secret.txt")).unwrap(),
+        b"top secret"
+    );
     let listed = d.list("b", ListOptions::default()).await.unwrap();
-    assert!(listed.objects.iter().all(|o| !o.key.contains("secret")), "{:?}", listed.objects);
+    assert!(
+        listed.objects.iter().all(|o| !o.key.contains("secret")),
+        "{:?}",
+        listed.objects
+    );
 }
 
 #[tokio::test]
@@ -108,25 +179,53 @@ async fn file_objects_survive_a_new_host() {
             metadata: vec![("Zeta".into(), "1".into()), ("alpha".into(), "2".into())],
             ..Default::default()
         };
-        d.put_bytes("keep", "dir/note.txt", b"durable".to_vec(), opts).await.unwrap();
+        d.put_bytes("keep", "dir/note.txt", b"durable".to_vec(), opts)
+            .await
+            .unwrap();
     }
     let d = file_driver(dir.path()).await;
     let info = d.head("keep", "dir/note.txt").await.unwrap();
     assert_eq!(info.content_type.as_deref(), Some("text/plain"));
-    assert_eq!(info.metadata, vec![("Zeta".to_string(), "1".to_string()), ("alpha".to_string(), "2".to_string())]);
+    assert_eq!(
+        info.metadata,
+        vec![
+            ("Zeta".to_string(), "1".to_string()),
+            ("alpha".to_string(), "2".to_string())
+        ]
+    );
     // keys with '/' are folders on disk; the driver's own state is hidden
-    assert_eq!(std::fs::read(dir.path().join("keep/dir/note.txt")).unwrap(), b"durable");
+    assert_eq!(
+        std::fs::read(dir.path().join("keep/dir/note.txt")).unwrap(),
+        b"durable"
+    );
     let page = d.list("keep", ListOptions::default()).await.unwrap();
     assert_eq!(page.objects.len(), 1);
-    assert_eq!(d.list_buckets().await.unwrap().iter().map(|b| b.name.as_str()).collect::<Vec<_>>(), ["keep"]);
+    assert_eq!(
+        d.list_buckets()
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>(),
+        ["keep"]
+    );
 }
 
 #[tokio::test]
 async fn bad_dsns_and_unknown_schemes() {
     let h = host();
-    assert_eq!(h.open("").await.err().unwrap().kind(), ErrorKind::InvalidDsn);
-    assert_eq!(h.open("nope://x").await.err().unwrap().kind(), ErrorKind::UnknownScheme);
-    assert_eq!(h.open("file://relative/path").await.err().unwrap().kind(), ErrorKind::InvalidDsn);
+    assert_eq!(
+        h.open("").await.err().unwrap().kind(),
+        ErrorKind::InvalidDsn
+    );
+    assert_eq!(
+        h.open("nope://x").await.err().unwrap().kind(),
+        ErrorKind::UnknownScheme
+    );
+    assert_eq!(
+        h.open("file://relative/path").await.err().unwrap().kind(),
+        ErrorKind::InvalidDsn
+    );
     let err = h.open("nope://user:hunter2@h").await.err().unwrap();
     assert!(!err.to_string().contains("hunter2"));
 }
@@ -139,9 +238,21 @@ async fn a_call_abandoned_midway_does_not_poison_the_pool() {
     let big = vec![7u8; 32 << 20];
     for _ in 0..5 {
         // Drop the put at some point inside a guest call.
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(3), d.put_bytes("b", "k", big.clone(), PutOptions::default())).await;
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(3),
+            d.put_bytes("b", "k", big.clone(), PutOptions::default()),
+        )
+        .await;
         d.ping().await.unwrap();
-        d.put_bytes("b", "small", b"ok".to_vec(), PutOptions::default()).await.unwrap();
+        d.put_bytes("b", "small", b"ok".to_vec(), PutOptions::default())
+            .await
+            .unwrap();
     }
-    assert_eq!(d.get_bytes("b", "small", GetOptions::default()).await.unwrap().1, b"ok");
+    assert_eq!(
+        d.get_bytes("b", "small", GetOptions::default())
+            .await
+            .unwrap()
+            .1,
+        b"ok"
+    );
 }

@@ -24,8 +24,15 @@ pub(crate) const CASES: &[Case] = &[
 const PART: usize = 5 << 20;
 
 async fn create_upload(ctx: &Ctx, b: &str, key: &str, opts: PutOptions) -> CaseResult<String> {
-    let id = ctx.d.create_multipart(b, key, opts).await.ctx("create-multipart")?;
-    ensure!(!id.is_empty(), "create-multipart returned an empty upload id");
+    let id = ctx
+        .d
+        .create_multipart(b, key, opts)
+        .await
+        .ctx("create-multipart")?;
+    ensure!(
+        !id.is_empty(),
+        "create-multipart returned an empty upload id"
+    );
     ctx.track_upload(b, key, &id);
     Ok(id)
 }
@@ -36,8 +43,16 @@ async fn multipart_complete(ctx: Ctx) -> CaseResult {
     let seed = 0x3A_3A;
     let last = 1031;
     let id = create_upload(&ctx, &b, key, PutOptions::default()).await?;
-    let p1 = ctx.d.upload_part(&b, key, &id, 1, data::bytes(seed, PART)).await.ctx("upload-part 1")?;
-    let p2 = ctx.d.upload_part(&b, key, &id, 2, data::slice(seed, PART as u64, last)).await.ctx("upload-part 2")?;
+    let p1 = ctx
+        .d
+        .upload_part(&b, key, &id, 1, data::bytes(seed, PART))
+        .await
+        .ctx("upload-part 1")?;
+    let p2 = ctx
+        .d
+        .upload_part(&b, key, &id, 2, data::slice(seed, PART as u64, last))
+        .await
+        .ctx("upload-part 2")?;
     check_eq("upload-part 1: part number", &p1.part_number, &1)?;
     check_eq("upload-part 1: size", &p1.size, &(PART as u64))?;
     check_eq("upload-part 2: size", &p2.size, &(last as u64))?;
@@ -64,12 +79,29 @@ async fn multipart_complete(ctx: Ctx) -> CaseResult {
 async fn multipart_abort(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let id = create_upload(&ctx, &b, "aborted", PutOptions::default()).await?;
-    ctx.d.upload_part(&b, "aborted", &id, 1, data::bytes(9, 4096)).await.ctx("upload-part 1")?;
-    ctx.d.abort_multipart(&b, "aborted", &id).await.ctx("abort-multipart")?;
+    ctx.d
+        .upload_part(&b, "aborted", &id, 1, data::bytes(9, 4096))
+        .await
+        .ctx("upload-part 1")?;
+    ctx.d
+        .abort_multipart(&b, "aborted", &id)
+        .await
+        .ctx("abort-multipart")?;
     ctx.untrack_upload(&id);
-    expect_err(ctx.d.head(&b, "aborted").await, ErrorKind::ObjectNotFound, "head after abort-multipart")?;
-    let page = ctx.d.list(&b, ListOptions::default()).await.ctx("list after abort-multipart")?;
-    ensure!(page.objects.is_empty(), "the aborted upload left objects in the listing");
+    expect_err(
+        ctx.d.head(&b, "aborted").await,
+        ErrorKind::ObjectNotFound,
+        "head after abort-multipart",
+    )?;
+    let page = ctx
+        .d
+        .list(&b, ListOptions::default())
+        .await
+        .ctx("list after abort-multipart")?;
+    ensure!(
+        page.objects.is_empty(),
+        "the aborted upload left objects in the listing"
+    );
     Ok(())
 }
 
@@ -77,11 +109,22 @@ async fn multipart_list_parts(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let key = "listed";
     let id = create_upload(&ctx, &b, key, PutOptions::default()).await?;
-    let p1 = ctx.d.upload_part(&b, key, &id, 1, data::bytes(1, PART)).await.ctx("upload-part 1")?;
-    let p2 = ctx.d.upload_part(&b, key, &id, 2, data::bytes(2, 777)).await.ctx("upload-part 2")?;
+    let p1 = ctx
+        .d
+        .upload_part(&b, key, &id, 1, data::bytes(1, PART))
+        .await
+        .ctx("upload-part 1")?;
+    let p2 = ctx
+        .d
+        .upload_part(&b, key, &id, 2, data::bytes(2, 777))
+        .await
+        .ctx("upload-part 2")?;
     let parts = ctx.d.list_parts(&b, key, &id).await.ctx("list-parts")?;
     check_eq("list-parts", &parts, &vec![p1, p2])?;
-    ctx.d.abort_multipart(&b, key, &id).await.ctx("abort-multipart")?;
+    ctx.d
+        .abort_multipart(&b, key, &id)
+        .await
+        .ctx("abort-multipart")?;
     ctx.untrack_upload(&id);
     Ok(())
 }
@@ -89,15 +132,30 @@ async fn multipart_list_parts(ctx: Ctx) -> CaseResult {
 async fn multipart_keeps_content_type_and_metadata(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let md = vec![("Origin".to_string(), "multipart".to_string())];
-    let opts = PutOptions { content_type: Some("video/mp4".into()), metadata: md.clone(), ..Default::default() };
+    let opts = PutOptions {
+        content_type: Some("video/mp4".into()),
+        metadata: md.clone(),
+        ..Default::default()
+    };
     let id = create_upload(&ctx, &b, "movie.mp4", opts).await?;
     // A single part may be small: it is also the last.
-    let p1 = ctx.d.upload_part(&b, "movie.mp4", &id, 1, data::bytes(3, 2048)).await.ctx("upload-part 1")?;
-    ctx.d.complete_multipart(&b, "movie.mp4", &id, vec![(1, p1.etag)]).await.ctx("complete-multipart")?;
+    let p1 = ctx
+        .d
+        .upload_part(&b, "movie.mp4", &id, 1, data::bytes(3, 2048))
+        .await
+        .ctx("upload-part 1")?;
+    ctx.d
+        .complete_multipart(&b, "movie.mp4", &id, vec![(1, p1.etag)])
+        .await
+        .ctx("complete-multipart")?;
     ctx.untrack_upload(&id);
     let head = ctx.head(&b, "movie.mp4").await?;
     check_eq("head: size", &head.size, &2048)?;
-    check_eq("head: content-type", &head.content_type.as_deref(), &Some("video/mp4"))?;
+    check_eq(
+        "head: content-type",
+        &head.content_type.as_deref(),
+        &Some("video/mp4"),
+    )?;
     check_eq("head: metadata", &head.metadata, &md)
 }
 
@@ -107,13 +165,21 @@ async fn multipart_missing_bucket(ctx: Ctx) -> CaseResult {
     if let Ok(id) = &res {
         ctx.track_upload(&b, "k", id);
     }
-    expect_err(res, ErrorKind::BucketNotFound, "create-multipart in a missing bucket")
+    expect_err(
+        res,
+        ErrorKind::BucketNotFound,
+        "create-multipart in a missing bucket",
+    )
 }
 
 async fn presign_get(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     ctx.put(&b, "shared file.txt", "presigned body").await?;
-    let url = ctx.d.presign(PresignMethod::Get, &b, "shared file.txt", 300).await.ctx("presign get")?;
+    let url = ctx
+        .d
+        .presign(PresignMethod::Get, &b, "shared file.txt", 300)
+        .await
+        .ctx("presign get")?;
     ensure!(url.contains("://"), "presign get: {url:?} is not a URL");
     // A plain-HTTP URL (a server on loopback) is fetched; HTTPS is only checked for form.
     if url.starts_with("http://") {
@@ -121,24 +187,44 @@ async fn presign_get(ctx: Ctx) -> CaseResult {
             Ok(r) => r,
             Err(e) => fail!("fetching the presigned GET URL: {e}"),
         };
-        ensure!(status == 200, "GET on the presigned URL answered {status}: {}", String::from_utf8_lossy(&body));
-        check_bytes("body fetched through the presigned URL", &body, b"presigned body")?;
+        ensure!(
+            status == 200,
+            "GET on the presigned URL answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        check_bytes(
+            "body fetched through the presigned URL",
+            &body,
+            b"presigned body",
+        )?;
     }
     Ok(())
 }
 
 async fn presign_put(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    let url = ctx.d.presign(PresignMethod::Put, &b, "uploaded.txt", 300).await.ctx("presign put")?;
+    let url = ctx
+        .d
+        .presign(PresignMethod::Put, &b, "uploaded.txt", 300)
+        .await
+        .ctx("presign put")?;
     ensure!(url.contains("://"), "presign put: {url:?} is not a URL");
     if url.starts_with("http://") {
         let (status, body) = match http_fetch("PUT", &url, b"sent through a presigned URL").await {
             Ok(r) => r,
             Err(e) => fail!("PUT on the presigned URL: {e}"),
         };
-        ensure!(status == 200, "PUT on the presigned URL answered {status}: {}", String::from_utf8_lossy(&body));
+        ensure!(
+            status == 200,
+            "PUT on the presigned URL answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
         let (_, got) = ctx.get(&b, "uploaded.txt").await?;
-        check_bytes("get after the presigned PUT", &got, b"sent through a presigned URL")?;
+        check_bytes(
+            "get after the presigned PUT",
+            &got,
+            b"sent through a presigned URL",
+        )?;
     }
     Ok(())
 }
@@ -151,9 +237,16 @@ async fn http_fetch(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let addr = if authority.contains(':') { authority.to_string() } else { format!("{authority}:80") };
-    let mut stream = tokio::net::TcpStream::connect(&addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    let addr = if authority.contains(':') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
     if method != "GET" {
         request.push_str(&format!("Content-Length: {}\r\n", body.len()));
         // Azure refuses a PUT to a SAS URL without the blob type; S3 and GCS
@@ -161,11 +254,20 @@ async fn http_fetch(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8
         request.push_str("x-ms-blob-type: BlockBlob\r\n");
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     stream.write_all(body).await.map_err(|e| e.to_string())?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.map_err(|e| e.to_string())?;
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no end of headers in the response")?;
+    stream
+        .read_to_end(&mut response)
+        .await
+        .map_err(|e| e.to_string())?;
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no end of headers in the response")?;
     let head = String::from_utf8_lossy(&response[..end]).to_string();
     let mut payload = response[end + 4..].to_vec();
     let status = head
@@ -173,7 +275,10 @@ async fn http_fetch(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8
         .nth(1)
         .and_then(|s| s.parse::<u16>().ok())
         .ok_or_else(|| format!("bad status line in {head:?}"))?;
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         payload = dechunk(&payload)?;
     }
     Ok((status, payload))
@@ -182,10 +287,14 @@ async fn http_fetch(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").ok_or("truncated chunk header")?;
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("truncated chunk header")?;
         let size_text = String::from_utf8_lossy(&data[..line_end]);
         let size_hex = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16).map_err(|_| format!("bad chunk size {size_hex:?}"))?;
+        let size = usize::from_str_radix(size_hex, 16)
+            .map_err(|_| format!("bad chunk size {size_hex:?}"))?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Ok(out);
@@ -203,14 +312,27 @@ async fn two_versions(ctx: &Ctx) -> CaseResult<(String, Vec<trove_host::ObjectIn
     let b = ctx.bucket().await?;
     ctx.put(&b, "doc", "version one").await?;
     ctx.put(&b, "doc", "version two!").await?;
-    let opts = ListOptions { prefix: Some("doc".into()), ..Default::default() };
+    let opts = ListOptions {
+        prefix: Some("doc".into()),
+        ..Default::default()
+    };
     let page = ctx.d.list_versions(&b, opts).await.ctx("list-versions")?;
-    let versions: Vec<_> = page.versions.into_iter().filter(|v| v.key == "doc").collect();
+    let versions: Vec<_> = page
+        .versions
+        .into_iter()
+        .filter(|v| v.key == "doc")
+        .collect();
     check_eq("list-versions: versions of doc", &versions.len(), &2)?;
     for v in &versions {
-        ensure!(v.version_id.as_deref().is_some_and(|id| !id.is_empty()), "list-versions: a version without an id");
+        ensure!(
+            v.version_id.as_deref().is_some_and(|id| !id.is_empty()),
+            "list-versions: a version without an id"
+        );
     }
-    ensure!(versions[0].version_id != versions[1].version_id, "list-versions: two versions share an id");
+    ensure!(
+        versions[0].version_id != versions[1].version_id,
+        "list-versions: two versions share an id"
+    );
     Ok((b, versions))
 }
 
@@ -224,8 +346,11 @@ async fn versioning_list_versions(ctx: Ctx) -> CaseResult {
 async fn versioning_get_version(ctx: Ctx) -> CaseResult {
     let (b, versions) = two_versions(&ctx).await?;
     let old = versions[1].version_id.clone().unwrap_or_default();
-    let (info, mut reader) =
-        ctx.d.get_version(&b, "doc", &old, GetOptions::default()).await.ctx("get-version of the oldest")?;
+    let (info, mut reader) = ctx
+        .d
+        .get_version(&b, "doc", &old, GetOptions::default())
+        .await
+        .ctx("get-version of the oldest")?;
     let mut body = Vec::new();
     if let Err(e) = reader.read_to_end(&mut body).await {
         fail!("reading the old version: {e}");
@@ -239,10 +364,25 @@ async fn versioning_get_version(ctx: Ctx) -> CaseResult {
 async fn versioning_delete_version(ctx: Ctx) -> CaseResult {
     let (b, versions) = two_versions(&ctx).await?;
     let old = versions[1].version_id.clone().unwrap_or_default();
-    ctx.d.delete_version(&b, "doc", &old).await.ctx("delete-version of the oldest")?;
-    let opts = ListOptions { prefix: Some("doc".into()), ..Default::default() };
-    let page = ctx.d.list_versions(&b, opts).await.ctx("list-versions after delete-version")?;
-    let ids: Vec<_> = page.versions.iter().filter(|v| v.key == "doc").map(|v| v.version_id.clone()).collect();
+    ctx.d
+        .delete_version(&b, "doc", &old)
+        .await
+        .ctx("delete-version of the oldest")?;
+    let opts = ListOptions {
+        prefix: Some("doc".into()),
+        ..Default::default()
+    };
+    let page = ctx
+        .d
+        .list_versions(&b, opts)
+        .await
+        .ctx("list-versions after delete-version")?;
+    let ids: Vec<_> = page
+        .versions
+        .iter()
+        .filter(|v| v.key == "doc")
+        .map(|v| v.version_id.clone())
+        .collect();
     check_eq("versions left", &ids, &vec![versions[0].version_id.clone()])?;
     let (_, current) = ctx.get(&b, "doc").await?;
     check_bytes("get of the current version", &current, b"version two!")
@@ -254,7 +394,10 @@ mod tests {
 
     #[test]
     fn dechunks_bodies() {
-        assert_eq!(dechunk(b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n").unwrap(), b"hello world");
+        assert_eq!(
+            dechunk(b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n").unwrap(),
+            b"hello world"
+        );
         assert!(dechunk(b"5\r\nhel").is_err());
     }
 
@@ -266,10 +409,16 @@ mod tests {
             let (mut s, _) = listener.accept().await.unwrap();
             let mut req = vec![0u8; 4096];
             let n = s.read(&mut req).await.unwrap();
-            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").await.unwrap();
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            )
+            .await
+            .unwrap();
             String::from_utf8_lossy(&req[..n]).to_string()
         });
-        let (status, body) = http_fetch("GET", &format!("http://{addr}/b/k%20x?sig=1"), &[]).await.unwrap();
+        let (status, body) = http_fetch("GET", &format!("http://{addr}/b/k%20x?sig=1"), &[])
+            .await
+            .unwrap();
         assert_eq!((status, body.as_slice()), (200, &b"abc"[..]));
         let req = server.await.unwrap();
         assert!(req.starts_with("GET /b/k%20x?sig=1 HTTP/1.1\r\n"), "{req}");

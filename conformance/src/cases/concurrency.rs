@@ -41,8 +41,15 @@ async fn concurrent_puts(ctx: Ctx) -> CaseResult {
         set.spawn(async move {
             start.wait().await;
             let key = format!("c/{i:03}");
-            let info = d.put_bytes(&b, &key, body(i), PutOptions::default()).await.ctx(format_args!("put {key}"))?;
-            check_eq(format_args!("put {key}: size"), &info.size, &(body(i).len() as u64))
+            let info = d
+                .put_bytes(&b, &key, body(i), PutOptions::default())
+                .await
+                .ctx(format_args!("put {key}"))?;
+            check_eq(
+                format_args!("put {key}: size"),
+                &info.size,
+                &(body(i).len() as u64),
+            )
         });
     }
     join_all(set).await?;
@@ -67,8 +74,10 @@ async fn concurrent_reads(ctx: Ctx) -> CaseResult {
         let (d, b, start, content) = (ctx.d.clone(), b.clone(), start.clone(), content.clone());
         set.spawn(async move {
             start.wait().await;
-            let (_, got) =
-                d.get_bytes(&b, "shared", GetOptions::default()).await.ctx(format_args!("reader {i}: get"))?;
+            let (_, got) = d
+                .get_bytes(&b, "shared", GetOptions::default())
+                .await
+                .ctx(format_args!("reader {i}: get"))?;
             check_bytes(format_args!("reader {i}: get"), &got, &content)
         });
     }
@@ -87,7 +96,9 @@ async fn same_key_puts(ctx: Ctx) -> CaseResult {
         set.spawn(async move {
             start.wait().await;
             let body = data::bytes(500 + i as u64, 64 * 1024);
-            d.put_bytes(&b, "contended", body, PutOptions::default()).await.ctx(format_args!("writer {i}: put"))?;
+            d.put_bytes(&b, "contended", body, PutOptions::default())
+                .await
+                .ctx(format_args!("writer {i}: put"))?;
             Ok(())
         });
     }
@@ -95,9 +106,14 @@ async fn same_key_puts(ctx: Ctx) -> CaseResult {
     let (info, got) = ctx.get(&b, "contended").await?;
     let winner = (0..n).find(|&i| got == data::bytes(500 + i as u64, 64 * 1024));
     let Some(winner) = winner else {
-        fail!("after {n} concurrent puts the key holds {} bytes matching none of the bodies", got.len());
+        fail!(
+            "after {n} concurrent puts the key holds {} bytes matching none of the bodies",
+            got.len()
+        );
     };
     // The winner's body written again elsewhere must have the same ETag.
-    let reference = ctx.put(&b, "reference", data::bytes(500 + winner as u64, 64 * 1024)).await?;
+    let reference = ctx
+        .put(&b, "reference", data::bytes(500 + winner as u64, 64 * 1024))
+        .await?;
     check_eq("etag of the surviving body", &info.etag, &reference.etag)
 }

@@ -10,8 +10,14 @@ pub(crate) const CASES: &[Case] = &[
     case!("copy/across-buckets", across_buckets),
     case!("copy/missing-source", missing_source),
     case!("copy/missing-source-bucket", missing_source_bucket),
-    case!("copy/missing-destination-bucket", missing_destination_bucket),
-    case!("copy/keeps-content-type-and-metadata", keeps_content_type_and_metadata),
+    case!(
+        "copy/missing-destination-bucket",
+        missing_destination_bucket
+    ),
+    case!(
+        "copy/keeps-content-type-and-metadata",
+        keeps_content_type_and_metadata
+    ),
     case!("copy/head-after-copy", head_after_copy),
     case!("copy/overwrites-destination", overwrites_destination),
 ];
@@ -19,7 +25,11 @@ pub(crate) const CASES: &[Case] = &[
 async fn within_bucket(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     ctx.put(&b, "src/original.txt", "copy me").await?;
-    let info = ctx.d.copy(&b, "src/original.txt", &b, "dst/copy.txt").await.ctx("copy")?;
+    let info = ctx
+        .d
+        .copy(&b, "src/original.txt", &b, "dst/copy.txt")
+        .await
+        .ctx("copy")?;
     check_eq("copy: key", info.key.as_str(), "dst/copy.txt")?;
     check_eq("copy: size", &info.size, &7)?;
     let (_, data) = ctx.get(&b, "dst/copy.txt").await?;
@@ -32,7 +42,10 @@ async fn across_buckets(ctx: Ctx) -> CaseResult {
     let src = ctx.bucket().await?;
     let dst = ctx.bucket().await?;
     ctx.put(&src, "k", "across").await?;
-    ctx.d.copy(&src, "k", &dst, "k2").await.ctx("copy across buckets")?;
+    ctx.d
+        .copy(&src, "k", &dst, "k2")
+        .await
+        .ctx("copy across buckets")?;
     let (_, data) = ctx.get(&dst, "k2").await?;
     check_bytes("get copy in the other bucket", &data, b"across")?;
     let (_, data) = ctx.get(&src, "k").await?;
@@ -43,7 +56,11 @@ async fn missing_source(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let res = ctx.d.copy(&b, "absent", &b, "dst").await;
     expect_err(res, ErrorKind::ObjectNotFound, "copy from a missing key")?;
-    expect_err(ctx.d.head(&b, "dst").await, ErrorKind::ObjectNotFound, "head of the destination after a failed copy")
+    expect_err(
+        ctx.d.head(&b, "dst").await,
+        ErrorKind::ObjectNotFound,
+        "head of the destination after a failed copy",
+    )
 }
 
 async fn missing_source_bucket(ctx: Ctx) -> CaseResult {
@@ -64,16 +81,43 @@ async fn missing_destination_bucket(ctx: Ctx) -> CaseResult {
 async fn keeps_content_type_and_metadata(ctx: Ctx) -> CaseResult {
     let src = ctx.bucket().await?;
     let dst = ctx.bucket().await?;
-    let md = vec![("Author".to_string(), "Ada".to_string()), ("edition".to_string(), "2".to_string())];
-    let opts = PutOptions { content_type: Some("text/markdown".into()), metadata: md.clone(), ..Default::default() };
+    let md = vec![
+        ("Author".to_string(), "Ada".to_string()),
+        ("edition".to_string(), "2".to_string()),
+    ];
+    let opts = PutOptions {
+        content_type: Some("text/markdown".into()),
+        metadata: md.clone(),
+        ..Default::default()
+    };
     ctx.put_opts(&src, "book.md", "# Title", opts).await?;
     for (bucket, key) in [(&src, "book-copy.md"), (&dst, "book.md")] {
-        let info = ctx.d.copy(&src, "book.md", bucket, key).await.ctx(format_args!("copy to {bucket}/{key}"))?;
-        check_eq(format_args!("copy to {key}: returned content-type"), &info.content_type.as_deref(), &Some("text/markdown"))?;
-        check_eq(format_args!("copy to {key}: returned metadata"), &info.metadata, &md)?;
+        let info = ctx
+            .d
+            .copy(&src, "book.md", bucket, key)
+            .await
+            .ctx(format_args!("copy to {bucket}/{key}"))?;
+        check_eq(
+            format_args!("copy to {key}: returned content-type"),
+            &info.content_type.as_deref(),
+            &Some("text/markdown"),
+        )?;
+        check_eq(
+            format_args!("copy to {key}: returned metadata"),
+            &info.metadata,
+            &md,
+        )?;
         let head = ctx.head(bucket, key).await?;
-        check_eq(format_args!("head of copy {key}: content-type"), &head.content_type.as_deref(), &Some("text/markdown"))?;
-        check_eq(format_args!("head of copy {key}: metadata"), &head.metadata, &md)?;
+        check_eq(
+            format_args!("head of copy {key}: content-type"),
+            &head.content_type.as_deref(),
+            &Some("text/markdown"),
+        )?;
+        check_eq(
+            format_args!("head of copy {key}: metadata"),
+            &head.metadata,
+            &md,
+        )?;
     }
     Ok(())
 }
@@ -86,21 +130,46 @@ async fn head_after_copy(ctx: Ctx) -> CaseResult {
     check_eq("head of copy: key", head.key.as_str(), "b.bin")?;
     check_eq("head of copy: size", &head.size, &1000)?;
     // The ETag is derived from the content, which is the same.
-    check_eq("head of copy: etag (same content as the source)", &head.etag, &src.etag)?;
-    check_eq("head of copy vs copy's result: etag", &head.etag, &copy.etag)?;
-    ensure!(head.last_modified.is_some(), "head of copy: last-modified is not set");
+    check_eq(
+        "head of copy: etag (same content as the source)",
+        &head.etag,
+        &src.etag,
+    )?;
+    check_eq(
+        "head of copy vs copy's result: etag",
+        &head.etag,
+        &copy.etag,
+    )?;
+    ensure!(
+        head.last_modified.is_some(),
+        "head of copy: last-modified is not set"
+    );
     Ok(())
 }
 
 async fn overwrites_destination(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    let opts = PutOptions { content_type: Some("text/x-new".into()), ..Default::default() };
+    let opts = PutOptions {
+        content_type: Some("text/x-new".into()),
+        ..Default::default()
+    };
     ctx.put_opts(&b, "src", "new content", opts).await?;
-    let opts = PutOptions { content_type: Some("text/x-old".into()), ..Default::default() };
-    ctx.put_opts(&b, "dst", "old content that is longer", opts).await?;
-    ctx.d.copy(&b, "src", &b, "dst").await.ctx("copy over an existing key")?;
+    let opts = PutOptions {
+        content_type: Some("text/x-old".into()),
+        ..Default::default()
+    };
+    ctx.put_opts(&b, "dst", "old content that is longer", opts)
+        .await?;
+    ctx.d
+        .copy(&b, "src", &b, "dst")
+        .await
+        .ctx("copy over an existing key")?;
     let (info, data) = ctx.get(&b, "dst").await?;
     check_bytes("get overwritten destination", &data, b"new content")?;
     check_eq("overwritten destination: size", &info.size, &11)?;
-    check_eq("overwritten destination: content-type (the source's)", &info.content_type.as_deref(), &Some("text/x-new"))
+    check_eq(
+        "overwritten destination: content-type (the source's)",
+        &info.content_type.as_deref(),
+        &Some("text/x-new"),
+    )
 }

@@ -16,13 +16,19 @@ async fn ping(ctx: Ctx) -> CaseResult {
 
 async fn name(ctx: Ctx) -> CaseResult {
     let name = ctx.d.name().await.ctx("name")?;
-    ensure!(!name.trim().is_empty(), "name: expected a non-empty name, got {name:?}");
+    ensure!(
+        !name.trim().is_empty(),
+        "name: expected a non-empty name, got {name:?}"
+    );
     Ok(())
 }
 
 async fn info(ctx: Ctx) -> CaseResult {
     let info = ctx.d.info();
     ensure!(!info.name.trim().is_empty(), "info: empty driver name");
-    ensure!(!info.version.trim().is_empty(), "info: empty driver version");
+    ensure!(
+        !info.version.trim().is_empty(),
+        "info: empty driver version"
+    );
     Ok(())
 }

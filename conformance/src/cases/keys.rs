@@ -20,7 +20,12 @@ pub(crate) const CASES: &[Case] = &[
     case!("keys/nul-byte", nul_byte),
 ];
 
-const UNICODE: &[&str] = &["ünïcødé.txt", "日本語/ファイル.txt", "emoji-🚀-ok", "mixed/Ωmega-ß-ç"];
+const UNICODE: &[&str] = &[
+    "ünïcødé.txt",
+    "日本語/ファイル.txt",
+    "emoji-🚀-ok",
+    "mixed/Ωmega-ß-ç",
+];
 const SPACES: &[&str] = &["with space.txt", "dir with space/inner  two  spaces.txt"];
 const SPECIAL: &[&str] = &[
     "plus+sign",
@@ -42,10 +47,20 @@ async fn round_trip(ctx: &Ctx, b: &str, key: &str) -> CaseResult {
     check_eq(format_args!("get {key:?}: key"), info.key.as_str(), key)?;
     let head = ctx.head(b, key).await?;
     check_eq(format_args!("head {key:?}: key"), head.key.as_str(), key)?;
-    check_eq(format_args!("head {key:?}: size"), &head.size, &(body.len() as u64))?;
+    check_eq(
+        format_args!("head {key:?}: size"),
+        &head.size,
+        &(body.len() as u64),
+    )?;
     let page = ctx
         .d
-        .list(b, ListOptions { prefix: Some(key.to_string()), ..Default::default() })
+        .list(
+            b,
+            ListOptions {
+                prefix: Some(key.to_string()),
+                ..Default::default()
+            },
+        )
         .await
         .ctx(format_args!("list with prefix {key:?}"))?;
     let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
@@ -85,7 +100,11 @@ async fn plus_vs_space(ctx: Ctx) -> CaseResult {
     check_bytes("get \"a+b\"", &plus, b"plus")?;
     check_bytes("get \"a b\"", &space, b"space")?;
     let all = ctx.list_all(&b, ListOptions::default()).await?;
-    check_eq("list", &all.keys(), &vec!["a b".to_string(), "a+b".to_string()])
+    check_eq(
+        "list",
+        &all.keys(),
+        &vec!["a b".to_string(), "a+b".to_string()],
+    )
 }
 
 async fn percent_literal(ctx: Ctx) -> CaseResult {
@@ -101,7 +120,10 @@ async fn percent_literal(ctx: Ctx) -> CaseResult {
     check_bytes("get \"x%2Fy\"", &escaped, b"escaped")?;
     check_bytes("get \"100%\"", &percent, b"percent")?;
     let all = ctx.list_all(&b, ListOptions::default()).await?;
-    let want: Vec<String> = ["100%", "x%2Fy", "x/y"].iter().map(|s| s.to_string()).collect();
+    let want: Vec<String> = ["100%", "x%2Fy", "x/y"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     check_eq("list", &all.keys(), &want)
 }
 
@@ -111,14 +133,33 @@ async fn deep_nesting(ctx: Ctx) -> CaseResult {
     round_trip(&ctx, &b, key).await?;
     let page = ctx
         .d
-        .list(&b, ListOptions { delimiter: Some("/".into()), ..Default::default() })
+        .list(
+            &b,
+            ListOptions {
+                delimiter: Some("/".into()),
+                ..Default::default()
+            },
+        )
         .await
         .ctx("list with delimiter")?;
-    check_eq("list with delimiter: common-prefixes", &page.common_prefixes, &vec!["d1/".to_string()])?;
-    ensure!(page.objects.is_empty(), "list with delimiter: unexpected objects at the top level");
+    check_eq(
+        "list with delimiter: common-prefixes",
+        &page.common_prefixes,
+        &vec!["d1/".to_string()],
+    )?;
+    ensure!(
+        page.objects.is_empty(),
+        "list with delimiter: unexpected objects at the top level"
+    );
     let page = ctx
         .d
-        .list(&b, ListOptions { prefix: Some("d1/d2/d3/".into()), ..Default::default() })
+        .list(
+            &b,
+            ListOptions {
+                prefix: Some("d1/d2/d3/".into()),
+                ..Default::default()
+            },
+        )
         .await
         .ctx("list with prefix d1/d2/d3/")?;
     let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
@@ -151,13 +192,27 @@ async fn max_length(ctx: Ctx) -> CaseResult {
 
 async fn list_special(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    let mut keys: Vec<String> = UNICODE.iter().chain(SPACES).chain(SPECIAL).map(|s| s.to_string()).collect();
-    ctx.put_many(&b, keys.clone(), |k| k.as_bytes().to_vec()).await?;
+    let mut keys: Vec<String> = UNICODE
+        .iter()
+        .chain(SPACES)
+        .chain(SPECIAL)
+        .map(|s| s.to_string())
+        .collect();
+    ctx.put_many(&b, keys.clone(), |k| k.as_bytes().to_vec())
+        .await?;
     keys.sort();
     let all = ctx.list_all(&b, ListOptions::default()).await?;
-    check_eq("list (sorted by byte order, keys exact)", &all.keys(), &keys)?;
+    check_eq(
+        "list (sorted by byte order, keys exact)",
+        &all.keys(),
+        &keys,
+    )?;
     for o in &all.objects {
-        check_eq(format_args!("list: size of {:?}", o.key), &o.size, &(o.key.len() as u64))?;
+        check_eq(
+            format_args!("list: size of {:?}", o.key),
+            &o.size,
+            &(o.key.len() as u64),
+        )?;
     }
     Ok(())
 }
@@ -179,8 +234,16 @@ async fn empty_key(ctx: Ctx) -> CaseResult {
     expect_err(res, ErrorKind::InvalidArgument, "put with an empty key")?;
     let res = ctx.d.get_bytes(&b, "", GetOptions::default()).await;
     expect_err(res, ErrorKind::InvalidArgument, "get with an empty key")?;
-    expect_err(ctx.d.head(&b, "").await, ErrorKind::InvalidArgument, "head with an empty key")?;
-    expect_err(ctx.d.delete(&b, "").await, ErrorKind::InvalidArgument, "delete with an empty key")
+    expect_err(
+        ctx.d.head(&b, "").await,
+        ErrorKind::InvalidArgument,
+        "head with an empty key",
+    )?;
+    expect_err(
+        ctx.d.delete(&b, "").await,
+        ErrorKind::InvalidArgument,
+        "delete with an empty key",
+    )
 }
 
 async fn too_long(ctx: Ctx) -> CaseResult {
@@ -188,12 +251,23 @@ async fn too_long(ctx: Ctx) -> CaseResult {
     let key = format!("{}g", longest_key());
     let res = ctx.d.put_bytes(&b, &key, "x", PutOptions::default()).await;
     expect_err(res, ErrorKind::InvalidArgument, "put with a 1,025-byte key")?;
-    expect_err(ctx.d.head(&b, &key).await, ErrorKind::InvalidArgument, "head with a 1,025-byte key")
+    expect_err(
+        ctx.d.head(&b, &key).await,
+        ErrorKind::InvalidArgument,
+        "head with a 1,025-byte key",
+    )
 }
 
 async fn nul_byte(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    let res = ctx.d.put_bytes(&b, "nul\0byte", "x", PutOptions::default()).await;
+    let res = ctx
+        .d
+        .put_bytes(&b, "nul\0byte", "x", PutOptions::default())
+        .await;
     expect_err(res, ErrorKind::InvalidArgument, "put with a NUL in the key")?;
-    expect_err(ctx.d.head(&b, "nul\0byte").await, ErrorKind::InvalidArgument, "head with a NUL in the key")
+    expect_err(
+        ctx.d.head(&b, "nul\0byte").await,
+        ErrorKind::InvalidArgument,
+        "head with a NUL in the key",
+    )
 }

@@ -29,9 +29,22 @@ fn expected_sha256(seed: u64, size: u64) -> impl std::future::Future<Output = Ca
 }
 
 /// Gets `key` (optionally a range) and hashes the body as it streams in.
-async fn get_hashed(ctx: &Ctx, b: &str, key: &str, range: Option<ByteRange>, chunk: usize) -> CaseResult<(u64, String)> {
-    let opts = GetOptions { range, ..Default::default() };
-    let (_, mut reader) = ctx.d.get(b, key, opts).await.ctx(format_args!("get {key:?} {range:?}"))?;
+async fn get_hashed(
+    ctx: &Ctx,
+    b: &str,
+    key: &str,
+    range: Option<ByteRange>,
+    chunk: usize,
+) -> CaseResult<(u64, String)> {
+    let opts = GetOptions {
+        range,
+        ..Default::default()
+    };
+    let (_, mut reader) = ctx
+        .d
+        .get(b, key, opts)
+        .await
+        .ctx(format_args!("get {key:?} {range:?}"))?;
     match data::read_sha256(&mut reader, chunk).await {
         Ok(r) => Ok(r),
         Err(e) => fail!("reading the body of {key:?}: {e}"),
@@ -53,8 +66,15 @@ async fn streamed_64mib_sha256(ctx: Ctx) -> CaseResult {
     let size = ctx.opts.large_object_size;
     let seed = 0x0064_6464;
     let want = expected_sha256(seed, size);
-    let opts = PutOptions { content_type: Some("application/octet-stream".into()), ..Default::default() };
-    let info = ctx.d.put(&b, "big.bin", PrngReader::new(seed, size), opts).await.ctx("streamed put")?;
+    let opts = PutOptions {
+        content_type: Some("application/octet-stream".into()),
+        ..Default::default()
+    };
+    let info = ctx
+        .d
+        .put(&b, "big.bin", PrngReader::new(seed, size), opts)
+        .await
+        .ctx("streamed put")?;
     check_eq("put: size", &info.size, &size)?;
     let head = ctx.head(&b, "big.bin").await?;
     check_eq("head: size", &head.size, &size)?;
@@ -69,7 +89,11 @@ async fn uneven_chunks(ctx: Ctx) -> CaseResult {
     let seed = 0x000C_40C4;
     let want = expected_sha256(seed, size);
     let body = PrngReader::new(seed, size).with_chunks(&[1, 4095, 65_537, 7, 300_000, 1 << 20]);
-    let info = ctx.d.put(&b, "uneven.bin", body, PutOptions::default()).await.ctx("put fed in uneven chunks")?;
+    let info = ctx
+        .d
+        .put(&b, "uneven.bin", body, PutOptions::default())
+        .await
+        .ctx("put fed in uneven chunks")?;
     check_eq("put: size", &info.size, &size)?;
     // Read back through small, odd-sized reads.
     let (n, got) = get_hashed(&ctx, &b, "uneven.bin", None, 999).await?;
@@ -81,11 +105,34 @@ async fn range_in_large_object(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let size: u64 = 8 << 20;
     let seed = 0x008A_11CE;
-    let info = ctx.d.put(&b, "eight.bin", PrngReader::new(seed, size), PutOptions::default()).await.ctx("put")?;
+    let info = ctx
+        .d
+        .put(
+            &b,
+            "eight.bin",
+            PrngReader::new(seed, size),
+            PutOptions::default(),
+        )
+        .await
+        .ctx("put")?;
     check_eq("put: size", &info.size, &size)?;
     let cases = [
-        (ByteRange::Span { offset: 3_000_001, length: Some(1_500_000) }, 3_000_001, 1_500_000),
-        (ByteRange::Span { offset: size - 10, length: None }, size - 10, 10),
+        (
+            ByteRange::Span {
+                offset: 3_000_001,
+                length: Some(1_500_000),
+            },
+            3_000_001,
+            1_500_000,
+        ),
+        (
+            ByteRange::Span {
+                offset: size - 10,
+                length: None,
+            },
+            size - 10,
+            10,
+        ),
         (ByteRange::Suffix(1_000_000), size - 1_000_000, 1_000_000),
     ];
     for (range, offset, len) in cases {

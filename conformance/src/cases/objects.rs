@@ -11,7 +11,10 @@ use crate::harness::*;
 pub(crate) const CASES: &[Case] = &[
     case!("object/put-get", put_get),
     case!("object/overwrite", overwrite),
-    case!("object/overwrite-changes-size-etag", overwrite_changes_size_etag),
+    case!(
+        "object/overwrite-changes-size-etag",
+        overwrite_changes_size_etag
+    ),
     case!("object/metadata-round-trip", metadata_round_trip),
     case!("object/metadata-case-and-order", metadata_case_and_order),
     case!("object/metadata-large-value", metadata_large_value),
@@ -30,7 +33,10 @@ pub(crate) const CASES: &[Case] = &[
 ];
 
 fn meta(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 async fn put_get(ctx: Ctx) -> CaseResult {
@@ -69,15 +75,26 @@ async fn overwrite_changes_size_etag(ctx: Ctx) -> CaseResult {
     let after = ctx.head(&b, "k").await?;
     check_eq("head before overwrite: size", &before.size, &10)?;
     check_eq("head after overwrite: size", &after.size, &3)?;
-    ensure!(first.etag != second.etag, "put returned the same etag {:?} for different content", first.etag);
-    ensure!(before.etag != after.etag, "head: etag {:?} did not change when the content did", before.etag);
+    ensure!(
+        first.etag != second.etag,
+        "put returned the same etag {:?} for different content",
+        first.etag
+    );
+    ensure!(
+        before.etag != after.etag,
+        "head: etag {:?} did not change when the content did",
+        before.etag
+    );
     check_eq("head after overwrite: etag", &after.etag, &second.etag)
 }
 
 async fn metadata_round_trip(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let md = meta(&[("owner", "alice"), ("purpose", "conformance test")]);
-    let opts = PutOptions { metadata: md.clone(), ..Default::default() };
+    let opts = PutOptions {
+        metadata: md.clone(),
+        ..Default::default()
+    };
     ctx.put_opts(&b, "with-meta", "x", opts).await?;
     let head = ctx.head(&b, "with-meta").await?;
     check_eq("head: metadata", &head.metadata, &md)?;
@@ -87,21 +104,47 @@ async fn metadata_round_trip(ctx: Ctx) -> CaseResult {
 
 async fn metadata_case_and_order(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    let md = meta(&[("Zeta-Last", "z"), ("alpha", "a"), ("MiXeD-Case", "Value With Case"), ("b2", "2")]);
-    let opts = PutOptions { metadata: md.clone(), ..Default::default() };
+    let md = meta(&[
+        ("Zeta-Last", "z"),
+        ("alpha", "a"),
+        ("MiXeD-Case", "Value With Case"),
+        ("b2", "2"),
+    ]);
+    let opts = PutOptions {
+        metadata: md.clone(),
+        ..Default::default()
+    };
     ctx.put_opts(&b, "k", "x", opts).await?;
     let head = ctx.head(&b, "k").await?;
-    check_eq("head: metadata (names keep case and order)", &head.metadata, &md)?;
+    check_eq(
+        "head: metadata (names keep case and order)",
+        &head.metadata,
+        &md,
+    )?;
     let (info, _) = ctx.get(&b, "k").await?;
-    check_eq("get: metadata (names keep case and order)", &info.metadata, &md)
+    check_eq(
+        "get: metadata (names keep case and order)",
+        &info.metadata,
+        &md,
+    )
 }
 
 async fn metadata_large_value(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     // 1,000 printable bytes: large, yet inside S3's 2 KiB budget for user metadata.
-    let big: String = "abcdefghijklmnopqrstuvwxyz0123456789".chars().cycle().take(1000).collect();
-    let md = vec![("big".to_string(), big), ("small".to_string(), "s".to_string())];
-    let opts = PutOptions { metadata: md.clone(), ..Default::default() };
+    let big: String = "abcdefghijklmnopqrstuvwxyz0123456789"
+        .chars()
+        .cycle()
+        .take(1000)
+        .collect();
+    let md = vec![
+        ("big".to_string(), big),
+        ("small".to_string(), "s".to_string()),
+    ];
+    let opts = PutOptions {
+        metadata: md.clone(),
+        ..Default::default()
+    };
     ctx.put_opts(&b, "k", "x", opts).await?;
     let head = ctx.head(&b, "k").await?;
     check_eq("head: metadata", &head.metadata, &md)
@@ -109,13 +152,28 @@ async fn metadata_large_value(ctx: Ctx) -> CaseResult {
 
 async fn content_type(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    let opts = PutOptions { content_type: Some("application/json".into()), ..Default::default() };
+    let opts = PutOptions {
+        content_type: Some("application/json".into()),
+        ..Default::default()
+    };
     let put = ctx.put_opts(&b, "data.json", r#"{"a":1}"#, opts).await?;
-    check_eq("put: content-type", &put.content_type.as_deref(), &Some("application/json"))?;
+    check_eq(
+        "put: content-type",
+        &put.content_type.as_deref(),
+        &Some("application/json"),
+    )?;
     let head = ctx.head(&b, "data.json").await?;
-    check_eq("head: content-type", &head.content_type.as_deref(), &Some("application/json"))?;
+    check_eq(
+        "head: content-type",
+        &head.content_type.as_deref(),
+        &Some("application/json"),
+    )?;
     let (info, _) = ctx.get(&b, "data.json").await?;
-    check_eq("get: content-type", &info.content_type.as_deref(), &Some("application/json"))
+    check_eq(
+        "get: content-type",
+        &info.content_type.as_deref(),
+        &Some("application/json"),
+    )
 }
 
 async fn get_not_found(ctx: Ctx) -> CaseResult {
@@ -123,29 +181,52 @@ async fn get_not_found(ctx: Ctx) -> CaseResult {
     ctx.put(&b, "present", "x").await?;
     let res = ctx.d.get_bytes(&b, "absent", GetOptions::default()).await;
     expect_err(res, ErrorKind::ObjectNotFound, "get of a missing key")?;
-    let res = ctx.d.get_bytes(&b, "dir/absent", GetOptions::default()).await;
-    expect_err(res, ErrorKind::ObjectNotFound, "get of a missing nested key")
+    let res = ctx
+        .d
+        .get_bytes(&b, "dir/absent", GetOptions::default())
+        .await;
+    expect_err(
+        res,
+        ErrorKind::ObjectNotFound,
+        "get of a missing nested key",
+    )
 }
 
 async fn head(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    let opts = PutOptions { content_type: Some("text/plain".into()), ..Default::default() };
-    let put = ctx.put_opts(&b, "notes/today.txt", "some notes", opts).await?;
+    let opts = PutOptions {
+        content_type: Some("text/plain".into()),
+        ..Default::default()
+    };
+    let put = ctx
+        .put_opts(&b, "notes/today.txt", "some notes", opts)
+        .await?;
     let head = ctx.head(&b, "notes/today.txt").await?;
     check_eq("head: key", head.key.as_str(), "notes/today.txt")?;
     check_eq("head: size", &head.size, &10)?;
     check_eq("head: etag", &head.etag, &put.etag)?;
-    check_eq("head: content-type", &head.content_type.as_deref(), &Some("text/plain"))
+    check_eq(
+        "head: content-type",
+        &head.content_type.as_deref(),
+        &Some("text/plain"),
+    )
 }
 
 async fn head_not_found(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    expect_err(ctx.d.head(&b, "absent").await, ErrorKind::ObjectNotFound, "head of a missing key")
+    expect_err(
+        ctx.d.head(&b, "absent").await,
+        ErrorKind::ObjectNotFound,
+        "head of a missing key",
+    )
 }
 
 async fn delete_idempotent(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
-    ctx.d.delete(&b, "never-existed").await.ctx("delete of a missing key")?;
+    ctx.d
+        .delete(&b, "never-existed")
+        .await
+        .ctx("delete of a missing key")?;
     ctx.put(&b, "k", "x").await?;
     ctx.d.delete(&b, "k").await.ctx("delete")?;
     ctx.d.delete(&b, "k").await.ctx("second delete")
@@ -156,10 +237,21 @@ async fn delete_then_get(ctx: Ctx) -> CaseResult {
     ctx.put(&b, "gone/soon", "x").await?;
     ctx.put(&b, "stays", "y").await?;
     ctx.d.delete(&b, "gone/soon").await.ctx("delete")?;
-    let res = ctx.d.get_bytes(&b, "gone/soon", GetOptions::default()).await;
+    let res = ctx
+        .d
+        .get_bytes(&b, "gone/soon", GetOptions::default())
+        .await;
     expect_err(res, ErrorKind::ObjectNotFound, "get after delete")?;
-    expect_err(ctx.d.head(&b, "gone/soon").await, ErrorKind::ObjectNotFound, "head after delete")?;
-    let page = ctx.d.list(&b, ListOptions::default()).await.ctx("list after delete")?;
+    expect_err(
+        ctx.d.head(&b, "gone/soon").await,
+        ErrorKind::ObjectNotFound,
+        "head after delete",
+    )?;
+    let page = ctx
+        .d
+        .list(&b, ListOptions::default())
+        .await
+        .ctx("list after delete")?;
     let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
     check_eq("list after delete", &keys, &vec!["stays"])
 }
@@ -182,7 +274,11 @@ async fn etag_content_derived(ctx: Ctx) -> CaseResult {
     let one = ctx.put(&b, "one", "abcd").await?;
     let two = ctx.put(&b, "two", "abcd").await?;
     let other = ctx.put(&b, "other", "abce").await?;
-    check_eq("etag of the same content under another key", &two.etag, &one.etag)?;
+    check_eq(
+        "etag of the same content under another key",
+        &two.etag,
+        &one.etag,
+    )?;
     ensure!(
         other.etag != one.etag,
         "different content of the same length has the same etag {:?}",
@@ -190,7 +286,11 @@ async fn etag_content_derived(ctx: Ctx) -> CaseResult {
     );
     // Re-writing the same content keeps the etag.
     let again = ctx.put(&b, "one", "abcd").await?;
-    check_eq("etag after re-writing the same content", &again.etag, &one.etag)
+    check_eq(
+        "etag after re-writing the same content",
+        &again.etag,
+        &one.etag,
+    )
 }
 
 async fn last_modified(ctx: Ctx) -> CaseResult {
@@ -221,7 +321,11 @@ async fn put_info_matches_head(ctx: Ctx) -> CaseResult {
     check_eq("put vs head: key", &put.key, &head.key)?;
     check_eq("put vs head: size", &put.size, &head.size)?;
     check_eq("put vs head: etag", &put.etag, &head.etag)?;
-    check_eq("put vs head: content-type", &put.content_type, &head.content_type)?;
+    check_eq(
+        "put vs head: content-type",
+        &put.content_type,
+        &head.content_type,
+    )?;
     check_eq("put vs head: metadata", &put.metadata, &head.metadata)
 }
 
@@ -230,7 +334,11 @@ async fn broken_body_keeps_old(ctx: Ctx) -> CaseResult {
     let old = ctx.put(&b, "k", "original").await?;
     let body = PrngReader::new(1, 1 << 20).failing_at(300_000);
     let res = ctx.d.put(&b, "k", body, PutOptions::default()).await;
-    expect_err(res, ErrorKind::Io, "put whose body breaks after 300,000 bytes")?;
+    expect_err(
+        res,
+        ErrorKind::Io,
+        "put whose body breaks after 300,000 bytes",
+    )?;
     let (info, data) = ctx.get(&b, "k").await?;
     check_bytes("get after the aborted put", &data, b"original")?;
     check_eq("etag after the aborted put", &info.etag, &old.etag)
@@ -240,9 +348,21 @@ async fn broken_body_new_key(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let body = PrngReader::new(2, 1 << 20).failing_at(300_000);
     let res = ctx.d.put(&b, "new/key", body, PutOptions::default()).await;
-    expect_err(res, ErrorKind::Io, "put whose body breaks after 300,000 bytes")?;
-    expect_err(ctx.d.head(&b, "new/key").await, ErrorKind::ObjectNotFound, "head after the aborted put")?;
-    let page = ctx.d.list(&b, ListOptions::default()).await.ctx("list after the aborted put")?;
+    expect_err(
+        res,
+        ErrorKind::Io,
+        "put whose body breaks after 300,000 bytes",
+    )?;
+    expect_err(
+        ctx.d.head(&b, "new/key").await,
+        ErrorKind::ObjectNotFound,
+        "head after the aborted put",
+    )?;
+    let page = ctx
+        .d
+        .list(&b, ListOptions::default())
+        .await
+        .ctx("list after the aborted put")?;
     ensure!(
         page.objects.is_empty() && page.common_prefixes.is_empty(),
         "the aborted put left {:?} in the listing",

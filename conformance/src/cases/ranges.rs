@@ -83,9 +83,16 @@ async fn suffix_larger_than_object(ctx: Ctx) -> CaseResult {
 }
 
 async fn expect_invalid(ctx: &Ctx, b: &str, key: &str, range: ByteRange) -> CaseResult {
-    let opts = GetOptions { range: Some(range), ..Default::default() };
+    let opts = GetOptions {
+        range: Some(range),
+        ..Default::default()
+    };
     let res = ctx.d.get_bytes(b, key, opts).await;
-    expect_err(res, ErrorKind::InvalidArgument, format_args!("get {key:?} range {range:?}"))
+    expect_err(
+        res,
+        ErrorKind::InvalidArgument,
+        format_args!("get {key:?} range {range:?}"),
+    )
 }
 
 async fn offset_at_end(ctx: Ctx) -> CaseResult {
@@ -115,10 +122,17 @@ async fn empty_object(ctx: Ctx) -> CaseResult {
 /// contract does not pick one. What must not happen is the whole object.
 async fn zero_length(ctx: Ctx) -> CaseResult {
     let (b, _) = setup(&ctx).await?;
-    let opts = GetOptions { range: Some(span(5, Some(0))), ..Default::default() };
+    let opts = GetOptions {
+        range: Some(span(5, Some(0))),
+        ..Default::default()
+    };
     match ctx.d.get_bytes(&b, "obj", opts).await {
         Ok((_, data)) => {
-            ensure!(data.is_empty(), "get range offset 5 length 0: expected no bytes, got {} bytes", data.len());
+            ensure!(
+                data.is_empty(),
+                "get range offset 5 length 0: expected no bytes, got {} bytes",
+                data.len()
+            );
             Ok(())
         }
         Err(e) if e.kind() == ErrorKind::InvalidArgument => Ok(()),

@@ -177,7 +177,11 @@ impl<T> Default for Page<T> {
 
 /// Builds one page from `source`. `info` fetches a key's info; `Ok(None)` means the key
 /// vanished meanwhile and is left out.
-pub fn list_page<S, T, F>(req: &ListRequest, source: &mut S, mut info: F) -> Result<Page<T>, S::Error>
+pub fn list_page<S, T, F>(
+    req: &ListRequest,
+    source: &mut S,
+    mut info: F,
+) -> Result<Page<T>, S::Error>
 where
     S: KeySource,
     F: FnMut(&str) -> Result<Option<T>, S::Error>,
@@ -234,11 +238,7 @@ where
         count += 1;
     }
 
-    page.next_cursor = if more {
-        last.map(|p| p.encode())
-    } else {
-        None
-    };
+    page.next_cursor = if more { last.map(|p| p.encode()) } else { None };
     Ok(page)
 }
 
@@ -354,13 +354,7 @@ mod tests {
 
     /// Every page in turn; returns the entries (objects as `o:key`, prefixes as `p:cp`
     /// in the order they would interleave by key) and the number of pages.
-    fn all_pages(
-        m: &Map,
-        prefix: &str,
-        delim: &str,
-        max: u32,
-        dumb: bool,
-    ) -> (Vec<String>, usize) {
+    fn all_pages(m: &Map, prefix: &str, delim: &str, max: u32, dumb: bool) -> (Vec<String>, usize) {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         let mut pages = 0;
@@ -374,7 +368,11 @@ mod tests {
                 .objects
                 .iter()
                 .map(|k| (k.clone(), format!("o:{k}")))
-                .chain(p.common_prefixes.iter().map(|c| (c.clone(), format!("p:{c}"))))
+                .chain(
+                    p.common_prefixes
+                        .iter()
+                        .map(|c| (c.clone(), format!("p:{c}"))),
+                )
                 .collect();
             entries.sort();
             out.extend(entries.into_iter().map(|(_, e)| e));
@@ -397,11 +395,28 @@ mod tests {
         assert_eq!(r.delimiter, None);
         assert_eq!(r.max_keys, 1000);
         assert_eq!(r.after, None);
-        assert_eq!(ListRequest::new(None, None, Some(0), None).unwrap().max_keys, 1000);
-        assert_eq!(ListRequest::new(None, None, Some(5000), None).unwrap().max_keys, 1000);
-        assert_eq!(ListRequest::new(None, None, Some(7), None).unwrap().max_keys, 7);
         assert_eq!(
-            ListRequest::new(None, Some(String::new()), None, Some("")).unwrap().delimiter,
+            ListRequest::new(None, None, Some(0), None)
+                .unwrap()
+                .max_keys,
+            1000
+        );
+        assert_eq!(
+            ListRequest::new(None, None, Some(5000), None)
+                .unwrap()
+                .max_keys,
+            1000
+        );
+        assert_eq!(
+            ListRequest::new(None, None, Some(7), None)
+                .unwrap()
+                .max_keys,
+            7
+        );
+        assert_eq!(
+            ListRequest::new(None, Some(String::new()), None, Some(""))
+                .unwrap()
+                .delimiter,
             None
         );
     }
@@ -578,13 +593,19 @@ mod tests {
         let m = map(&["a", "b", "c"]);
         let r = req("", "", 2, None);
         let mut src = MapKeys::new(&m, &r);
-        let p = list_page(&r, &mut src, |k| Ok(Some(k.to_string()).filter(|k| k != "b"))).unwrap();
+        let p = list_page(&r, &mut src, |k| {
+            Ok(Some(k.to_string()).filter(|k| k != "b"))
+        })
+        .unwrap();
         assert_eq!(p.objects, ["a", "c"]);
         assert_eq!(p.next_cursor, None);
         // The look-ahead key vanished: no cursor.
         let r = req("", "", 2, None);
         let mut src = MapKeys::new(&m, &r);
-        let p = list_page(&r, &mut src, |k| Ok(Some(k.to_string()).filter(|k| k != "c"))).unwrap();
+        let p = list_page(&r, &mut src, |k| {
+            Ok(Some(k.to_string()).filter(|k| k != "c"))
+        })
+        .unwrap();
         assert_eq!(p.objects, ["a", "b"]);
         assert_eq!(p.next_cursor, None);
     }

@@ -46,7 +46,9 @@ pub fn validate_key(key: &str) -> Result<(), Error> {
         )));
     }
     if key.contains('\0') {
-        return Err(Error::InvalidArgument("key contains a NUL character".into()));
+        return Err(Error::InvalidArgument(
+            "key contains a NUL character".into(),
+        ));
     }
     Ok(())
 }

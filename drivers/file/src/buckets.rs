@@ -15,7 +15,9 @@ pub fn create(bucket: &str) -> Result<(), Error> {
     match fs::root()?.create_directory_at(bucket) {
         Ok(()) => {}
         Err(ErrorCode::Exist) => {
-            return Err(Error::BucketExists(format!("bucket {bucket:?} already exists")))
+            return Err(Error::BucketExists(format!(
+                "bucket {bucket:?} already exists"
+            )))
         }
         Err(e) => return Err(fs::error(e, &format!("creating bucket folder {bucket}"))),
     }

@@ -4,13 +4,13 @@
 
 use std::cell::OnceCell;
 
+use crate::layout;
+use crate::trove::driver::types::Error;
 use crate::wasi::clocks::wall_clock::Datetime;
 use crate::wasi::filesystem::preopens::get_directories;
 use crate::wasi::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
-use crate::trove::driver::types::Error;
-use crate::layout;
 
 /// The largest read the host serves in one `descriptor.read` call.
 pub const READ_CHUNK: u64 = 64 * 1024;
@@ -43,9 +43,9 @@ pub fn error(code: ErrorCode, what: &str) -> Error {
         ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => {
             Error::PermissionDenied(format!("{what}: {code:?}"))
         }
-        ErrorCode::NameTooLong => Error::InvalidArgument(format!(
-            "{what}: a name is too long for the file system"
-        )),
+        ErrorCode::NameTooLong => {
+            Error::InvalidArgument(format!("{what}: a name is too long for the file system"))
+        }
         ErrorCode::InsufficientSpace | ErrorCode::Quota => {
             Error::Unavailable(format!("{what}: {code:?}"))
         }
@@ -82,7 +82,9 @@ pub fn open_file(path: &str) -> Result<Option<(Descriptor, DescriptorStat)>, Err
         ) => return Ok(None),
         Err(e) => return Err(error(e, &format!("open of {path}"))),
     };
-    let stat = fd.stat().map_err(|e| error(e, &format!("stat of {path}")))?;
+    let stat = fd
+        .stat()
+        .map_err(|e| error(e, &format!("stat of {path}")))?;
     if stat.type_ != DescriptorType::RegularFile {
         return Ok(None);
     }
@@ -124,11 +126,18 @@ pub fn read_small_file(path: &str, limit: u64) -> Result<Option<Vec<u8>>, Error>
 }
 
 /// Writes all of `data` at `offset`.
-pub fn write_all(fd: &Descriptor, mut data: &[u8], mut offset: u64, what: &str) -> Result<(), Error> {
+pub fn write_all(
+    fd: &Descriptor,
+    mut data: &[u8],
+    mut offset: u64,
+    what: &str,
+) -> Result<(), Error> {
     while !data.is_empty() {
         let n = fd.write(data, offset).map_err(|e| error(e, what))?;
         if n == 0 {
-            return Err(Error::Internal(format!("{what}: the file system wrote nothing")));
+            return Err(Error::Internal(format!(
+                "{what}: the file system wrote nothing"
+            )));
         }
         data = &data[n as usize..];
         offset += n;
@@ -186,7 +195,11 @@ pub enum Folders {
 pub fn create_folders(base: &str, rel: &str) -> Result<Folders, Error> {
     let root = root()?;
     if rel.is_empty() {
-        return Ok(if is_dir(base)? { Folders::Ready } else { Folders::NoBase });
+        return Ok(if is_dir(base)? {
+            Folders::Ready
+        } else {
+            Folders::NoBase
+        });
     }
     let mut end = 0;
     loop {
@@ -200,7 +213,11 @@ pub fn create_folders(base: &str, rel: &str) -> Result<Folders, Error> {
                 }
             }
             Err(ErrorCode::NoEntry) => {
-                return Ok(if is_dir(base)? { Folders::Blocked } else { Folders::NoBase })
+                return Ok(if is_dir(base)? {
+                    Folders::Blocked
+                } else {
+                    Folders::NoBase
+                })
             }
             Err(ErrorCode::NotDirectory) => return Ok(Folders::Blocked),
             Err(e) => return Err(error(e, &format!("creating folder {upto}"))),
@@ -240,9 +257,7 @@ pub fn read_dir(path: &str) -> Result<Option<Vec<Entry>>, Error> {
             DescriptorFlags::READ,
         ) {
             Ok(d) => d,
-            Err(ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop) => {
-                return Ok(None)
-            }
+            Err(ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop) => return Ok(None),
             Err(e) => return Err(error(e, &format!("opening folder {path}"))),
         };
         &dir

@@ -91,7 +91,12 @@ pub fn temp_path(attempt: u32) -> String {
     // The clock's nanoseconds and the counter make clashes between instances unlikely;
     // exclusive creation makes them harmless.
     let salt = common::etag::etag_of(format!("{now:?}{n}{attempt}").as_bytes());
-    format!("{TMP_DIR}/{}-{:09}-{}", now.seconds, now.nanoseconds, &salt[..12])
+    format!(
+        "{TMP_DIR}/{}-{:09}-{}",
+        now.seconds,
+        now.nanoseconds,
+        &salt[..12]
+    )
 }
 
 #[cfg(test)]

@@ -67,7 +67,10 @@ impl Guest for FileDriver {
         fs::root()?;
         fs::prepare_state_dirs();
         upload::sweep_stale_uploads();
-        log(Level::Debug, &format!("file driver opened for {}", dsn.display));
+        log(
+            Level::Debug,
+            &format!("file driver opened for {}", dsn.display),
+        );
         Ok(())
     }
 

@@ -19,7 +19,9 @@ pub struct NoReader;
 
 impl GuestReader for NoReader {
     fn read(&self, _max: u64) -> Result<Vec<u8>, Error> {
-        Err(Error::Internal("the file driver has no guest readers".into()))
+        Err(Error::Internal(
+            "the file driver has no guest readers".into(),
+        ))
     }
 }
 
@@ -106,7 +108,9 @@ pub fn head(bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
 pub fn get(bucket: &str, key: &str, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
     check_names(bucket, key)?;
     if opts.version_id.is_some() {
-        return Err(Error::Unsupported("the file driver keeps no versions".into()));
+        return Err(Error::Unsupported(
+            "the file driver keeps no versions".into(),
+        ));
     }
     require_bucket(bucket)?;
     let (fd, stat) = open_object(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))?;

@@ -15,7 +15,9 @@ use crate::sidecar::{self, Sidecar};
 use crate::trove::driver::log::Level;
 use crate::trove::driver::types::{Error, ObjectInfo, PutOptions, Timestamp};
 use crate::wasi::clocks::wall_clock::Datetime;
-use crate::wasi::filesystem::types::{Descriptor, DescriptorType, ErrorCode, NewTimestamp, PathFlags};
+use crate::wasi::filesystem::types::{
+    Descriptor, DescriptorType, ErrorCode, NewTimestamp, PathFlags,
+};
 
 /// Temporary files older than this are leftovers of crashed instances.
 const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -35,7 +37,9 @@ pub fn create_temp() -> Result<(String, Descriptor), Error> {
             Err(e) => return Err(fs::error(e, "creating a temporary file in .trove/tmp")),
         }
     }
-    Err(Error::Internal("could not create a unique temporary file".into()))
+    Err(Error::Internal(
+        "could not create a unique temporary file".into(),
+    ))
 }
 
 /// Removes temporary files that no live upload can still own.
@@ -47,10 +51,16 @@ pub fn sweep_stale_uploads() {
         .checked_sub(STALE_AFTER)
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs());
-    for e in entries.into_iter().filter(|e| e.kind == DescriptorType::RegularFile) {
+    for e in entries
+        .into_iter()
+        .filter(|e| e.kind == DescriptorType::RegularFile)
+    {
         let path = format!("{}/{}", layout::TMP_DIR, e.name);
         if let Ok(Some(stat)) = fs::stat_at(&path) {
-            if stat.data_modification_timestamp.is_some_and(|t| t.seconds < cutoff) {
+            if stat
+                .data_modification_timestamp
+                .is_some_and(|t| t.seconds < cutoff)
+            {
                 let _ = fs::remove_file(&path);
             }
         }
@@ -107,7 +117,10 @@ impl Staged {
         self.fd
             .set_times(NewTimestamp::NoChange, NewTimestamp::Timestamp(stamp))
             .map_err(|e| fs::error(e, "setting the upload's modification time"))?;
-        let stat = self.fd.stat().map_err(|e| fs::error(e, "stat of the upload"))?;
+        let stat = self
+            .fd
+            .stat()
+            .map_err(|e| fs::error(e, "stat of the upload"))?;
         let modified = stat.data_modification_timestamp.unwrap_or(stamp);
 
         objects::require_bucket(bucket)?;
@@ -206,11 +219,17 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
                 )));
             }
             Err(ErrorCode::Exist) if link => {
-                return Err(if fs::is_dir(&dst)? { folder_collision(key) } else { exists(key) })
+                return Err(if fs::is_dir(&dst)? {
+                    folder_collision(key)
+                } else {
+                    exists(key)
+                })
             }
-            Err(
-                ErrorCode::Unsupported | ErrorCode::NotPermitted | ErrorCode::CrossDevice,
-            ) if link => link = false,
+            Err(ErrorCode::Unsupported | ErrorCode::NotPermitted | ErrorCode::CrossDevice)
+                if link =>
+            {
+                link = false
+            }
             Err(ErrorCode::IsDirectory | ErrorCode::Exist | ErrorCode::NotEmpty) => {
                 return Err(folder_collision(key))
             }

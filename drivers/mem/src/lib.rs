@@ -59,7 +59,10 @@ impl Guest for MemDriver {
     }
 
     fn open(dsn: Dsn) -> Result<(), Error> {
-        log(Level::Debug, &format!("mem driver opened for {}", dsn.display));
+        log(
+            Level::Debug,
+            &format!("mem driver opened for {}", dsn.display),
+        );
         Ok(())
     }
 
@@ -85,7 +88,9 @@ impl Guest for MemDriver {
         common::names::validate_bucket(&bucket)?;
         common::names::validate_key(&key)?;
         if opts.version_id.is_some() {
-            return Err(Error::Unsupported("the mem driver keeps no versions".into()));
+            return Err(Error::Unsupported(
+                "the mem driver keeps no versions".into(),
+            ));
         }
         let (info, blob, span) = with_store(|s| -> Result<_, Error> {
             let object = s.object(&bucket, &key)?;
@@ -98,7 +103,10 @@ impl Guest for MemDriver {
             Ok((object_info(&key, object), object.blob.clone(), span))
         })?;
         let reader = BlobReader::new(blob, span.offset, span.length);
-        Ok((info, Body::Guest(Reader::new(MemReader(RefCell::new(reader))))))
+        Ok((
+            info,
+            Body::Guest(Reader::new(MemReader(RefCell::new(reader)))),
+        ))
     }
 
     fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
@@ -209,7 +217,12 @@ impl GuestWriter for MemWriter {
         };
         with_store(|s| {
             // Re-checked now: the bucket or the object may have changed meanwhile.
-            s.check_put(&self.bucket, &self.key, &self.opts.if_match, &self.opts.if_none_match)?;
+            s.check_put(
+                &self.bucket,
+                &self.key,
+                &self.opts.if_match,
+                &self.opts.if_none_match,
+            )?;
             let stored = s.insert(&self.bucket, &self.key, object)?;
             Ok(object_info(&self.key, stored))
         })
@@ -264,9 +277,15 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(e) => e.into(),
-            StoreError::BucketNotFound(b) => Error::BucketNotFound(format!("bucket {b:?} does not exist")),
-            StoreError::BucketExists(b) => Error::BucketExists(format!("bucket {b:?} already exists")),
-            StoreError::BucketNotEmpty(b) => Error::BucketNotEmpty(format!("bucket {b:?} is not empty")),
+            StoreError::BucketNotFound(b) => {
+                Error::BucketNotFound(format!("bucket {b:?} does not exist"))
+            }
+            StoreError::BucketExists(b) => {
+                Error::BucketExists(format!("bucket {b:?} already exists"))
+            }
+            StoreError::BucketNotEmpty(b) => {
+                Error::BucketNotEmpty(format!("bucket {b:?} is not empty"))
+            }
             StoreError::ObjectNotFound(b, k) => {
                 Error::ObjectNotFound(format!("no object {k:?} in bucket {b:?}"))
             }

@@ -85,7 +85,11 @@ impl Store {
     ) -> Result<()> {
         validate_bucket(bucket)?;
         validate_key(key)?;
-        let current = self.bucket(bucket)?.objects.get(key).map(|o| o.etag.as_str());
+        let current = self
+            .bucket(bucket)?
+            .objects
+            .get(key)
+            .map(|o| o.etag.as_str());
         common::conditions::check_put(if_match.as_deref(), if_none_match.as_deref(), current)?;
         Ok(())
     }
