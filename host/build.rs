@@ -14,7 +14,14 @@ fn main() {
     let root = manifest_dir.parent().unwrap().to_path_buf();
     let drivers = root.join("drivers");
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
-    for entry in ["Cargo.toml", "Cargo.lock", "common", "mem", "file"] {
+    for entry in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "common",
+        "mem",
+        "file",
+        "testing",
+    ] {
         println!("cargo:rerun-if-changed={}", drivers.join(entry).display());
     }
     println!("cargo:rerun-if-env-changed=TROVE_GUEST_TARGET_DIR");

@@ -300,11 +300,14 @@ fn classify_trap(inst: &Instance, label: &str, timeout: Duration, e: wasmtime::E
         Some(Trap::StackOverflow) => Error::crashed(format!("{label}: stack overflow{detail}")),
         Some(trap) => Error::crashed(format!("{label}: {trap}{detail}")),
         None => {
-            let msg = format!("{e:#}");
-            if msg.contains("forcing trap when growing memory") || msg.contains("memory") && msg.contains("limit") {
-                Error::crashed(format!("{label}: memory limit reached: {}", crate::convert::truncate(msg, 512)))
+            // The first line only: wasmtime appends a multi-line wasm backtrace.
+            let full = format!("{e:#}");
+            let first = full.lines().next().unwrap_or_default().to_string();
+            if full.contains("forcing trap when growing memory") {
+                let limit = inst.store.data().memory_limit;
+                Error::crashed(format!("{label}: memory limit of {} MiB reached", limit >> 20))
             } else {
-                Error::crashed(format!("{label}: {}{detail}", crate::convert::truncate(msg, 1024)))
+                Error::crashed(format!("{label}: {}{detail}", crate::convert::truncate(first, 1024)))
             }
         }
     }

@@ -18,6 +18,7 @@ pub(crate) struct HostState {
     pub(crate) limits: StoreLimits,
     pub(crate) stderr: MemoryOutputPipe,
     pub(crate) driver: String,
+    pub(crate) memory_limit: usize,
 }
 
 impl HostState {
@@ -46,6 +47,7 @@ impl HostState {
                 .build(),
             stderr,
             driver: driver.to_string(),
+            memory_limit: limits.memory_bytes,
         })
     }
 
@@ -53,7 +55,10 @@ impl HostState {
     pub(crate) fn stderr_tail(&self) -> String {
         let bytes = self.stderr.contents();
         let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+            .collect();
         let start = lines.len().saturating_sub(3);
         crate::convert::truncate(lines[start..].join(" | "), 1024)
     }
