@@ -298,10 +298,20 @@ pub fn parse_range(s: &str) -> Result<ByteRange> {
     })
 }
 
+/// Copy a body out in 1 MiB pieces (`tokio::io::copy`'s 8 KiB buffer costs
+/// a blocking write, and a thread hop, per 8 KiB).
 async fn copy(r: &mut (impl AsyncRead + Unpin), w: &mut (impl AsyncWrite + Unpin)) -> Result<u64> {
-    tokio::io::copy(r, w)
-        .await
-        .map_err(|e| trove_host::to_error(e).into())
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf).await.map_err(trove_host::to_error)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        w.write_all(&buf[..n]).await?;
+        total += n as u64;
+    }
 }
 
 /// A progress bar on stderr, only when stderr is a terminal.

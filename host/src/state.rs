@@ -28,7 +28,10 @@ impl HostState {
         b.allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            .stderr(stderr.clone());
+            .stderr(stderr.clone())
+            // File I/O runs inline on the calling thread instead of hopping
+            // to tokio's blocking pool for every 64 KiB read or write.
+            .allow_blocking_current_thread(true);
         if let Some(root) = &grants.preopen {
             b.preopened_dir(root, "/", FsPerms::ReadWrite)?;
         }

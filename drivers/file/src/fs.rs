@@ -111,18 +111,39 @@ pub fn read_at(fd: &Descriptor, offset: u64, len: u64, what: &str) -> Result<Vec
     Ok(out)
 }
 
-/// Reads a whole small file; `None` when it is missing.
+/// Reads a whole small file without a stat (a short read of a regular file is its end);
+/// `None` when it is missing or not readable as a file.
 pub fn read_small_file(path: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
-    let Some((fd, stat)) = open_file(path)? else {
-        return Ok(None);
+    let fd = match root()?.open_at(
+        PathFlags::empty(),
+        path,
+        OpenFlags::empty(),
+        DescriptorFlags::READ,
+    ) {
+        Ok(fd) => fd,
+        Err(ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop) => return Ok(None),
+        Err(e) => return Err(error(e, &format!("open of {path}"))),
     };
-    if stat.size > limit {
-        return Err(Error::Internal(format!(
-            "{path} is {} bytes, more than expected",
-            stat.size
-        )));
+    let mut out = Vec::new();
+    loop {
+        let Ok((bytes, end)) = fd.read(READ_CHUNK, out.len() as u64) else {
+            return Ok(None);
+        };
+        let short = (bytes.len() as u64) < READ_CHUNK;
+        out.extend_from_slice(&bytes);
+        if out.len() as u64 > limit {
+            return Err(Error::Internal(format!("{path} is larger than expected")));
+        }
+        if short || end {
+            return Ok(Some(out));
+        }
     }
-    read_at(&fd, 0, stat.size, &format!("read of {path}")).map(Some)
+}
+
+/// The stat of the regular file at `path`; `None` when there is none (missing, a
+/// folder, a symlink, or a parent that is a file).
+pub fn stat_file(path: &str) -> Result<Option<DescriptorStat>, Error> {
+    Ok(stat_at(path)?.filter(|s| s.type_ == DescriptorType::RegularFile))
 }
 
 /// Writes all of `data` at `offset`.
@@ -201,32 +222,38 @@ pub fn create_folders(base: &str, rel: &str) -> Result<Folders, Error> {
             Folders::NoBase
         });
     }
-    let mut end = 0;
-    loop {
-        let next = rel[end..].find('/').map(|i| end + i);
-        let upto = format!("{base}/{}", &rel[..next.unwrap_or(rel.len())]);
-        match root.create_directory_at(&upto) {
-            Ok(()) => {}
-            Err(ErrorCode::Exist) => {
-                if !is_dir(&upto)? {
-                    return Ok(Folders::Blocked);
-                }
+    // A concurrent delete may remove a folder just made (it was empty): start over.
+    for _ in 0..16 {
+        let mut end = 0;
+        let vanished = loop {
+            let next = rel[end..].find('/').map(|i| end + i);
+            let upto = format!("{base}/{}", &rel[..next.unwrap_or(rel.len())]);
+            match root.create_directory_at(&upto) {
+                Ok(()) => {}
+                Err(ErrorCode::Exist) => match stat_at(&upto)? {
+                    Some(s) if s.type_ == DescriptorType::Directory => {}
+                    Some(_) => return Ok(Folders::Blocked),
+                    None => break true,
+                },
+                Err(ErrorCode::NoEntry) => break true,
+                Err(ErrorCode::NotDirectory) => return Ok(Folders::Blocked),
+                Err(e) => return Err(error(e, &format!("creating folder {upto}"))),
             }
-            Err(ErrorCode::NoEntry) => {
-                return Ok(if is_dir(base)? {
-                    Folders::Blocked
-                } else {
-                    Folders::NoBase
-                })
+            match next {
+                Some(i) => end = i + 1,
+                None => break false,
             }
-            Err(ErrorCode::NotDirectory) => return Ok(Folders::Blocked),
-            Err(e) => return Err(error(e, &format!("creating folder {upto}"))),
+        };
+        if !vanished {
+            return Ok(Folders::Ready);
         }
-        match next {
-            Some(i) => end = i + 1,
-            None => return Ok(Folders::Ready),
+        if !is_dir(base)? {
+            return Ok(Folders::NoBase);
         }
     }
+    Err(Error::Unavailable(format!(
+        "creating folder {base}/{rel}: its parents kept disappearing"
+    )))
 }
 
 /// Removes a file; a missing one is fine.

@@ -25,12 +25,7 @@ pub fn list(bucket: &str, opts: ListOptions) -> Result<ListPage, Error> {
         opts.cursor.as_deref(),
     )?;
     let mut keys = BucketKeys::new(bucket, &req)?;
-    let page = list_page(&req, &mut keys, |key| {
-        match objects::open_object(bucket, key)? {
-            Some((fd, stat)) => objects::describe(bucket, key, &fd, &stat).map(Some),
-            None => Ok(None), // removed meanwhile
-        }
-    })?;
+    let page = list_page(&req, &mut keys, |key| objects::describe_key(bucket, key))?;
     Ok(ListPage {
         objects: page.objects,
         common_prefixes: page.common_prefixes,

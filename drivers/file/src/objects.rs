@@ -48,16 +48,28 @@ pub fn open_object(bucket: &str, key: &str) -> Result<Option<(Descriptor, Descri
     fs::open_file(&layout::data_path(bucket, key))
 }
 
-/// Describes the opened data file of `key`.
+/// Describes the data file of `key` whose stat is `stat`. Without a sidecar that
+/// describes it, the ETag comes from the content: read through `fd` when the file is
+/// open already, else opened here.
 pub fn describe(
     bucket: &str,
     key: &str,
-    fd: &Descriptor,
     stat: &DescriptorStat,
+    fd: Option<&Descriptor>,
 ) -> Result<ObjectInfo, Error> {
     let (etag, content_type, metadata) = match sidecar::load(bucket, key) {
         Some(s) if s.describes(key, stat) => (s.etag, s.content_type, s.metadata),
-        _ => (hash_file(fd, stat.size)?, None, Vec::new()),
+        _ => {
+            let etag = match fd {
+                Some(fd) => hash_file(fd, stat.size)?,
+                None => {
+                    let (fd, stat) =
+                        open_object(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))?;
+                    hash_file(&fd, stat.size)?
+                }
+            };
+            (etag, None, Vec::new())
+        }
     };
     Ok(ObjectInfo {
         key: key.to_string(),
@@ -69,6 +81,18 @@ pub fn describe(
         version_id: None,
         storage_class: None,
     })
+}
+
+/// Describes `key`; `None` when there is no such object.
+pub fn describe_key(bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
+    let Some(stat) = fs::stat_file(&layout::data_path(bucket, key))? else {
+        return Ok(None);
+    };
+    match describe(bucket, key, &stat, None) {
+        Ok(info) => Ok(Some(info)),
+        Err(Error::ObjectNotFound(_)) => Ok(None), // removed meanwhile
+        Err(e) => Err(e),
+    }
 }
 
 /// The ETag of a data file without a valid sidecar, from its content.
@@ -99,8 +123,7 @@ fn check_names(bucket: &str, key: &str) -> Result<(), Error> {
 pub fn head(bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
     check_names(bucket, key)?;
     require_bucket(bucket)?;
-    let (fd, stat) = open_object(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))?;
-    describe(bucket, key, &fd, &stat)
+    describe_key(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))
 }
 
 /// The body is the data file's own stream, opened at the range's offset and limited
@@ -114,7 +137,7 @@ pub fn get(bucket: &str, key: &str, opts: GetOptions) -> Result<(ObjectInfo, Bod
     }
     require_bucket(bucket)?;
     let (fd, stat) = open_object(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))?;
-    let info = describe(bucket, key, &fd, &stat)?;
+    let info = describe(bucket, key, &stat, Some(&fd))?;
     common::conditions::check_get(
         opts.if_match.as_deref(),
         opts.if_none_match.as_deref(),
@@ -181,7 +204,7 @@ pub fn copy(
     require_bucket(dst_bucket)?;
     let (fd, stat) =
         open_object(src_bucket, src_key)?.ok_or_else(|| object_not_found(src_bucket, src_key))?;
-    let info = describe(src_bucket, src_key, &fd, &stat)?;
+    let info = describe(src_bucket, src_key, &stat, Some(&fd))?;
     upload::check_target(dst_bucket, dst_key)?;
     let mut staged = Staged::new()?;
     let mut offset = 0;

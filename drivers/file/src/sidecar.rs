@@ -3,6 +3,8 @@
 //! there now: same key, same size and same modification time (set by the driver, to the
 //! nanosecond, when it commits the file). Otherwise the object is described from the
 //! data file alone: an ETag computed from the content, no content type, no metadata.
+//! Small objects without content type or metadata are written without a sidecar on
+//! purpose (see [`needed`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +46,15 @@ impl Sidecar {
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a sidecar always serialises")
     }
+}
+
+/// Objects up to this size without content type or metadata get no sidecar: their
+/// ETag is computed from the content, which costs one read.
+pub const HASH_ON_READ_MAX: u64 = 64 * 1024;
+
+/// True when `record` must be kept in a sidecar file.
+pub fn needed(record: &Sidecar) -> bool {
+    record.content_type.is_some() || !record.metadata.is_empty() || record.size > HASH_ON_READ_MAX
 }
 
 /// The sidecar of `key`, if there is a readable one.

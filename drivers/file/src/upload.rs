@@ -123,8 +123,8 @@ impl Staged {
             .map_err(|e| fs::error(e, "stat of the upload"))?;
         let modified = stat.data_modification_timestamp.unwrap_or(stamp);
 
-        objects::require_bucket(bucket)?;
-        check_target(bucket, key)?;
+        // The bucket and the key's path were checked by `put`; should either have changed
+        // since, moving the file into place says so (see `place`).
         check_conditions(bucket, key, if_match, if_none_match)?;
 
         let record = Sidecar {
@@ -135,24 +135,34 @@ impl Staged {
             content_type,
             metadata,
         };
-        let sidecar_tmp = sidecar::write_temp(&record.to_json())?;
+        // A small object with neither content type nor metadata needs no sidecar: its
+        // ETag is computed from its content when asked (one read). That saves creating
+        // a second file per put, the costliest step of a small put.
+        let sidecar_tmp = if sidecar::needed(&record) {
+            Some(sidecar::write_temp(&record.to_json())?)
+        } else {
+            None
+        };
 
         let create_only = if_none_match.is_some_and(|v| v.trim() == "*");
         if let Err(e) = place(&tmp, bucket, key, create_only) {
-            let _ = fs::remove_file(&sidecar_tmp);
+            if let Some(t) = &sidecar_tmp {
+                let _ = fs::remove_file(t);
+            }
             return Err(e);
         }
         self.path = None;
 
-        let (dir, path) = layout::sidecar(bucket, key);
-        let placed = fs::create_dir_all(&dir).and_then(|_| {
-            fs::root()?
-                .rename_at(&sidecar_tmp, fs::root()?, &path)
-                .map_err(|e| fs::error(e, "renaming the sidecar into place"))
-        });
+        let placed = match &sidecar_tmp {
+            Some(t) => place_sidecar(t, bucket, key),
+            // A sidecar left by an earlier version would not match this file anyway.
+            None => fs::remove_file(&layout::sidecar(bucket, key).1),
+        };
         if let Err(e) = placed {
             // The data is in place; it is then described from its content alone.
-            let _ = fs::remove_file(&sidecar_tmp);
+            if let Some(t) = &sidecar_tmp {
+                let _ = fs::remove_file(t);
+            }
             crate::note(
                 Level::Error,
                 &format!("{bucket}/{key}: the object is stored but its metadata is not: {e:?}"),
@@ -190,11 +200,6 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
     let parent = key.rfind('/').map_or("", |i| &key[..i]);
     let mut link = create_only;
     for attempt in 0.. {
-        match fs::create_folders(bucket, parent)? {
-            Folders::Ready => {}
-            Folders::NoBase => return Err(objects::bucket_not_found(bucket)),
-            Folders::Blocked => return Err(parent_is_object(key)),
-        }
         let result = if link {
             root.link_at(PathFlags::empty(), tmp, root, &dst)
         } else {
@@ -210,8 +215,13 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
                 }
                 return Ok(());
             }
-            // A concurrent delete removed an emptied folder: make it again.
-            Err(ErrorCode::NoEntry) if attempt < 3 => continue,
+            // The key's folders are missing (new, or just removed by a concurrent
+            // delete that emptied them), or the bucket is gone.
+            Err(ErrorCode::NoEntry) if attempt < 4 => match fs::create_folders(bucket, parent)? {
+                Folders::Ready => {}
+                Folders::NoBase => return Err(objects::bucket_not_found(bucket)),
+                Folders::Blocked => return Err(parent_is_object(key)),
+            },
             Err(ErrorCode::NoEntry) => {
                 objects::require_bucket(bucket)?;
                 return Err(Error::Unavailable(format!(
@@ -240,6 +250,21 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
     unreachable!()
 }
 
+/// Moves a written sidecar into place, making its folder when it is missing.
+fn place_sidecar(tmp: &str, bucket: &str, key: &str) -> Result<(), Error> {
+    let root = fs::root()?;
+    let (dir, path) = layout::sidecar(bucket, key);
+    match root.rename_at(tmp, root, &path) {
+        Ok(()) => Ok(()),
+        Err(ErrorCode::NoEntry) => {
+            fs::create_dir_all(&dir)?;
+            root.rename_at(tmp, root, &path)
+                .map_err(|e| fs::error(e, "renaming the sidecar into place"))
+        }
+        Err(e) => Err(fs::error(e, "renaming the sidecar into place")),
+    }
+}
+
 /// Refuses a key whose path is a folder, or whose parent folder is a file.
 pub fn check_target(bucket: &str, key: &str) -> Result<(), Error> {
     match fs::root()?.stat_at(PathFlags::empty(), &layout::data_path(bucket, key)) {
@@ -261,11 +286,11 @@ fn check_conditions(
         return Ok(());
     }
     let need_etag = if_match.is_some() || if_none_match.is_some_and(|v| v.trim() != "*");
-    let current = match objects::open_object(bucket, key)? {
-        None => None,
-        // `*` matches any object, whatever its ETag: skip hashing when only `*` is asked.
-        Some(_) if !need_etag => Some(String::new()),
-        Some((fd, stat)) => Some(objects::describe(bucket, key, &fd, &stat)?.etag),
+    let current = if need_etag {
+        objects::describe_key(bucket, key)?.map(|info| info.etag)
+    } else {
+        // `*` matches any object, whatever its ETag: existence is enough.
+        fs::stat_file(&layout::data_path(bucket, key))?.map(|_| String::new())
     };
     Ok(common::conditions::check_put(
         if_match,
