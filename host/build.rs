@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BUILTINS: &[&str] = &["mem", "file"];
+const BUILTINS: &[&str] = &["mem", "file", "sftp", "s3"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -20,6 +20,8 @@ fn main() {
         "common",
         "mem",
         "file",
+        "sftp",
+        "s3",
         "testing",
     ] {
         println!("cargo:rerun-if-changed={}", drivers.join(entry).display());

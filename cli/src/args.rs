@@ -66,6 +66,20 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_cache: bool,
 
+    /// SFTP: the private key file the host logs in with (the driver never sees it).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+
+    /// SFTP: the known_hosts file to check server keys against (default ~/.ssh/known_hosts).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub known_hosts: Option<PathBuf>,
+
+    /// Credentials the host reads from two environment variables it is told
+    /// about, ACCESS_VAR,SECRET_VAR (e.g. AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY);
+    /// used as the DSN's user:password when it has none. The driver never reads the environment.
+    #[arg(long, global = true, value_name = "AK_VAR,SK_VAR")]
+    pub credentials_env: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -89,6 +103,10 @@ pub enum Command {
         /// List the cases and exit.
         #[arg(long)]
         list: bool,
+        /// Report CASE as skipped with REASON instead of running it: a known
+        /// limitation of this backend (repeatable; the name must exist).
+        #[arg(long = "skip", value_name = "CASE=REASON")]
+        skip: Vec<String>,
     },
     /// Run one operation on a given driver: run DRIVER --dsn DSN OP [ARGS].
     Run {
@@ -97,6 +115,8 @@ pub enum Command {
         #[command(subcommand)]
         op: Op,
     },
+    /// Serve the driver over the S3 REST API (SigV4-checked): serve --dsn DSN --listen ADDR --access-key-env VAR --secret-key-env VAR
+    Serve(crate::serve::ServeArgs),
     #[command(flatten)]
     Op(Op),
 }

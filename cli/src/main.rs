@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod output;
+mod serve;
 
 use anyhow::Result;
 use args::{Cli, Command};
@@ -15,7 +16,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                // serve: access logs (info) by default
+                if matches!(cli.command, Command::Serve(_)) {
+                    "warn,trove_gateway=info,trove_host::serve=info".into()
+                } else {
+                    "warn".into()
+                }
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -95,6 +103,15 @@ fn host(cli: &Cli) -> Result<Host> {
         limits,
         cache_dir,
         registry,
+        sftp: trove_host::SftpConfig {
+            identity: cli.identity.clone(),
+            known_hosts: cli.known_hosts.clone(),
+        },
+        credentials: cli
+            .credentials_env
+            .as_deref()
+            .map(trove_host::Credentials::from_env_spec)
+            .transpose()?,
     })?)
 }
 
@@ -199,6 +216,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             driver,
             filter,
             list,
+            skip,
         } => {
             if list {
                 for name in trove_conformance::case_names() {
@@ -214,8 +232,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 d.info().version,
                 d.dsn_display()
             );
+            let skip = parse_skips(&skip)?;
             let opts = trove_conformance::SuiteOptions {
                 filter,
+                skip,
                 ..Default::default()
             };
             let summary = trove_conformance::run(&d, &opts, |r| {
@@ -240,6 +260,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let d = host.open_with(&driver, &dsn).await?;
             commands::run_op(&d, op, json).await?;
         }
+        Command::Serve(args) => {
+            let dsn = need_dsn()?;
+            serve::run(&host, &dsn, args).await?;
+        }
         Command::Op(op) => {
             let dsn = need_dsn()?;
             let d: Driver = host.open(&dsn).await?;
@@ -247,4 +271,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--skip CASE=REASON`: the case must exist and the reason must be given.
+fn parse_skips(specs: &[String]) -> Result<Vec<(String, String)>> {
+    let names = trove_conformance::case_names();
+    specs
+        .iter()
+        .map(|spec| {
+            let (case, why) = spec.split_once('=').unwrap_or((spec.as_str(), ""));
+            if !names.contains(&case) {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("--skip: no case named {case:?} (see conformance --list)"),
+                )
+                .into());
+            }
+            if why.trim().is_empty() {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("--skip {case}: give the reason as CASE=REASON"),
+                )
+                .into());
+            }
+            Ok((case.to_string(), why.to_string()))
+        })
+        .collect()
 }

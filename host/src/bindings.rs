@@ -9,6 +9,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     with: {
         "wasi:io": wasmtime_wasi::p2::bindings::io,
+        "trove:driver/sftp.file": crate::sftp::SftpFile,
     },
     require_store_data_send: true,
 });

@@ -2,9 +2,12 @@
 
 pub(crate) const MEM: &[u8] = include_bytes!(env!("TROVE_BUILTIN_MEM"));
 pub(crate) const FILE: &[u8] = include_bytes!(env!("TROVE_BUILTIN_FILE"));
+pub(crate) const SFTP: &[u8] = include_bytes!(env!("TROVE_BUILTIN_SFTP"));
+pub(crate) const S3: &[u8] = include_bytes!(env!("TROVE_BUILTIN_S3"));
 
 /// (scheme, component bytes) of every built-in driver.
-pub(crate) const ALL: &[(&str, &[u8])] = &[("mem", MEM), ("file", FILE)];
+pub(crate) const ALL: &[(&str, &[u8])] =
+    &[("mem", MEM), ("file", FILE), ("sftp", SFTP), ("s3", S3)];
 
 /// The component bytes of a built-in driver (`mem`, `file`), e.g. to write it
 /// out as a template or to inspect it.

@@ -80,8 +80,11 @@ impl Driver {
     }
 
     pub async fn ping(&self) -> Result<()> {
-        let mut l = self.lease().await?;
-        wit(guest!(&mut l, i => i.core.call_ping(&mut i.store))?)
+        self.retry(|| async move {
+            let mut l = self.lease().await?;
+            guest!(&mut l, i => i.core.call_ping(&mut i.store))
+        })
+        .await
     }
 
     pub async fn close(&self) -> Result<()> {
@@ -98,6 +101,9 @@ impl Driver {
         mut body: impl AsyncRead + Send + Unpin + 'static,
         opts: PutOptions,
     ) -> Result<ObjectInfo> {
+        if self.inner.caps.stream_put {
+            return self.put_stream(bucket, key, body, opts).await;
+        }
         let mut l = self.lease().await?;
         let wopts = convert::put_options(&opts);
         let writer = wit(guest!(&mut l, i => i.core.call_put(&mut i.store, bucket, key, &wopts))?)?;
@@ -126,6 +132,103 @@ impl Driver {
         Ok(convert::object_info(wit(info?)?))
     }
 
+    /// `put` through the driver's `put-stream`: the application's reader
+    /// becomes a host input-stream the driver reads (or hands to the http
+    /// import unread). The per-call deadline restarts whenever bytes move, so
+    /// a long transfer that makes progress is never cut off; a stalled one is.
+    async fn put_stream(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: impl AsyncRead + Send + Unpin + 'static,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo> {
+        use wasmtime_wasi::p2::pipe::AsyncReadStream;
+        let mut l = self.lease().await?;
+        let wopts = convert::put_options(&opts);
+        let progress = crate::http::Progress::default();
+        let broken = Arc::new(std::sync::Mutex::new(None::<String>));
+        let stream: wasmtime_wasi::p2::DynInputStream = Box::new(AsyncReadStream::new(Counting {
+            inner: body,
+            progress: progress.clone(),
+            broken: broken.clone(),
+        }));
+        let timeout = l.timeout();
+        let ticks = (timeout.as_millis() / crate::limits::EPOCH_TICK.as_millis()).max(1) as u64;
+        let label = l.label().to_string();
+        let r = {
+            let inst = l.arm()?;
+            let res = inst.store.data_mut().table.push(stream).map_err(|e| {
+                Error::new(ErrorKind::Internal, format!("{label}: upload stream: {e}"))
+            })?;
+            let seen = progress.clone();
+            let mut last = seen.get();
+            inst.store.epoch_deadline_callback(move |_| {
+                let now = seen.get();
+                if now != last {
+                    last = now;
+                    Ok(wasmtime::UpdateDeadline::Continue(ticks))
+                } else {
+                    Err(wasmtime::Trap::Interrupt.into())
+                }
+            });
+            let Some(sp) = inst.stream_put.as_ref() else {
+                return Err(unsupported("stream-put", &self.inner.info.name));
+            };
+            crate::http::with_progress(
+                timeout,
+                &progress,
+                sp.call_put_stream(&mut inst.store, bucket, key, res, &wopts),
+            )
+            .await
+        };
+        if let Some(i) = l.instance() {
+            i.store.epoch_deadline_trap();
+        }
+        let out = wit(l.settle(r)?).map(convert::object_info);
+        // A failure of the application's reader is the application's (`io`),
+        // whatever the driver made of the broken stream.
+        if let Some(msg) = broken.lock().unwrap().take() {
+            if out.is_err() {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("reading the upload: {msg}"),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Run an idempotent call again, after an exponential backoff with
+    /// jitter, while the driver reports a retryable error (`unavailable`,
+    /// `timeout`). The host's own failures (an overrun deadline, a trap) are
+    /// not retried: they are the outer error.
+    async fn retry<T, F, Fut>(&self, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<
+            Output = Result<std::result::Result<T, crate::bindings::wit::Error>>,
+        >,
+    {
+        use crate::bindings::wit::Error as W;
+        let mut attempt = 0u32;
+        loop {
+            match call().await? {
+                Err(e @ (W::Unavailable(_) | W::Timeout(_))) if attempt < RETRIES => {
+                    let e = convert::error(e);
+                    let delay = backoff(attempt);
+                    tracing::debug!(
+                        driver = %self.inner.info.name,
+                        "retrying in {delay:?} after: {e}"
+                    );
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                r => return wit(r),
+            }
+        }
+    }
+
     /// Put from memory.
     pub async fn put_bytes(
         &self,
@@ -134,8 +237,20 @@ impl Driver {
         data: impl Into<Vec<u8>>,
         opts: PutOptions,
     ) -> Result<ObjectInfo> {
-        self.put(bucket, key, std::io::Cursor::new(data.into()), opts)
-            .await
+        // The body is in memory, so the put can be tried again when the
+        // driver reports `unavailable` (the host itself never does).
+        let data = bytes::Bytes::from(data.into());
+        let mut attempt = 0u32;
+        loop {
+            let body = std::io::Cursor::new(data.clone());
+            match self.put(bucket, key, body, opts.clone()).await {
+                Err(e) if e.kind() == ErrorKind::Unavailable && attempt < RETRIES => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                r => return r,
+            }
+        }
     }
 
     /// The object's info and its body as an `AsyncRead`.
@@ -145,10 +260,14 @@ impl Driver {
         key: &str,
         opts: GetOptions,
     ) -> Result<(ObjectInfo, ObjectReader)> {
-        let mut l = self.lease().await?;
-        let wopts = convert::get_options(&opts);
-        let (info, body) =
-            wit(guest!(&mut l, i => i.core.call_get(&mut i.store, bucket, key, &wopts))?)?;
+        let wopts = &convert::get_options(&opts);
+        let (l, info, body) = self
+            .retry(|| async move {
+                let mut l = self.lease().await?;
+                let r = guest!(&mut l, i => i.core.call_get(&mut i.store, bucket, key, wopts))?;
+                Ok(r.map(|(info, body)| (l, info, body)))
+            })
+            .await?;
         Ok(self.body(l, convert::object_info(info), body, opts.range))
     }
 
@@ -187,22 +306,31 @@ impl Driver {
     }
 
     pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo> {
-        let mut l = self.lease().await?;
-        wit(guest!(&mut l, i => i.core.call_head(&mut i.store, bucket, key))?)
-            .map(convert::object_info)
+        self.retry(|| async move {
+            let mut l = self.lease().await?;
+            guest!(&mut l, i => i.core.call_head(&mut i.store, bucket, key))
+        })
+        .await
+        .map(convert::object_info)
     }
 
     /// Deleting a missing object succeeds.
     pub async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        let mut l = self.lease().await?;
-        wit(guest!(&mut l, i => i.core.call_delete(&mut i.store, bucket, key))?)
+        self.retry(|| async move {
+            let mut l = self.lease().await?;
+            guest!(&mut l, i => i.core.call_delete(&mut i.store, bucket, key))
+        })
+        .await
     }
 
     pub async fn list(&self, bucket: &str, opts: ListOptions) -> Result<ListPage> {
-        let mut l = self.lease().await?;
-        let wopts = convert::list_options(&opts);
-        wit(guest!(&mut l, i => i.core.call_list(&mut i.store, bucket, &wopts))?)
-            .map(convert::list_page)
+        let wopts = &convert::list_options(&opts);
+        self.retry(|| async move {
+            let mut l = self.lease().await?;
+            guest!(&mut l, i => i.core.call_list(&mut i.store, bucket, wopts))
+        })
+        .await
+        .map(convert::list_page)
     }
 
     pub async fn copy(
@@ -212,9 +340,12 @@ impl Driver {
         dst_bucket: &str,
         dst_key: &str,
     ) -> Result<ObjectInfo> {
-        let mut l = self.lease().await?;
-        wit(guest!(&mut l, i => i.core.call_copy(&mut i.store, src_bucket, src_key, dst_bucket, dst_key))?)
-            .map(convert::object_info)
+        self.retry(|| async move {
+            let mut l = self.lease().await?;
+            guest!(&mut l, i => i.core.call_copy(&mut i.store, src_bucket, src_key, dst_bucket, dst_key))
+        })
+        .await
+        .map(convert::object_info)
     }
 
     pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
@@ -228,8 +359,12 @@ impl Driver {
     }
 
     pub async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
-        let mut l = self.lease().await?;
-        let v = wit(guest!(&mut l, i => i.core.call_list_buckets(&mut i.store))?)?;
+        let v = self
+            .retry(|| async move {
+                let mut l = self.lease().await?;
+                guest!(&mut l, i => i.core.call_list_buckets(&mut i.store))
+            })
+            .await?;
         Ok(v.into_iter().map(convert::bucket_info).collect())
     }
 
@@ -266,10 +401,13 @@ impl Driver {
         data: Vec<u8>,
     ) -> Result<PartInfo> {
         self.need(self.inner.caps.multipart, "multipart")?;
-        let mut l = self.lease().await?;
-        let p = wit(
-            guest!(&mut l, i => i.multipart.as_ref().unwrap().call_upload_part(&mut i.store, bucket, key, upload_id, part_number, &data))?,
-        )?;
+        let data = &data;
+        let p = self
+            .retry(|| async move {
+                let mut l = self.lease().await?;
+                guest!(&mut l, i => i.multipart.as_ref().unwrap().call_upload_part(&mut i.store, bucket, key, upload_id, part_number, data))
+            })
+            .await?;
         Ok(PartInfo {
             part_number: p.part_number,
             etag: p.etag,
@@ -394,4 +532,44 @@ async fn read_full(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io:
         n += m;
     }
     Ok(n)
+}
+
+/// Attempts after the first for a retryable failure of an idempotent call.
+const RETRIES: u32 = 3;
+
+/// Exponential backoff (100 ms, 200 ms, 400 ms, …, at most 5 s) with full jitter.
+fn backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let cap = (100u64 << attempt.min(6)).min(5_000);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    let jitter = h.finish() % (cap + 1);
+    std::time::Duration::from_millis(cap / 2 + jitter / 2)
+}
+
+/// An `AsyncRead` that counts the bytes it yields (upload progress).
+struct Counting<R> {
+    inner: R,
+    progress: crate::http::Progress,
+    /// The reader's own failure, if it failed.
+    broken: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len() - before;
+        if n > 0 {
+            self.progress.add(n);
+        }
+        if let std::task::Poll::Ready(Err(e)) = &r {
+            *self.broken.lock().unwrap() = Some(e.to_string());
+        }
+        r
+    }
 }

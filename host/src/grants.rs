@@ -10,6 +10,10 @@ use std::path::PathBuf;
 pub struct Grants {
     /// The one host directory preopened as the guest's `/` (file:///root).
     pub preopen: Option<PathBuf>,
+    /// Where the `http` import may send requests (s3, gs, azblob DSNs).
+    pub http: Option<crate::http::HttpGrant>,
+    /// The one SSH session the `sftp` import may use (sftp DSNs).
+    pub sftp: Option<crate::sftp::SftpGrant>,
 }
 
 impl Grants {
@@ -45,8 +49,55 @@ impl Grants {
                 .map_err(|e| Error::io(&format!("creating file root {}", root.display()), e))?;
             grants.preopen = Some(root.canonicalize().map_err(|e| Error::io("file root", e))?);
         }
+        if matches!(dsn.scheme(), "s3" | "gs" | "azblob") {
+            grants.http = Some(http_grant(dsn)?);
+        }
+        if dsn.scheme() == "sftp" {
+            grants.sftp = Some(crate::sftp::SftpGrant::for_dsn(dsn)?);
+        }
         Ok(grants)
     }
+}
+
+/// The http grant of a cloud DSN: the scheme, host and port of its `endpoint`
+/// parameter, or the provider's public endpoint when it names none. Resolved
+/// local/private/metadata addresses are allowed only when the endpoint itself
+/// names such an address (or `localhost`).
+fn http_grant(dsn: &Dsn) -> Result<crate::http::HttpGrant> {
+    use crate::http::{HttpGrant, Origin};
+    let bad = |m: String| Error::new(ErrorKind::InvalidDsn, m);
+    if let Some(ep) = dsn.param("endpoint") {
+        let o = Origin::parse(ep).map_err(|e| bad(format!("endpoint: {e}")))?;
+        let local = o.names_local_address();
+        return Ok(HttpGrant::new(vec![o], local));
+    }
+    let https = |host: String| Origin {
+        scheme: "https".into(),
+        host,
+        port: 443,
+    };
+    let origins = match dsn.scheme() {
+        "s3" => {
+            let region = dsn
+                .param("region")
+                .unwrap_or("us-east-1")
+                .to_ascii_lowercase();
+            if region.is_empty()
+                || !region
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(bad(format!("region {region:?} is not a region name")));
+            }
+            vec![
+                https(format!("s3.{region}.amazonaws.com")),
+                https(format!("*.s3.{region}.amazonaws.com")),
+            ]
+        }
+        "gs" => vec![https("storage.googleapis.com".into())],
+        _ => vec![https("*.blob.core.windows.net".into())],
+    };
+    Ok(HttpGrant::new(origins, false))
 }
 
 impl fmt::Display for Grants {
@@ -60,8 +111,14 @@ impl fmt::Display for Grants {
             None => writeln!(f, "filesystem: none")?,
         }
         writeln!(f, "network: none (no sockets, no DNS)")?;
-        writeln!(f, "http: none")?;
-        writeln!(f, "sftp: none")?;
+        match &self.http {
+            Some(h) => writeln!(f, "http: {h}")?,
+            None => writeln!(f, "http: none")?,
+        }
+        match &self.sftp {
+            Some(s) => writeln!(f, "sftp: {s}")?,
+            None => writeln!(f, "sftp: none")?,
+        }
         write!(f, "environment, arguments, stdin: none")
     }
 }

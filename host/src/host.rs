@@ -23,6 +23,11 @@ pub struct HostConfig {
     /// Where compiled drivers are cached; `None` disables the disk cache.
     pub cache_dir: Option<PathBuf>,
     pub registry: Registry,
+    /// Host-side SFTP settings: the key file (`--identity`) and known_hosts.
+    pub sftp: crate::sftp::SftpConfig,
+    /// Credentials passed explicitly (`--credentials-env`): given to a driver
+    /// as the DSN's user/password when the DSN has none.
+    pub credentials: Option<crate::credentials::Credentials>,
 }
 
 impl Default for HostConfig {
@@ -31,6 +36,8 @@ impl Default for HostConfig {
             limits: Limits::default(),
             cache_dir: crate::cache::CompileCache::default_dir(),
             registry: Registry::default(),
+            sftp: Default::default(),
+            credentials: None,
         }
     }
 }
@@ -46,6 +53,8 @@ struct HostInner {
     runtime: Arc<Runtime>,
     registry: Registry,
     loaded: Mutex<HashMap<[u8; 32], Arc<Loaded>>>,
+    sftp: crate::sftp::SftpConfig,
+    credentials: Option<crate::credentials::Credentials>,
 }
 
 /// What `inspect` reports about a driver file.
@@ -70,6 +79,8 @@ impl Host {
                 runtime,
                 registry: config.registry,
                 loaded: Mutex::new(HashMap::new()),
+                sftp: config.sftp,
+                credentials: config.credentials,
             }),
         })
     }
@@ -120,17 +131,15 @@ impl Host {
 
     async fn open_parsed(&self, source: &DriverSource, dsn: Dsn) -> Result<Driver> {
         let loaded = self.load(source)?;
-        let grants = Grants::for_dsn(&dsn)?;
+        let grants = self.grants(&dsn)?;
         let label = format!("{}", source_label(source));
         let caps = loaded.capabilities();
-        let (pool, info) = Pool::open(
-            self.inner.runtime.clone(),
-            loaded,
-            wit_dsn(&dsn),
-            grants,
-            label,
-        )
-        .await?;
+        let mut wdsn = wit_dsn(&dsn);
+        if let Some(c) = &self.inner.credentials {
+            c.apply(&mut wdsn);
+        }
+        let (pool, info) =
+            Pool::open(self.inner.runtime.clone(), loaded, wdsn, grants, label).await?;
         Ok(Driver::new(
             pool,
             crate::convert::driver_info(info),
@@ -182,7 +191,16 @@ impl Host {
 
     /// The grants a DSN would give a driver (what `inspect --dsn` prints).
     pub fn grants_for(&self, dsn: &str) -> Result<Grants> {
-        Grants::for_dsn(&parse_dsn(dsn)?)
+        self.grants(&parse_dsn(dsn)?)
+    }
+
+    /// The DSN's grants with the host-side settings applied (the SFTP key file).
+    fn grants(&self, dsn: &Dsn) -> Result<Grants> {
+        let mut grants = Grants::for_dsn(dsn)?;
+        if let Some(s) = grants.sftp.as_mut() {
+            s.configure(&self.inner.sftp);
+        }
+        Ok(grants)
     }
 }
 

@@ -3,7 +3,7 @@
 //! one, and calls to it are serialised. An instance that trapped or ran past
 //! its deadline is dropped, never reused.
 
-use crate::bindings::{core, multipart, presign, versioning, wit};
+use crate::bindings::{core, multipart, presign, stream_put, versioning, wit};
 use crate::error::{Error, ErrorKind, Result};
 use crate::grants::Grants;
 use crate::runtime::{Loaded, Runtime};
@@ -17,6 +17,7 @@ use wasmtime::{Store, Trap};
 pub(crate) struct Instance {
     pub(crate) store: Store<HostState>,
     pub(crate) core: core::Guest,
+    pub(crate) stream_put: Option<stream_put::Guest>,
     pub(crate) multipart: Option<multipart::Guest>,
     pub(crate) presign: Option<presign::Guest>,
     pub(crate) versioning: Option<versioning::Guest>,
@@ -141,6 +142,13 @@ impl Pool {
                 .map_err(|e| Error::invalid_driver(format!("{label}: {e:#}")))
         }
         Ok(Instance {
+            stream_put: opt(
+                loaded
+                    .stream_put
+                    .as_ref()
+                    .map(|i| i.load(&mut store, &instance)),
+                label,
+            )?,
             multipart: opt(
                 loaded
                     .multipart
@@ -302,7 +310,12 @@ fn classify_trap(inst: &Instance, label: &str, timeout: Duration, e: wasmtime::E
         None => {
             // The first line only: wasmtime appends a multi-line wasm backtrace.
             let full = format!("{e:#}");
-            let first = full.lines().next().unwrap_or_default().to_string();
+            let mut first = full.lines().next().unwrap_or_default().to_string();
+            if first.starts_with("error while executing at wasm backtrace") {
+                // The backtrace is only context: the root cause says what happened
+                // (e.g. "cannot allocate another handle: store handle limit exceeded").
+                first = e.root_cause().to_string();
+            }
             if full.contains("forcing trap when growing memory") {
                 let limit = inst.store.data().memory_limit;
                 Error::crashed(format!("{label}: memory limit of {} MiB reached", limit >> 20))

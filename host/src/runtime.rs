@@ -35,8 +35,8 @@ impl Drop for Runtime {
 pub(crate) struct Loaded {
     pub(crate) pre: InstancePre<HostState>,
     pub(crate) core: core::GuestIndices,
-    /// Detected and reported; the host does not call `put-stream` yet (it
-    /// needs a progress-based deadline, which comes with the cloud drivers).
+    /// Preferred by `Driver::put` (the application's reader becomes a host
+    /// stream; the deadline is extended while bytes move).
     pub(crate) stream_put: Option<stream_put::GuestIndices>,
     pub(crate) multipart: Option<multipart::GuestIndices>,
     pub(crate) presign: Option<presign::GuestIndices>,
@@ -91,6 +91,18 @@ impl Runtime {
                     |s| s,
                 )
             })
+            .and_then(|_| {
+                crate::bindings::trove::driver::http::add_to_linker::<_, HasSelf<_>>(
+                    &mut linker,
+                    |s| s,
+                )
+            })
+            .and_then(|_| {
+                crate::bindings::trove::driver::sftp::add_to_linker::<_, HasSelf<_>>(
+                    &mut linker,
+                    |s| s,
+                )
+            })
             .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("linker: {e}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -100,9 +112,18 @@ impl Runtime {
             std::thread::Builder::new()
                 .name("trove-epoch".into())
                 .spawn(move || {
+                    // Ticks follow the wall clock: on a loaded machine this
+                    // thread wakes late, and one increment per wake-up would
+                    // make the CPU deadline longer than the configured one.
+                    let start = std::time::Instant::now();
+                    let mut ticks: u128 = 0;
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(EPOCH_TICK);
-                        engine.increment_epoch();
+                        let due = start.elapsed().as_millis() / EPOCH_TICK.as_millis();
+                        while ticks < due {
+                            engine.increment_epoch();
+                            ticks += 1;
+                        }
                     }
                 })
                 .map_err(|e| Error::io("starting the epoch thread", e))?;

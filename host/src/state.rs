@@ -19,6 +19,10 @@ pub(crate) struct HostState {
     pub(crate) stderr: MemoryOutputPipe,
     pub(crate) driver: String,
     pub(crate) memory_limit: usize,
+    /// Where the `http` import may go (`None`: every request is refused).
+    pub(crate) http: Option<crate::http::HttpGrant>,
+    /// The session the `sftp` import uses (`None`: every call is refused).
+    pub(crate) sftp: Option<crate::sftp::SftpGrant>,
 }
 
 impl HostState {
@@ -51,6 +55,8 @@ impl HostState {
             stderr,
             driver: driver.to_string(),
             memory_limit: limits.memory_bytes,
+            http: grants.http.clone(),
+            sftp: grants.sftp.clone(),
         })
     }
 

@@ -15,8 +15,10 @@ pub mod conditions;
 pub mod etag;
 pub mod listing;
 pub mod names;
+pub mod paths;
 pub mod range;
 pub mod time;
+pub mod walk;
 
 use std::fmt;
 

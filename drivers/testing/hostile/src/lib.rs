@@ -1,16 +1,30 @@
-//! A driver that misbehaves on purpose, chosen by the bucket name of `head`:
+//! A driver that misbehaves on purpose, to prove the sandbox. Used by the
+//! host's tests only (host/tests/sandbox.rs); never shipped.
 //!
-//! | bucket  | what it does                                   | the host must answer  |
-//! |---------|------------------------------------------------|-----------------------|
-//! | `spin`  | loops forever on the CPU                       | timeout (epoch)       |
-//! | `sleep` | blocks in a host call (a clock wait) forever   | timeout (wall clock)  |
-//! | `panic` | panics                                         | driver-crashed        |
-//! | `oom`   | grows memory without bound                     | driver-crashed        |
-//! | `stack` | recurses without bound                         | driver-crashed        |
-//! | `env`   | reports what environment and args it can see   | (nothing: empty)      |
-//! | other   | answers normally                               | ok                    |
+//! What it does is chosen by the DSN's host (for `open` and `list-buckets`)
+//! or by the bucket name of the call:
 //!
-//! Everything else answers like an empty store. Used by the host's tests only.
+//! | where                          | what it does                                              | the host must answer            |
+//! |--------------------------------|-----------------------------------------------------------|---------------------------------|
+//! | DSN `hostile://spin-open`      | `open` loops forever on the CPU                           | timeout (epoch), open fails     |
+//! | DSN `hostile://huge-buckets`   | `list-buckets` returns 1.5 million entries               | driver-crashed (memory/hostcall)|
+//! | `head("spin", _)`              | loops forever on the CPU                                  | timeout (epoch)                 |
+//! | `head("sleep", _)`             | blocks in a host call (a clock wait) forever              | timeout (wall clock)            |
+//! | `head("panic", _)`             | panics                                                    | driver-crashed                  |
+//! | `head("oom", _)`               | grows memory without bound                                | driver-crashed (memory limit)   |
+//! | `head("stack", _)`             | recurses without bound                                    | driver-crashed                  |
+//! | `head("huge-string", "N")`     | returns a key of N MiB                                    | driver-crashed (memory/hostcall)|
+//! | `head("handles", _)`           | creates a million reader resources and keeps them         | driver-crashed (handle limit)   |
+//! | `head("streams", _)`           | (file DSN) opens a file a million times and keeps it open | driver-crashed (resource limit) |
+//! | `head("env", _)`               | reports what environment, args and files it can see       | (nothing: all zero)             |
+//! | `list("huge-list", prefix N)`  | returns N objects                                         | driver-crashed (memory/hostcall)|
+//! | `list("alias", prefix N)`      | N objects whose keys all alias one 1 MiB string           | driver-crashed (hostcall limit) |
+//! | `get("spin", _)`               | loops forever in `get`                                    | timeout                         |
+//! | `get("endless", _)`            | announces 4 MiB, then its reader never ends               | internal: more than announced   |
+//! | `get("panic-mid", _)`          | the reader panics after 3 chunks                          | driver-crashed, mid-stream      |
+//! | `get("spin-mid", _)`           | the reader loops forever after 2 chunks                   | timeout, mid-stream             |
+//! | `get("short", _)`              | announces 4 MiB, ends after 1 MiB                         | internal: body ended early      |
+//! | anything else                  | answers like an empty store                               | ok                              |
 
 wit_bindgen::generate!({
     path: "../../../wit",
@@ -19,6 +33,7 @@ wit_bindgen::generate!({
 });
 
 use exports::trove::driver::core::{Body, Guest, GuestReader, GuestWriter, Reader, Writer};
+use std::cell::{Cell, RefCell};
 use trove::driver::types::{
     BucketInfo, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo, PutOptions,
 };
@@ -26,11 +41,55 @@ use trove::driver::types::{
 struct Hostile;
 export!(Hostile);
 
-pub struct NoReader;
-impl GuestReader for NoReader {
-    fn read(&self, _max: u64) -> Result<Vec<u8>, Error> {
-        Ok(Vec::new())
+const MIB: usize = 1 << 20;
+
+thread_local! {
+    /// The DSN's host, set by `open`: selects the behaviour of `list-buckets`.
+    static MODE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// What a reader does, chunk by chunk.
+#[derive(Clone, Copy)]
+enum ReadMode {
+    /// Ends at once.
+    Empty,
+    /// 1 MiB chunks, forever.
+    Endless,
+    /// Panics after this many chunks.
+    PanicAfter(u32),
+    /// Spins forever after this many chunks.
+    SpinAfter(u32),
+    /// This many chunks, then the end.
+    Chunks(u32),
+}
+
+pub struct HostileReader {
+    mode: ReadMode,
+    sent: Cell<u32>,
+}
+
+impl GuestReader for HostileReader {
+    fn read(&self, max: u64) -> Result<Vec<u8>, Error> {
+        let n = self.sent.get();
+        let chunk = || vec![7u8; (max as usize).min(MIB)];
+        let out = match self.mode {
+            ReadMode::Empty => Vec::new(),
+            ReadMode::Endless => chunk(),
+            ReadMode::PanicAfter(k) if n >= k => panic!("hostile reader panics mid-stream"),
+            ReadMode::SpinAfter(k) if n >= k => spin(),
+            ReadMode::Chunks(k) if n >= k => Vec::new(),
+            _ => chunk(),
+        };
+        self.sent.set(n + 1);
+        Ok(out)
     }
+}
+
+fn reader(mode: ReadMode) -> Body {
+    Body::Guest(Reader::new(HostileReader {
+        mode,
+        sent: Cell::new(0),
+    }))
 }
 
 pub struct NoWriter;
@@ -44,9 +103,9 @@ impl GuestWriter for NoWriter {
     fn abort(&self) {}
 }
 
-fn info(key: &str, size: u64) -> ObjectInfo {
+fn info(key: String, size: u64) -> ObjectInfo {
     ObjectInfo {
-        key: key.into(),
+        key,
         size,
         etag: "0".into(),
         content_type: None,
@@ -54,6 +113,13 @@ fn info(key: &str, size: u64) -> ObjectInfo {
         metadata: Vec::new(),
         version_id: None,
         storage_class: None,
+    }
+}
+
+fn spin() -> ! {
+    let mut x: u64 = 1;
+    loop {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
     }
 }
 
@@ -66,8 +132,29 @@ fn recurse(depth: u64, pad: &mut [u8; 256]) -> u64 {
     recurse(depth + 1, &mut next) + next[3] as u64
 }
 
+/// A count passed in a string (a key or a prefix); `default` when absent.
+fn count(s: Option<&str>, default: usize) -> usize {
+    s.and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// `n` objects whose keys all point at the same 1 MiB of guest memory: the
+/// guest spends 1 MiB, a host that lifted them all would spend `n` MiB.
+fn aliased_objects(n: usize) -> Vec<ObjectInfo> {
+    let big = std::mem::ManuallyDrop::new(vec![b'a'; MIB]);
+    let ptr = big.as_ptr() as *mut u8;
+    (0..n)
+        .map(|_| {
+            // SAFETY (as far as a hostile driver cares): the strings are
+            // never dropped in the guest; the host refuses the result before
+            // the post-return that would free them.
+            let key = unsafe { String::from_raw_parts(ptr, MIB, MIB) };
+            info(key, 0)
+        })
+        .collect()
+}
+
 impl Guest for Hostile {
-    type Reader = NoReader;
+    type Reader = HostileReader;
     type Writer = NoWriter;
 
     fn info() -> DriverInfo {
@@ -80,7 +167,11 @@ impl Guest for Hostile {
     fn name() -> String {
         "hostile".into()
     }
-    fn open(_dsn: Dsn) -> Result<(), Error> {
+    fn open(dsn: Dsn) -> Result<(), Error> {
+        if dsn.host == "spin-open" {
+            spin();
+        }
+        MODE.with(|m| *m.borrow_mut() = dsn.host);
         Ok(())
     }
     fn close() -> Result<(), Error> {
@@ -92,20 +183,23 @@ impl Guest for Hostile {
     fn put(_b: String, _k: String, _o: PutOptions) -> Result<Writer, Error> {
         Ok(Writer::new(NoWriter))
     }
-    fn get(_b: String, k: String, _o: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-        Ok((info(&k, 0), Body::Guest(Reader::new(NoReader))))
+    fn get(bucket: String, key: String, _o: GetOptions) -> Result<(ObjectInfo, Body), Error> {
+        let announced = 4 * MIB as u64;
+        Ok(match bucket.as_str() {
+            "spin" => spin(),
+            "endless" => (info(key, announced), reader(ReadMode::Endless)),
+            "panic-mid" => (info(key, 16 * MIB as u64), reader(ReadMode::PanicAfter(3))),
+            "spin-mid" => (info(key, 16 * MIB as u64), reader(ReadMode::SpinAfter(2))),
+            "short" => (info(key, announced), reader(ReadMode::Chunks(1))),
+            _ => (info(key, 0), reader(ReadMode::Empty)),
+        })
     }
     fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
         match bucket.as_str() {
-            "spin" => {
-                let mut x: u64 = 1;
-                loop {
-                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
-                }
-            }
+            "spin" => spin(),
             "sleep" => {
                 std::thread::sleep(std::time::Duration::from_secs(100_000));
-                Ok(info(&key, 0))
+                Ok(info(key, 0))
             }
             "panic" => panic!("hostile driver panics on purpose"),
             "oom" => {
@@ -117,29 +211,59 @@ impl Guest for Hostile {
             }
             "stack" => {
                 let mut pad = [0u8; 256];
-                Ok(info(&key, recurse(0, &mut pad)))
+                Ok(info(key, recurse(0, &mut pad)))
+            }
+            "huge-string" => {
+                let mib = count(Some(&key), 100);
+                Ok(info("k".repeat(mib * MIB), 0))
+            }
+            "handles" => {
+                for _ in 0..1_000_000 {
+                    let r = Reader::new(HostileReader {
+                        mode: ReadMode::Empty,
+                        sent: Cell::new(0),
+                    });
+                    std::mem::forget(r);
+                }
+                Ok(info(key, 0))
+            }
+            "streams" => {
+                std::fs::write("/f", b"x").map_err(|e| Error::Internal(e.to_string()))?;
+                for _ in 0..1_000_000 {
+                    let f =
+                        std::fs::File::open("/f").map_err(|e| Error::Internal(e.to_string()))?;
+                    std::mem::forget(f);
+                }
+                Ok(info(key, 0))
             }
             "env" => {
                 let vars = std::env::vars().count() as u64;
                 let args = std::env::args().count() as u64;
                 let root = std::fs::read_dir("/").is_ok() as u64;
-                Ok(info(&format!("vars={vars} args={args} root={root}"), 0))
+                Ok(info(format!("vars={vars} args={args} root={root}"), 0))
             }
-            _ => Ok(info(&key, 0)),
+            _ => Ok(info(key, 0)),
         }
     }
     fn delete(_b: String, _k: String) -> Result<(), Error> {
         Ok(())
     }
-    fn list(_b: String, _o: ListOptions) -> Result<ListPage, Error> {
+    fn list(bucket: String, o: ListOptions) -> Result<ListPage, Error> {
+        let objects = match bucket.as_str() {
+            "huge-list" => (0..count(o.prefix.as_deref(), 1_000_000))
+                .map(|i| info(format!("key-{i:09}"), 0))
+                .collect(),
+            "alias" => aliased_objects(count(o.prefix.as_deref(), 100_000)),
+            _ => Vec::new(),
+        };
         Ok(ListPage {
-            objects: Vec::new(),
+            objects,
             common_prefixes: Vec::new(),
             next_cursor: None,
         })
     }
     fn copy(_sb: String, _sk: String, _db: String, dk: String) -> Result<ObjectInfo, Error> {
-        Ok(info(&dk, 0))
+        Ok(info(dk, 0))
     }
     fn create_bucket(_b: String) -> Result<(), Error> {
         Ok(())
@@ -148,6 +272,14 @@ impl Guest for Hostile {
         Ok(())
     }
     fn list_buckets() -> Result<Vec<BucketInfo>, Error> {
+        if MODE.with(|m| m.borrow().as_str() == "huge-buckets") {
+            return Ok((0..1_500_000)
+                .map(|i| BucketInfo {
+                    name: format!("bucket-{i:09}"),
+                    created: None,
+                })
+                .collect());
+        }
         Ok(Vec::new())
     }
 }

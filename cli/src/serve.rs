@@ -1,0 +1,98 @@
+//! `trove-host serve`: the opened driver behind an S3-compatible HTTP gateway.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use trove_gateway::{Credentials, Gateway};
+use trove_host::Host;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
+    pub listen: String,
+    /// The access key requests must be signed with (SigV4).
+    #[arg(long, value_name = "AK")]
+    pub access_key: Option<String>,
+    /// The secret key (prefer --secret-key-env: a command line is visible to other users).
+    #[arg(long, value_name = "SK")]
+    pub secret_key: Option<String>,
+    /// Read the access key from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "access_key")]
+    pub access_key_env: Option<String>,
+    /// Read the secret key from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "secret_key")]
+    pub secret_key_env: Option<String>,
+    /// Where multipart parts are spooled for drivers without the multipart
+    /// capability (a fresh folder inside it, removed on exit; default: the temp dir).
+    #[arg(long, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
+}
+
+fn key(value: Option<String>, env: Option<String>, what: &str) -> Result<String> {
+    match (value, env) {
+        (Some(v), _) if !v.is_empty() => Ok(v),
+        (_, Some(var)) => match std::env::var(&var) {
+            Ok(v) if !v.is_empty() => Ok(v),
+            _ => bail!(
+                "invalid-argument: the environment variable {var} (for the {what}) is not set"
+            ),
+        },
+        _ => bail!("invalid-argument: serve needs --{what} or --{what}-env VAR"),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutdown signal received");
+}
+
+pub async fn run(host: &Host, dsn: &str, a: ServeArgs) -> Result<()> {
+    let creds = Credentials::new(
+        key(a.access_key, a.access_key_env, "access-key")?,
+        key(a.secret_key, a.secret_key_env, "secret-key")?,
+    );
+    let driver = host.open(dsn).await?;
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .with_context(|| format!("io: cannot listen on {}", a.listen))?;
+    let addr = listener.local_addr()?;
+    let info = driver.info().clone();
+    let display = driver.dsn_display().to_string();
+    let gateway = Gateway::new(driver, a.spool_dir.as_deref())
+        .context("io: cannot create the spool folder")?;
+    let multipart = if gateway.driver().capabilities().multipart {
+        "driver multipart".to_string()
+    } else {
+        format!("spooled in {}", gateway.spool_dir().display())
+    };
+    // The one line scripts wait for; the rest goes through tracing.
+    println!(
+        "serving {} {} on {display} at http://{addr} (multipart: {multipart})",
+        info.name, info.version
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    trove_gateway::serve(listener, gateway.service(Some(creds)), shutdown_signal()).await?;
+    println!("stopped");
+    Ok(())
+}

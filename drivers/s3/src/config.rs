@@ -1,0 +1,107 @@
+//! The opened DSN: `s3://[AK:SK@]BUCKET?region=R&endpoint=URL&path_style=true`.
+
+use crate::sigv4::Credentials;
+use crate::Error;
+
+pub struct Config {
+    /// The DSN's bucket (may be empty): `ping` checks it.
+    pub bucket: Option<String>,
+    pub region: String,
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host and port as the `Host` header carries them (port only when not default).
+    pub authority: String,
+    /// Path-style addressing (`endpoint/bucket/key`), the default with a custom endpoint.
+    pub path_style: bool,
+    pub credentials: Option<Credentials>,
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+impl Config {
+    pub fn from_dsn(dsn: &crate::Dsn) -> Result<Config, Error> {
+        let bad = |m: String| Error::InvalidArgument(m);
+        let region = param(&dsn.params, "region")
+            .unwrap_or("us-east-1")
+            .to_string();
+        let bucket = (!dsn.host.is_empty()).then(|| dsn.host.clone());
+        let path_style_param = match param(&dsn.params, "path_style") {
+            None => None,
+            Some("true") | Some("1") | Some("yes") => Some(true),
+            Some("false") | Some("0") | Some("no") => Some(false),
+            Some(v) => return Err(bad(format!("path_style={v:?}: use true or false"))),
+        };
+        let (scheme, authority, path_style) = match param(&dsn.params, "endpoint") {
+            Some(ep) => {
+                let (scheme, rest) = ep
+                    .split_once("://")
+                    .ok_or_else(|| bad(format!("endpoint {ep:?} needs http:// or https://")))?;
+                let scheme = scheme.to_ascii_lowercase();
+                if scheme != "http" && scheme != "https" {
+                    return Err(bad(format!(
+                        "endpoint scheme {scheme:?} is not http or https"
+                    )));
+                }
+                let authority = rest.split('/').next().unwrap_or("").to_string();
+                if authority.is_empty() {
+                    return Err(bad(format!("endpoint {ep:?} has no host")));
+                }
+                let default_port = if scheme == "http" { ":80" } else { ":443" };
+                let authority = authority
+                    .strip_suffix(default_port)
+                    .unwrap_or(&authority)
+                    .to_ascii_lowercase();
+                (scheme, authority, path_style_param.unwrap_or(true))
+            }
+            None => (
+                "https".to_string(),
+                format!("s3.{region}.amazonaws.com"),
+                path_style_param.unwrap_or(false),
+            ),
+        };
+        let credentials = match (&dsn.user, &dsn.password) {
+            (Some(ak), Some(sk)) if !ak.is_empty() => Some(Credentials {
+                access_key: ak.clone(),
+                secret_key: sk.clone(),
+            }),
+            (Some(_), None) => return Err(bad("the DSN names an access key but no secret".into())),
+            _ => None,
+        };
+        Ok(Config {
+            bucket,
+            region,
+            scheme,
+            authority,
+            path_style,
+            credentials,
+        })
+    }
+
+    /// (authority, canonical path) for a bucket and an optional key.
+    pub fn locate(&self, bucket: Option<&str>, key: Option<&str>) -> (String, String) {
+        let key_path = key
+            .map(|k| format!("/{}", crate::sigv4::uri_encode(k, true)))
+            .unwrap_or_default();
+        match bucket {
+            None => (self.authority.clone(), "/".to_string()),
+            Some(b) if self.path_style || b.contains('.') => {
+                let path = format!("/{b}{key_path}");
+                (self.authority.clone(), path)
+            }
+            Some(b) => {
+                let path = if key_path.is_empty() {
+                    "/".to_string()
+                } else {
+                    key_path
+                };
+                (format!("{b}.{}", self.authority), path)
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Uploads: a put buffers up to one part; if the body ends there it is one
+//! PutObject, otherwise it becomes a multipart upload of `PART`-sized parts,
+//! so memory stays at one part whatever the object's size. Used by the core
+//! writer (chunks from the host) and by `put-stream` (a host stream).
+
+use crate::client::{send, Req};
+use crate::meta;
+use crate::types::{ObjectInfo, PutOptions};
+use crate::wasi::io::streams::{InputStream, StreamError};
+use crate::xml::escape;
+use crate::{config, Error};
+
+/// Part size of streamed uploads (S3's minimum is 5 MiB).
+pub const PART: usize = 8 << 20;
+
+pub struct Upload {
+    bucket: String,
+    key: String,
+    opts: PutOptions,
+    buf: Vec<u8>,
+    multipart: Option<(String, Vec<(u32, String)>)>,
+    size: u64,
+}
+
+impl Upload {
+    pub fn start(bucket: String, key: String, opts: PutOptions) -> Result<Upload, Error> {
+        crate::check_names(&bucket, Some(&key))?;
+        crate::objects::require_bucket(&bucket)?;
+        if let Some(v) = &opts.if_none_match {
+            if v != "*" {
+                return Err(Error::InvalidArgument(format!(
+                    "if-none-match on put must be \"*\", not {v:?}"
+                )));
+            }
+        }
+        Ok(Upload {
+            bucket,
+            key,
+            opts,
+            buf: Vec::new(),
+            multipart: None,
+            size: 0,
+        })
+    }
+
+    pub fn write(&mut self, mut chunk: &[u8]) -> Result<(), Error> {
+        self.size += chunk.len() as u64;
+        while !chunk.is_empty() {
+            if self.buf.len() == PART {
+                self.flush_part()?;
+            }
+            let n = (PART - self.buf.len()).min(chunk.len());
+            self.buf.extend_from_slice(&chunk[..n]);
+            chunk = &chunk[n..];
+        }
+        Ok(())
+    }
+
+    /// Reads a host stream to its end.
+    pub fn write_stream(&mut self, data: &InputStream) -> Result<(), Error> {
+        loop {
+            match data.blocking_read(1 << 20) {
+                Ok(b) => self.write(&b)?,
+                Err(StreamError::Closed) => return Ok(()),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(Error::InvalidArgument(format!(
+                        "reading the upload: {}",
+                        e.to_debug_string()
+                    )))
+                }
+            }
+        }
+    }
+
+    fn flush_part(&mut self) -> Result<(), Error> {
+        let cfg = crate::cfg()?;
+        if self.multipart.is_none() {
+            self.check_preconditions()?;
+            let id = create(&cfg, &self.bucket, &self.key, &self.opts)?;
+            self.multipart = Some((id, Vec::new()));
+        }
+        let part = std::mem::take(&mut self.buf);
+        let (id, parts) = self.multipart.as_mut().unwrap();
+        let n = parts.len() as u32 + 1;
+        let etag = upload_part(&cfg, &self.bucket, &self.key, id, n, part)?;
+        parts.push((n, etag));
+        Ok(())
+    }
+
+    /// Without conditional multipart completion on every server, the
+    /// preconditions of a large put are checked when it turns multipart.
+    fn check_preconditions(&self) -> Result<(), Error> {
+        if self.opts.if_none_match.is_none() && self.opts.if_match.is_none() {
+            return Ok(());
+        }
+        let current = match crate::objects::head(&self.bucket, &self.key) {
+            Ok(i) => Some(i.etag),
+            Err(Error::ObjectNotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        match (&current, &self.opts.if_none_match, &self.opts.if_match) {
+            (Some(_), Some(_), _) => Err(Error::PreconditionFailed(format!(
+                "{} exists (if-none-match: *)",
+                self.key
+            ))),
+            (None, _, Some(_)) => Err(Error::PreconditionFailed(format!(
+                "{} does not exist (if-match)",
+                self.key
+            ))),
+            (Some(cur), _, Some(want)) if meta::unquote(want) != *cur => Err(
+                Error::PreconditionFailed(format!("{}: etag is {cur}, not {want}", self.key)),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn finish(mut self) -> Result<ObjectInfo, Error> {
+        let cfg = crate::cfg()?;
+        match self.multipart.take() {
+            None => {
+                let body = std::mem::take(&mut self.buf);
+                let mut req = Req::new("PUT", Some(&self.bucket), Some(&self.key)).body(body);
+                req.headers = meta::put_headers(&self.opts, true);
+                let resp = send(&cfg, req)?;
+                if !resp.ok() {
+                    return Err(
+                        match resp.error(&format!("put {}/{}", self.bucket, self.key)) {
+                            // moto answers an if-match on a missing key with NoSuchKey.
+                            Error::ObjectNotFound(m) if self.opts.if_match.is_some() => {
+                                Error::PreconditionFailed(m)
+                            }
+                            e => e,
+                        },
+                    );
+                }
+                let etag = resp.header("etag").map(meta::unquote).unwrap_or_default();
+                Ok(ObjectInfo {
+                    key: self.key.clone(),
+                    size: self.size,
+                    etag,
+                    content_type: self.opts.content_type.clone(),
+                    last_modified: Some(crate::common::time::Timestamp::now()).map(|t| {
+                        crate::types::Timestamp {
+                            seconds: t.seconds,
+                            nanoseconds: t.nanoseconds,
+                        }
+                    }),
+                    metadata: self.opts.metadata.clone(),
+                    version_id: resp
+                        .header("x-amz-version-id")
+                        .filter(|v| *v != "null")
+                        .map(str::to_string),
+                    storage_class: None,
+                })
+            }
+            Some((id, mut parts)) => {
+                let result = (|| {
+                    if !self.buf.is_empty() {
+                        let n = parts.len() as u32 + 1;
+                        let part = std::mem::take(&mut self.buf);
+                        parts.push((n, upload_part(&cfg, &self.bucket, &self.key, &id, n, part)?));
+                    }
+                    complete(&cfg, &self.bucket, &self.key, &id, &parts)
+                })();
+                if result.is_err() {
+                    let _ = abort(&cfg, &self.bucket, &self.key, &id);
+                }
+                result
+            }
+        }
+    }
+
+    pub fn abort(&mut self) {
+        self.buf = Vec::new();
+        if let (Some((id, _)), Ok(cfg)) = (self.multipart.take(), crate::cfg()) {
+            let _ = abort(&cfg, &self.bucket, &self.key, &id);
+        }
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+// ---- the multipart calls, shared with the `multipart` capability ----
+
+pub fn create(
+    cfg: &config::Config,
+    bucket: &str,
+    key: &str,
+    opts: &PutOptions,
+) -> Result<String, Error> {
+    crate::check_names(bucket, Some(key))?;
+    crate::objects::require_bucket(bucket)?;
+    let mut req = Req::new("POST", Some(bucket), Some(key)).query("uploads", "");
+    req.headers = meta::put_headers(opts, false);
+    let resp = send(cfg, req)?;
+    if !resp.ok() {
+        return Err(resp.error(&format!("create-multipart {bucket}/{key}")));
+    }
+    let x = resp.xml()?;
+    x.text_of("UploadId")
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::Internal("create-multipart: no UploadId in the answer".into()))
+}
+
+pub fn upload_part(
+    cfg: &config::Config,
+    bucket: &str,
+    key: &str,
+    id: &str,
+    n: u32,
+    data: Vec<u8>,
+) -> Result<String, Error> {
+    let req = Req::new("PUT", Some(bucket), Some(key))
+        .query("partNumber", &n.to_string())
+        .query("uploadId", id)
+        .body(data);
+    let resp = send(cfg, req)?;
+    if !resp.ok() {
+        return Err(resp.error(&format!("upload-part {n} of {bucket}/{key}")));
+    }
+    Ok(resp.header("etag").map(meta::unquote).unwrap_or_default())
+}
+
+pub fn complete(
+    cfg: &config::Config,
+    bucket: &str,
+    key: &str,
+    id: &str,
+    parts: &[(u32, String)],
+) -> Result<ObjectInfo, Error> {
+    let mut body = String::from("<CompleteMultipartUpload>");
+    for (n, etag) in parts {
+        body.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
+            escape(&meta::quote(etag))
+        ));
+    }
+    body.push_str("</CompleteMultipartUpload>");
+    let req = Req::new("POST", Some(bucket), Some(key))
+        .query("uploadId", id)
+        .header("content-type", "application/xml")
+        .body(body.into_bytes());
+    let resp = send(cfg, req)?;
+    if !resp.ok() {
+        return Err(resp.error(&format!("complete-multipart {bucket}/{key}")));
+    }
+    // A 200 may still carry an <Error> document.
+    let x = resp.xml()?;
+    if x.name == "Error" {
+        let code = x.text_of("Code").unwrap_or_default();
+        let msg = x.text_of("Message").unwrap_or_default();
+        return Err(crate::client::map_error(
+            500,
+            code,
+            msg,
+            "complete-multipart",
+        ));
+    }
+    crate::objects::head(bucket, key)
+}
+
+pub fn abort(cfg: &config::Config, bucket: &str, key: &str, id: &str) -> Result<(), Error> {
+    let req = Req::new("DELETE", Some(bucket), Some(key)).query("uploadId", id);
+    let resp = send(cfg, req)?;
+    if !resp.ok() {
+        return Err(resp.error(&format!("abort-multipart {bucket}/{key}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! A driver that tries to send HTTP where its grant does not allow it. Used by
+//! host/tests/sandbox.rs only; never shipped. `head(_, url)` sends a GET to
+//! `url` through the host's `http` import and reports the host's answer as its
+//! own error (so the test sees the host's refusal, typed).
+
+wit_bindgen::generate!({
+    path: "../../../wit",
+    inline: "
+        package trove:hostile-http;
+        world hostile-http {
+            include trove:driver/mem-driver@0.1.0;
+            import trove:driver/http@0.1.0;
+        }
+    ",
+    world: "trove:hostile-http/hostile-http",
+    generate_all,
+});
+
+use exports::trove::driver::core::{Body, Guest, GuestReader, GuestWriter, Reader, Writer};
+use trove::driver::http::{send, Request, RequestBody};
+use trove::driver::types::{
+    BucketInfo, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo, PutOptions,
+};
+
+struct HostileHttp;
+export!(HostileHttp);
+
+pub struct NoReader;
+impl GuestReader for NoReader {
+    fn read(&self, _max: u64) -> Result<Vec<u8>, Error> {
+        Ok(Vec::new())
+    }
+}
+
+pub struct NoWriter;
+impl GuestWriter for NoWriter {
+    fn write(&self, _chunk: Vec<u8>) -> Result<(), Error> {
+        Ok(())
+    }
+    fn finish(&self) -> Result<ObjectInfo, Error> {
+        Err(Error::Unsupported("stores nothing".into()))
+    }
+    fn abort(&self) {}
+}
+
+fn info(key: String) -> ObjectInfo {
+    ObjectInfo {
+        key,
+        size: 0,
+        etag: "0".into(),
+        content_type: None,
+        last_modified: None,
+        metadata: Vec::new(),
+        version_id: None,
+        storage_class: None,
+    }
+}
+
+impl Guest for HostileHttp {
+    type Reader = NoReader;
+    type Writer = NoWriter;
+
+    fn info() -> DriverInfo {
+        DriverInfo {
+            name: "hostile-http".into(),
+            version: "0".into(),
+            stateful: false,
+        }
+    }
+    fn name() -> String {
+        "hostile-http".into()
+    }
+    fn open(_dsn: Dsn) -> Result<(), Error> {
+        Ok(())
+    }
+    fn close() -> Result<(), Error> {
+        Ok(())
+    }
+    fn ping() -> Result<(), Error> {
+        Ok(())
+    }
+    fn put(_b: String, _k: String, _o: PutOptions) -> Result<Writer, Error> {
+        Ok(Writer::new(NoWriter))
+    }
+    fn get(_b: String, k: String, _o: GetOptions) -> Result<(ObjectInfo, Body), Error> {
+        Ok((info(k), Body::Guest(Reader::new(NoReader))))
+    }
+    fn head(_bucket: String, url: String) -> Result<ObjectInfo, Error> {
+        let req = Request {
+            method: "GET".into(),
+            url: url.clone(),
+            headers: Vec::new(),
+        };
+        let (resp, _body) = send(&req, RequestBody::Empty)?;
+        Ok(info(format!("{url} answered {}", resp.status)))
+    }
+    fn delete(_b: String, _k: String) -> Result<(), Error> {
+        Ok(())
+    }
+    fn list(_b: String, _o: ListOptions) -> Result<ListPage, Error> {
+        Ok(ListPage {
+            objects: Vec::new(),
+            common_prefixes: Vec::new(),
+            next_cursor: None,
+        })
+    }
+    fn copy(_sb: String, _sk: String, _db: String, dk: String) -> Result<ObjectInfo, Error> {
+        Ok(info(dk))
+    }
+    fn create_bucket(_b: String) -> Result<(), Error> {
+        Ok(())
+    }
+    fn delete_bucket(_b: String) -> Result<(), Error> {
+        Ok(())
+    }
+    fn list_buckets() -> Result<Vec<BucketInfo>, Error> {
+        Ok(Vec::new())
+    }
+}

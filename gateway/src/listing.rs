@@ -1,0 +1,120 @@
+//! ListObjectsV2 (and V1) on top of the driver's `list`: the continuation
+//! token is the driver's opaque cursor, `start-after`/`marker` is applied by
+//! skipping, and `encoding-type=url` percent-encodes the names in the answer.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use s3s::dto::{CommonPrefix, ETag, Object, ObjectStorageClass, Timestamp};
+use trove_host::{Driver, ListOptions, ListPage, ObjectInfo, Result};
+
+/// What S3 leaves unencoded with `encoding-type=url`: unreserved characters and `/`.
+const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// The S3 default and maximum page size.
+pub const MAX_KEYS: i32 = 1000;
+
+/// One request's listing parameters.
+pub struct Query<'a> {
+    pub prefix: Option<&'a str>,
+    pub delimiter: Option<&'a str>,
+    pub max_keys: u32,
+    pub cursor: Option<&'a str>,
+    /// Keys (and prefixes) at or before this one are left out.
+    pub start_after: Option<&'a str>,
+}
+
+/// One page of at most `max_keys` entries, `start_after` applied: pages
+/// that fall entirely before it are skipped, and the page where it ends is
+/// topped up from the next ones (asking for exactly what is missing, so no
+/// entry is ever read past the cursor that is handed back).
+pub async fn page(driver: &Driver, bucket: &str, q: &Query<'_>) -> Result<ListPage> {
+    let sa = q.start_after.filter(|s| !s.is_empty());
+    let mut out = ListPage::default();
+    let mut cursor = q.cursor.map(str::to_string);
+    let mut skipping = sa.is_some();
+    loop {
+        let have = (out.objects.len() + out.common_prefixes.len()) as u32;
+        let opts = ListOptions {
+            prefix: q.prefix.filter(|p| !p.is_empty()).map(str::to_string),
+            delimiter: q.delimiter.filter(|d| !d.is_empty()).map(str::to_string),
+            max_keys: Some(if skipping {
+                q.max_keys
+            } else {
+                q.max_keys - have
+            }),
+            cursor: cursor.take(),
+        };
+        let mut page = driver.list(bucket, opts).await?;
+        if let (true, Some(sa)) = (skipping, sa) {
+            page.objects.retain(|o| o.key.as_str() > sa);
+            // A rolled-up prefix stays when some key under it may come after `sa`.
+            page.common_prefixes
+                .retain(|p| p.as_str() > sa || sa.starts_with(p.as_str()));
+            skipping = page.objects.is_empty() && page.common_prefixes.is_empty();
+        }
+        out.objects.append(&mut page.objects);
+        out.common_prefixes.append(&mut page.common_prefixes);
+        out.next_cursor = page.next_cursor;
+        let have = (out.objects.len() + out.common_prefixes.len()) as u32;
+        if out.next_cursor.is_none() || (!skipping && have >= q.max_keys) || sa.is_none() {
+            return Ok(out);
+        }
+        cursor = out.next_cursor.clone();
+    }
+}
+
+/// A name as it goes into the answer.
+pub fn encode(name: &str, url: bool) -> String {
+    if url {
+        utf8_percent_encode(name, URL_KEEP).to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+pub fn object(o: &ObjectInfo, url: bool) -> Object {
+    Object {
+        key: Some(encode(&o.key, url)),
+        size: Some(o.size as i64),
+        e_tag: Some(ETag::Strong(o.etag.clone())),
+        last_modified: o.last_modified.map(Timestamp::from),
+        storage_class: Some(ObjectStorageClass::from(
+            o.storage_class
+                .clone()
+                .unwrap_or_else(|| "STANDARD".to_string()),
+        )),
+        ..Default::default()
+    }
+}
+
+pub fn prefixes(page: &ListPage, url: bool) -> Vec<CommonPrefix> {
+    page.common_prefixes
+        .iter()
+        .map(|p| CommonPrefix {
+            prefix: Some(encode(p, url)),
+        })
+        .collect()
+}
+
+/// The last key or prefix of a page, in byte order (ListObjects V1's NextMarker).
+pub fn last_name(page: &ListPage) -> Option<String> {
+    let k = page.objects.last().map(|o| o.key.as_str());
+    let p = page.common_prefixes.last().map(String::as_str);
+    k.into_iter().chain(p).max().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoding() {
+        assert_eq!(encode("a b+c/d%e", true), "a%20b%2Bc/d%25e");
+        assert_eq!(encode("a b", false), "a b");
+        assert_eq!(encode("ü", true), "%C3%BC");
+    }
+}

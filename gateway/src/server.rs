@@ -1,0 +1,157 @@
+//! The HTTP side: SigV4 credentials, the accept loop (HTTP/1.1 and HTTP/2),
+//! one access-log line per request, and a graceful shutdown.
+
+use crate::s3::Gateway;
+use futures::future::BoxFuture;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+/// How long in-flight requests get to finish after the shutdown signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// The one key pair requests must be signed with (SigV4).
+#[derive(Clone)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl Credentials {
+    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Credentials {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Gateway {
+    /// The S3 service. With credentials, every request must carry a valid
+    /// SigV4 signature (header or presigned) for them; without, requests are
+    /// anonymous and all allowed.
+    pub fn service(self, credentials: Option<Credentials>) -> S3Service {
+        let mut b = S3ServiceBuilder::new(self);
+        b.set_validation(ContractNames);
+        if let Some(c) = credentials {
+            b.set_auth(SimpleAuth::from_single(c.access_key, c.secret_key));
+        }
+        b.build()
+    }
+}
+
+/// Bucket names as the driver contract has them (1–63 of `[a-z0-9._-]`, not
+/// starting with `.`), which admits names shorter than S3's 3 characters.
+struct ContractNames;
+
+impl s3s::validation::NameValidation for ContractNames {
+    fn validate_bucket_name(&self, name: &str) -> bool {
+        (1..=63).contains(&name.len())
+            && !name.starts_with('.')
+            && name.bytes().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+            })
+    }
+}
+
+/// The S3 service with an access-log line per request.
+#[derive(Clone)]
+struct Logged {
+    inner: S3Service,
+    peer: SocketAddr,
+}
+
+impl hyper::service::Service<http::Request<Incoming>> for Logged {
+    type Response = s3s::HttpResponse;
+    type Error = s3s::HttpError;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+        let method = req.method().clone();
+        // The path only: a presigned URL's query carries its signature.
+        let path = req.uri().path().to_string();
+        let peer = self.peer;
+        let fut = hyper::service::Service::call(&self.inner, req);
+        Box::pin(async move {
+            let t0 = Instant::now();
+            let res = fut.await;
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            match &res {
+                Ok(r) => tracing::info!(
+                    target: "trove_gateway::access",
+                    %peer, %method, path = %path, status = r.status().as_u16(), ms = format_args!("{ms:.1}"),
+                    "request"
+                ),
+                Err(e) => tracing::warn!(
+                    target: "trove_gateway::access",
+                    %peer, %method, path = %path, error = ?e, ms = format_args!("{ms:.1}"),
+                    "request failed"
+                ),
+            }
+            res
+        })
+    }
+}
+
+/// Serve `service` on `listener` until `shutdown` resolves, then stop
+/// accepting and give in-flight requests a few seconds to finish.
+pub async fn serve(
+    listener: TcpListener,
+    service: S3Service,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let http = ConnBuilder::new(TokioExecutor::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (socket, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    // e.g. out of file descriptors: do not spin
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = shutdown.as_mut() => break,
+        };
+        let _ = socket.set_nodelay(true);
+        let svc = Logged {
+            inner: service.clone(),
+            peer,
+        };
+        let conn = http
+            .serve_connection(TokioIo::new(socket), svc)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(DRAIN) => tracing::warn!("in-flight requests did not finish in {DRAIN:?}; stopping anyway"),
+    }
+    Ok(())
+}

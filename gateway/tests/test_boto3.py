@@ -1,0 +1,392 @@
+"""boto3 against `trove-host serve`: a real S3 client, SigV4, over HTTP.
+
+scripts/gateway-tests.sh starts `trove-host serve` for a driver and runs this
+file with TROVE_GATEWAY_ENDPOINT, TROVE_GATEWAY_ACCESS_KEY and
+TROVE_GATEWAY_SECRET_KEY set.
+"""
+
+import hashlib
+import io
+import os
+import uuid
+
+import boto3
+import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+MiB = 1 << 20
+
+
+def _env(name):
+    v = os.environ.get(name)
+    if not v:
+        pytest.fail(
+            f"{name} is not set: run scripts/gateway-tests.sh, which starts "
+            "`trove-host serve` and sets the TROVE_GATEWAY_* variables",
+            pytrace=False,
+        )
+    return v
+
+
+def _client(secret=None, signed=True):
+    cfg = {"s3": {"addressing_style": "path"}, "retries": {"max_attempts": 1}}
+    if not signed:
+        from botocore import UNSIGNED
+
+        cfg["signature_version"] = UNSIGNED
+    return boto3.client(
+        "s3",
+        endpoint_url=_env("TROVE_GATEWAY_ENDPOINT"),
+        aws_access_key_id=_env("TROVE_GATEWAY_ACCESS_KEY"),
+        aws_secret_access_key=secret or _env("TROVE_GATEWAY_SECRET_KEY"),
+        region_name="us-east-1",
+        config=Config(**cfg),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3():
+    return _client()
+
+
+@pytest.fixture
+def bucket(s3):
+    name = "t-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=name)
+    yield name
+    # empty and remove it
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=name, Delete={"Objects": keys})
+    s3.delete_bucket(Bucket=name)
+
+
+def code(exc):
+    return exc.value.response["Error"]["Code"]
+
+
+def status(exc):
+    return exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+# ---- auth ----
+
+
+def test_wrong_secret_is_refused():
+    bad = _client(secret="not-the-secret")
+    with pytest.raises(ClientError) as e:
+        bad.list_buckets()
+    assert status(e) == 403
+    assert code(e) == "SignatureDoesNotMatch"
+
+
+def test_unsigned_request_is_refused():
+    anon = _client(signed=False)
+    with pytest.raises(ClientError) as e:
+        anon.list_buckets()
+    assert status(e) == 403
+
+
+# ---- buckets ----
+
+
+def test_bucket_crud(s3):
+    name = "crud-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=name)
+    assert name in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    s3.head_bucket(Bucket=name)
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=name)
+    assert code(e) == "BucketAlreadyOwnedByYou"
+    s3.put_object(Bucket=name, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=name)
+    assert code(e) == "BucketNotEmpty"
+    s3.delete_object(Bucket=name, Key="k")
+    s3.delete_bucket(Bucket=name)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=name)
+    assert code(e) == "NoSuchBucket"
+    with pytest.raises(ClientError) as e:
+        s3.head_bucket(Bucket=name)
+    assert status(e) == 404
+
+
+def test_invalid_bucket_name(s3):
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket="Upper_Case")
+    assert code(e) == "InvalidBucketName"
+
+
+# ---- objects ----
+
+
+def test_object_crud(s3, bucket):
+    r = s3.put_object(
+        Bucket=bucket,
+        Key="dir/hello world+1.txt",
+        Body=b"hello, world",
+        ContentType="text/plain",
+        Metadata={"owner": "ann", "color": "blue"},
+    )
+    etag = r["ETag"]
+    h = s3.head_object(Bucket=bucket, Key="dir/hello world+1.txt")
+    assert h["ContentLength"] == 12
+    assert h["ContentType"] == "text/plain"
+    assert h["Metadata"] == {"owner": "ann", "color": "blue"}
+    assert h["ETag"] == etag
+    g = s3.get_object(Bucket=bucket, Key="dir/hello world+1.txt")
+    assert g["Body"].read() == b"hello, world"
+    assert g["ETag"] == etag
+    # overwrite
+    s3.put_object(Bucket=bucket, Key="dir/hello world+1.txt", Body=b"second")
+    assert s3.get_object(Bucket=bucket, Key="dir/hello world+1.txt")["Body"].read() == b"second"
+    # empty object
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    assert s3.get_object(Bucket=bucket, Key="empty")["Body"].read() == b""
+    # delete, then it is gone; deleting again succeeds
+    s3.delete_object(Bucket=bucket, Key="dir/hello world+1.txt")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="dir/hello world+1.txt")
+    assert code(e) == "NoSuchKey"
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="dir/hello world+1.txt")
+    assert status(e) == 404
+    s3.delete_object(Bucket=bucket, Key="dir/hello world+1.txt")
+
+
+def test_missing_bucket(s3):
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="no-such-bucket-" + uuid.uuid4().hex[:8], Key="k", Body=b"x")
+    assert code(e) == "NoSuchBucket"
+
+
+def test_conditions(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="c", Body=b"v1")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="c", Body=b"v2", IfNoneMatch="*")
+    assert code(e) == "PreconditionFailed"
+    s3.put_object(Bucket=bucket, Key="new", Body=b"n", IfNoneMatch="*")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfMatch='"0000"')
+    assert status(e) == 412
+    assert s3.get_object(Bucket=bucket, Key="c", IfMatch=etag)["Body"].read() == b"v1"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=etag)
+    assert status(e) == 304
+
+
+def test_delete_objects(s3, bucket):
+    for k in ["a", "b", "c"]:
+        s3.put_object(Bucket=bucket, Key=k, Body=k.encode())
+    r = s3.delete_objects(
+        Bucket=bucket, Delete={"Objects": [{"Key": "a"}, {"Key": "b"}, {"Key": "never-was"}]}
+    )
+    assert sorted(d["Key"] for d in r["Deleted"]) == ["a", "b", "never-was"]
+    assert "Errors" not in r
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == ["c"]
+
+
+# ---- listing ----
+
+
+def test_pagination(s3, bucket):
+    keys = sorted(f"k{i:03d}" for i in range(25))
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=k.encode())
+    # by hand, token by token
+    seen, token, pages = [], None, 0
+    while True:
+        kw = {"Bucket": bucket, "MaxKeys": 7}
+        if token:
+            kw["ContinuationToken"] = token
+        r = s3.list_objects_v2(**kw)
+        pages += 1
+        assert r["KeyCount"] == len(r.get("Contents", []))
+        assert r["KeyCount"] <= 7
+        seen += [o["Key"] for o in r.get("Contents", [])]
+        if not r["IsTruncated"]:
+            assert "NextContinuationToken" not in r
+            break
+        token = r["NextContinuationToken"]
+    assert seen == keys
+    assert pages == 4
+    # the paginator
+    got = []
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, PaginationConfig={"PageSize": 10}
+    ):
+        got += [o["Key"] for o in page.get("Contents", [])]
+    assert got == keys
+    # StartAfter
+    r = s3.list_objects_v2(Bucket=bucket, StartAfter="k019")
+    assert [o["Key"] for o in r["Contents"]] == keys[20:]
+    # V1 with Marker
+    r = s3.list_objects(Bucket=bucket, Marker="k010", MaxKeys=5)
+    assert [o["Key"] for o in r["Contents"]] == keys[11:16]
+    assert r["IsTruncated"]
+
+
+def test_delimiter(s3, bucket):
+    for k in ["a/1", "a/2", "a/sub/3", "b/1", "c", "d e/f"]:
+        s3.put_object(Bucket=bucket, Key=k, Body=b".")
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a/", "b/", "d e/"]
+    assert [o["Key"] for o in r["Contents"]] == ["c"]
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/", Prefix="a/")
+    assert [o["Key"] for o in r["Contents"]] == ["a/1", "a/2"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a/sub/"]
+    # max-keys counts objects and prefixes together
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/", MaxKeys=2)
+    assert r["KeyCount"] == 2 and r["IsTruncated"]
+    r2 = s3.list_objects_v2(
+        Bucket=bucket, Delimiter="/", MaxKeys=2, ContinuationToken=r["NextContinuationToken"]
+    )
+    names = [p["Prefix"] for p in r.get("CommonPrefixes", []) + r2.get("CommonPrefixes", [])]
+    names += [o["Key"] for o in r.get("Contents", []) + r2.get("Contents", [])]
+    assert sorted(names) == ["a/", "b/", "c", "d e/"]
+
+
+# ---- range ----
+
+
+def test_range(s3, bucket):
+    data = bytes(range(256)) * 4
+    s3.put_object(Bucket=bucket, Key="r", Body=data)
+
+    def get(rng):
+        r = s3.get_object(Bucket=bucket, Key="r", Range=rng)
+        return r, r["Body"].read()
+
+    r, b = get("bytes=0-9")
+    assert b == data[:10]
+    assert r["ContentRange"] == "bytes 0-9/1024"
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 206
+    _, b = get("bytes=1000-")
+    assert b == data[1000:]
+    _, b = get("bytes=-16")
+    assert b == data[-16:]
+    _, b = get("bytes=1020-5000")
+    assert b == data[1020:]
+    with pytest.raises(ClientError) as e:
+        get("bytes=2000-2100")
+    assert code(e) == "InvalidRange"
+    assert status(e) == 416
+
+
+# ---- copy ----
+
+
+def test_copy(s3, bucket):
+    s3.put_object(
+        Bucket=bucket, Key="src", Body=b"copy me", ContentType="text/x-src", Metadata={"k": "v"}
+    )
+    r = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert r["CopyObjectResult"]["ETag"]
+    h = s3.head_object(Bucket=bucket, Key="dst")
+    assert h["ContentType"] == "text/x-src"
+    assert h["Metadata"] == {"k": "v"}
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"copy me"
+    # REPLACE: new metadata, same bytes
+    s3.copy_object(
+        Bucket=bucket,
+        Key="dst2",
+        CopySource={"Bucket": bucket, "Key": "src"},
+        MetadataDirective="REPLACE",
+        ContentType="text/x-new",
+        Metadata={"n": "1"},
+    )
+    h = s3.head_object(Bucket=bucket, Key="dst2")
+    assert h["ContentType"] == "text/x-new"
+    assert h["Metadata"] == {"n": "1"}
+    assert s3.get_object(Bucket=bucket, Key="dst2")["Body"].read() == b"copy me"
+    # across buckets, and a missing source
+    other = "o-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=other)
+    try:
+        s3.copy_object(Bucket=other, Key="x", CopySource={"Bucket": bucket, "Key": "src"})
+        assert s3.get_object(Bucket=other, Key="x")["Body"].read() == b"copy me"
+        s3.delete_object(Bucket=other, Key="x")
+    finally:
+        s3.delete_bucket(Bucket=other)
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="y", CopySource={"Bucket": bucket, "Key": "missing"})
+    assert code(e) == "NoSuchKey"
+    # copy-source-if-match
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(
+            Bucket=bucket, Key="z", CopySource={"Bucket": bucket, "Key": "src"}, CopySourceIfMatch='"nope"'
+        )
+    assert code(e) == "PreconditionFailed"
+
+
+# ---- multipart ----
+
+
+def test_multipart_transfer_72mib(s3, bucket):
+    """boto3's managed transfer: 9 parts of 8 MiB, sent concurrently."""
+    data = os.urandom(72 * MiB)
+    cfg = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB, max_concurrency=4)
+    s3.upload_fileobj(io.BytesIO(data), bucket, "big.bin", Config=cfg, ExtraArgs={"ContentType": "application/x-big"})
+    h = s3.head_object(Bucket=bucket, Key="big.bin")
+    assert h["ContentLength"] == len(data)
+    assert h["ContentType"] == "application/x-big"
+    out = io.BytesIO()
+    s3.download_fileobj(bucket, "big.bin", out, Config=cfg)  # ranged GETs, concurrently
+    assert hashlib.sha256(out.getvalue()).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_multipart_by_hand(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m", Metadata={"parts": "3"})
+    uid = up["UploadId"]
+    parts_data = [b"a" * (5 * MiB), b"b" * (5 * MiB), b"tail"]
+    etags = []
+    # out of order on purpose
+    for n in [2, 1, 3]:
+        r = s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=n, Body=parts_data[n - 1])
+        etags.append((n, r["ETag"]))
+    assert r["ETag"].strip('"') == hashlib.md5(b"tail").hexdigest()
+    listed = s3.list_parts(Bucket=bucket, Key="m", UploadId=uid)["Parts"]
+    assert [(p["PartNumber"], p["Size"]) for p in listed] == [(1, 5 * MiB), (2, 5 * MiB), (3, 4)]
+    ups = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [u["UploadId"] for u in ups] == [uid]
+    # not visible before completion
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="m")
+    assert status(e) == 404
+    # a wrong ETag is refused
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key="m", UploadId=uid,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"bad"'}]},
+        )
+    assert code(e) == "InvalidPart"
+    done = sorted(etags)
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="m", UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": t} for n, t in done]},
+    )
+    g = s3.get_object(Bucket=bucket, Key="m")
+    assert g["Body"].read() == b"".join(parts_data)
+    assert g["Metadata"] == {"parts": "3"}
+    with pytest.raises(ClientError) as e:
+        s3.list_parts(Bucket=bucket, Key="m", UploadId=uid)
+    assert code(e) == "NoSuchUpload"
+
+
+def test_multipart_abort(s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="gone")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="gone", UploadId=uid, PartNumber=1, Body=b"x" * 1000)
+    s3.abort_multipart_upload(Bucket=bucket, Key="gone", UploadId=uid)
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="gone", UploadId=uid, PartNumber=2, Body=b"y")
+    assert code(e) == "NoSuchUpload"
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="gone")
+    assert status(e) == 404

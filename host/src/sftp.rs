@@ -1,0 +1,859 @@
+//! The `sftp` host import: file operations on one SSH session (russh +
+//! russh-sftp) that the host holds for an opened driver.
+//!
+//! - **Scope.** An `sftp://user@host:port/root` DSN grants one session to exactly
+//!   that host, port and user; every path the driver passes must be `root` or
+//!   below it (no `.` or `..` segments), so a driver cannot reach the rest of the
+//!   server even through this import.
+//! - **Credentials** stay in the host: the DSN's password, or the private key
+//!   file the user named (`--identity`, [`SftpConfig`]). The driver never sees a key.
+//! - **Host key** checked against `known_hosts` (the DSN's `known_hosts=PATH`,
+//!   else `--known-hosts`, else `~/.ssh/known_hosts`). Skipping the check needs
+//!   `insecure_skip_host_key_check=true` in the DSN, and logs a warning.
+//! - **Recovery.** A path operation that fails because the session is gone
+//!   reconnects once and is retried once. Open files belong to their session:
+//!   after a reconnect, their calls answer `unavailable`.
+//! - **Bodies** move in the guest's chunks; the host splits each into SFTP
+//!   requests of the server's maximum size and keeps them all in flight at once.
+
+use crate::bindings::trove::driver::sftp::{self as wit_sftp, Attrs, DirEntry, OpenFlags};
+use crate::bindings::wit;
+use crate::dsn::Dsn;
+use crate::error::{Error, ErrorKind, Result};
+use crate::state::HostState;
+use futures::future::join_all;
+use russh::client;
+use russh::keys::{self, HashAlg, PrivateKeyWithHashAlg};
+use russh_sftp::client::error::Error as SftpError;
+use russh_sftp::client::RawSftpSession;
+use russh_sftp::protocol::{FileAttributes, OpenFlags as SftpOpenFlags, Packet, StatusCode};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::Resource;
+
+/// Host-side SFTP settings the user passes explicitly (CLI flags or config).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SftpConfig {
+    /// Private key file for public-key authentication (unencrypted OpenSSH or PEM).
+    pub identity: Option<PathBuf>,
+    /// known_hosts file to check server keys against (default `~/.ssh/known_hosts`).
+    pub known_hosts: Option<PathBuf>,
+}
+
+/// Largest read the host answers in one call (the guest asks for less).
+const MAX_READ: u32 = 16 << 20;
+/// SFTP request size when the server does not say (the protocol's safe minimum).
+const DEFAULT_CHUNK: u64 = 32 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// What an `sftp:` DSN grants: one session, lazily connected, shared by every
+/// instance of the opened driver (clones share it).
+#[derive(Clone)]
+pub struct SftpGrant {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// The folder the driver may use (the DSN's path); empty: the login's home.
+    pub root: String,
+    /// None: `~/.ssh/known_hosts`.
+    pub known_hosts: Option<PathBuf>,
+    pub insecure_skip_host_key_check: bool,
+    pub identity: Option<PathBuf>,
+    password: Option<String>,
+    session: Arc<tokio::sync::Mutex<Option<Arc<Conn>>>>,
+}
+
+impl PartialEq for SftpGrant {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            &self.host,
+            self.port,
+            &self.user,
+            &self.root,
+            &self.known_hosts,
+            self.insecure_skip_host_key_check,
+            &self.identity,
+        ) == (
+            &o.host,
+            o.port,
+            &o.user,
+            &o.root,
+            &o.known_hosts,
+            o.insecure_skip_host_key_check,
+            &o.identity,
+        ) && self.password == o.password
+    }
+}
+impl Eq for SftpGrant {}
+
+impl fmt::Debug for SftpGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SftpGrant")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("root", &self.root)
+            .field("known_hosts", &self.known_hosts)
+            .field("insecure", &self.insecure_skip_host_key_check)
+            .field("identity", &self.identity)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl fmt::Display for SftpGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let root = if self.root.is_empty() {
+            "the login's home"
+        } else {
+            &self.root
+        };
+        write!(
+            f,
+            "one SSH session to {}@{}:{}, paths under {root}; auth: {}; host key: {}",
+            self.user,
+            self.host,
+            self.port,
+            match (&self.password, &self.identity) {
+                (Some(_), _) => "password from the DSN".to_string(),
+                (None, Some(p)) => format!("key {}", p.display()),
+                (None, None) => "none given (use --identity or a DSN password)".to_string(),
+            },
+            if self.insecure_skip_host_key_check {
+                "NOT checked (insecure_skip_host_key_check=true)".to_string()
+            } else {
+                format!("checked against {}", self.known_hosts_label())
+            }
+        )
+    }
+}
+
+impl SftpGrant {
+    /// The grant for an `sftp://user[:password]@host[:port]/root` DSN.
+    pub(crate) fn for_dsn(dsn: &Dsn) -> Result<SftpGrant> {
+        let bad = |m: String| Error::new(ErrorKind::InvalidDsn, m);
+        if dsn.host().is_empty() {
+            return Err(bad("sftp DSN needs a host: sftp://user@host:22/path".into()));
+        }
+        let user = match dsn.user() {
+            Some(u) if !u.is_empty() => u.to_string(),
+            _ => return Err(bad("sftp DSN needs a user: sftp://user@host:22/path".into())),
+        };
+        let root = dsn.path().trim_end_matches('/').to_string();
+        let root = if root.is_empty() && dsn.path() == "/" {
+            "/".to_string()
+        } else {
+            root
+        };
+        if root.split('/').any(|s| s == "." || s == "..") {
+            return Err(bad(format!(
+                "sftp DSN path {root:?} has a '.' or '..' segment"
+            )));
+        }
+        let insecure = dsn
+            .param_bool("insecure_skip_host_key_check")
+            .map_err(|e| bad(e.to_string()))?
+            .unwrap_or(false);
+        Ok(SftpGrant {
+            host: dsn.host().to_string(),
+            port: dsn.port().unwrap_or(22),
+            user,
+            root,
+            known_hosts: dsn.param("known_hosts").map(PathBuf::from),
+            insecure_skip_host_key_check: insecure,
+            identity: None,
+            password: dsn.password().map(str::to_string),
+            session: Arc::default(),
+        })
+    }
+
+    /// Applies the host-side settings: the key file, and the known_hosts file
+    /// unless the DSN named one.
+    pub(crate) fn configure(&mut self, config: &SftpConfig) {
+        self.identity = config.identity.clone();
+        if self.known_hosts.is_none() {
+            self.known_hosts = config.known_hosts.clone();
+        }
+    }
+
+    fn known_hosts_path(&self) -> Option<PathBuf> {
+        self.known_hosts.clone().or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".ssh").join("known_hosts"))
+        })
+    }
+
+    fn known_hosts_label(&self) -> String {
+        self.known_hosts_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "~/.ssh/known_hosts".into())
+    }
+
+    fn target(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.port)
+    }
+
+    /// Refuses paths outside the granted root.
+    fn confine(&self, path: &str) -> std::result::Result<(), wit::Error> {
+        let outside = || {
+            wit::Error::PermissionDenied(format!(
+                "sftp path {path:?} is outside the granted folder {:?}",
+                self.root
+            ))
+        };
+        if path.split('/').any(|s| s == "." || s == "..") || path.contains('\0') {
+            return Err(outside());
+        }
+        let inside = match self.root.as_str() {
+            "" => !path.starts_with('/'),
+            "/" => path.starts_with('/'),
+            root => path == root || path.strip_prefix(root).is_some_and(|r| r.starts_with('/')),
+        };
+        if inside {
+            Ok(())
+        } else {
+            Err(outside())
+        }
+    }
+
+    /// The live session, connecting if there is none (or it died).
+    async fn conn(&self) -> std::result::Result<Arc<Conn>, wit::Error> {
+        let mut slot = self.session.lock().await;
+        if let Some(c) = slot.as_ref() {
+            if !c.is_closed() {
+                return Ok(c.clone());
+            }
+            tracing::info!(target: "trove::sftp", "session to {} is gone; reconnecting", self.target());
+        }
+        *slot = None;
+        let c = Arc::new(Conn::connect(self).await?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    async fn forget(&self, dead: &Arc<Conn>) {
+        let mut slot = self.session.lock().await;
+        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, dead)) {
+            *slot = None;
+        }
+    }
+
+    /// Runs a path operation; if the session turns out to be gone, reconnects
+    /// once and runs it again.
+    async fn run<T, F, Fut>(
+        &self,
+        what: &str,
+        path: &str,
+        op: F,
+    ) -> std::result::Result<T, wit::Error>
+    where
+        F: Fn(Arc<Conn>) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, SftpError>>,
+    {
+        let c = self.conn().await?;
+        match op(c.clone()).await {
+            Ok(v) => Ok(v),
+            Err(e) if is_transport(&e) => {
+                tracing::info!(target: "trove::sftp", "{what} {path:?}: {e}; reconnecting once");
+                self.forget(&c).await;
+                let c = self.conn().await?;
+                op(c).await.map_err(|e| map_error(&e, what, path))
+            }
+            Err(e) => Err(map_error(&e, what, path)),
+        }
+    }
+}
+
+/// One connected session: the SSH connection and its SFTP channel.
+struct Conn {
+    ssh: client::Handle<Client>,
+    sftp: RawSftpSession,
+    read_len: u64,
+    write_len: u64,
+    posix_rename: bool,
+}
+
+impl Conn {
+    fn is_closed(&self) -> bool {
+        self.ssh.is_closed()
+    }
+
+    async fn connect(g: &SftpGrant) -> std::result::Result<Conn, wit::Error> {
+        let target = g.target();
+        let config = Arc::new(client::Config {
+            window_size: 16 << 20,
+            maximum_packet_size: 65535,
+            nodelay: true,
+            keepalive_interval: Some(Duration::from_secs(30)),
+            ..Default::default()
+        });
+        let refusal = Arc::new(Mutex::new(None));
+        if g.insecure_skip_host_key_check {
+            tracing::warn!(
+                target: "trove::sftp",
+                "NOT checking the host key of {}:{} (insecure_skip_host_key_check=true): \
+                 anyone on the path can impersonate the server",
+                g.host,
+                g.port
+            );
+        }
+        let handler = Client {
+            host: g.host.clone(),
+            port: g.port,
+            known_hosts: g.known_hosts_path(),
+            insecure: g.insecure_skip_host_key_check,
+            refusal: refusal.clone(),
+        };
+        let connecting = client::connect(config, (g.host.as_str(), g.port), handler);
+        let mut ssh = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+            Err(_) => {
+                return Err(wit::Error::Unavailable(format!(
+                    "sftp: connecting to {target} timed out"
+                )))
+            }
+            Ok(Err(e)) => {
+                if let Some(why) = refusal.lock().unwrap().take() {
+                    return Err(wit::Error::PermissionDenied(why));
+                }
+                return Err(wit::Error::Unavailable(format!(
+                    "sftp: cannot connect to {target}: {e}"
+                )));
+            }
+            Ok(Ok(h)) => h,
+        };
+        let ssh_err = |e: russh::Error| {
+            wit::Error::Unavailable(format!("sftp: session to {target} failed: {e}"))
+        };
+        let auth = if let Some(pw) = &g.password {
+            ssh.authenticate_password(&g.user, pw)
+                .await
+                .map_err(ssh_err)?
+        } else if let Some(path) = &g.identity {
+            let key = keys::load_secret_key(path, None).map_err(|e| {
+                wit::Error::PermissionDenied(format!(
+                    "sftp: cannot use the identity {} ({e}); give an unencrypted private key",
+                    path.display()
+                ))
+            })?;
+            let hash = if key.algorithm().is_rsa() {
+                ssh.best_supported_rsa_hash()
+                    .await
+                    .map_err(ssh_err)?
+                    .flatten()
+                    .or(Some(HashAlg::Sha256))
+            } else {
+                None
+            };
+            ssh.authenticate_publickey(&g.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                .await
+                .map_err(ssh_err)?
+        } else {
+            return Err(wit::Error::PermissionDenied(format!(
+                "sftp: no credentials for {target}: put a password in the DSN or pass \
+                 --identity PATH to the host"
+            )));
+        };
+        if !auth.success() {
+            return Err(wit::Error::PermissionDenied(format!(
+                "sftp: authentication as {} at {}:{} failed ({} rejected)",
+                g.user,
+                g.host,
+                g.port,
+                if g.password.is_some() {
+                    "password"
+                } else {
+                    "key"
+                }
+            )));
+        }
+        let channel = ssh.channel_open_session().await.map_err(ssh_err)?;
+        channel
+            .request_subsystem(true, "sftp")
+            .await
+            .map_err(ssh_err)?;
+        let cfg = russh_sftp::client::Config {
+            request_timeout_secs: REQUEST_TIMEOUT_SECS,
+            ..Default::default()
+        };
+        let mut sftp = RawSftpSession::new_with_config(channel.into_stream(), cfg);
+        let sftp_err = |e: SftpError| {
+            wit::Error::Unavailable(format!(
+                "sftp: starting the SFTP subsystem on {target}: {e}"
+            ))
+        };
+        let version = sftp.init().await.map_err(sftp_err)?;
+        let has = |name: &str| version.extensions.contains_key(name);
+        let posix_rename = has("posix-rename@openssh.com");
+        let (mut read_len, mut write_len) = (DEFAULT_CHUNK, DEFAULT_CHUNK);
+        if has(russh_sftp::extensions::LIMITS) {
+            let limits = sftp.limits().await.map_err(sftp_err)?;
+            let limits = russh_sftp::client::rawsession::Limits::from(limits);
+            read_len = limits.read_len.unwrap_or(DEFAULT_CHUNK);
+            write_len = limits.write_len.unwrap_or(DEFAULT_CHUNK);
+            sftp.set_limits(limits);
+        }
+        tracing::debug!(target: "trove::sftp", "connected to {target}: read {read_len}, write {write_len}, posix-rename {posix_rename}");
+        Ok(Conn {
+            ssh,
+            sftp,
+            read_len: read_len.max(1024),
+            write_len: write_len.max(1024),
+            posix_rename,
+        })
+    }
+}
+
+/// The russh client handler: checks the server's key.
+struct Client {
+    host: String,
+    port: u16,
+    known_hosts: Option<PathBuf>,
+    insecure: bool,
+    /// Why the key was refused, for the caller's error.
+    refusal: Arc<Mutex<Option<String>>>,
+}
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        key: &keys::PublicKeyOrCertificate,
+    ) -> std::result::Result<bool, Self::Error> {
+        if self.insecure {
+            return Ok(true);
+        }
+        let key = match key {
+            keys::PublicKeyOrCertificate::PublicKey { key, .. } => key,
+            keys::PublicKeyOrCertificate::Certificate(_) => {
+                *self.refusal.lock().unwrap() = Some(format!(
+                    "sftp: {}:{} offered a host certificate; only known_hosts keys are supported",
+                    self.host, self.port
+                ));
+                return Ok(false);
+            }
+        };
+        let fp = key.fingerprint(HashAlg::Sha256);
+        let Some(file) = &self.known_hosts else {
+            *self.refusal.lock().unwrap() =
+                Some("sftp: no known_hosts file (no HOME); pass --known-hosts PATH".to_string());
+            return Ok(false);
+        };
+        let why = match keys::check_known_hosts_path(&self.host, self.port, key, file) {
+            Ok(true) => return Ok(true),
+            Ok(false) => format!(
+                "sftp: host key of {}:{} ({} {fp}) is not in {}; add it (ssh-keyscan) or name \
+                 another file with --known-hosts",
+                self.host,
+                self.port,
+                key.algorithm(),
+                file.display()
+            ),
+            Err(keys::Error::KeyChanged { line }) => format!(
+                "sftp: HOST KEY MISMATCH for {}:{}: the server offered {} {fp}, which differs \
+                 from {} line {line}; refusing to connect (the server may be impersonated)",
+                self.host,
+                self.port,
+                key.algorithm(),
+                file.display()
+            ),
+            Err(e) => format!(
+                "sftp: cannot check the host key of {}:{} against {}: {e}",
+                self.host,
+                self.port,
+                file.display()
+            ),
+        };
+        *self.refusal.lock().unwrap() = Some(why);
+        Ok(false)
+    }
+}
+
+/// An open remote file (the `file` resource).
+pub struct SftpFile {
+    conn: Arc<Conn>,
+    handle: String,
+    path: String,
+    open: bool,
+}
+
+fn is_transport(e: &SftpError) -> bool {
+    match e {
+        SftpError::Status(s) => matches!(
+            s.status_code,
+            StatusCode::NoConnection | StatusCode::ConnectionLost
+        ),
+        SftpError::Limited(_) | SftpError::UnexpectedPacket => false,
+        SftpError::IO(_) | SftpError::Timeout | SftpError::UnexpectedBehavior(_) => true,
+    }
+}
+
+fn map_error(e: &SftpError, what: &str, path: &str) -> wit::Error {
+    let msg = format!("sftp {what} {path:?}: {e}");
+    match e {
+        SftpError::Status(s) => match s.status_code {
+            StatusCode::NoSuchFile => wit::Error::ObjectNotFound(msg),
+            StatusCode::PermissionDenied => wit::Error::PermissionDenied(msg),
+            StatusCode::OpUnsupported => wit::Error::Unsupported(msg),
+            StatusCode::NoConnection | StatusCode::ConnectionLost => wit::Error::Unavailable(msg),
+            _ => wit::Error::Internal(msg),
+        },
+        SftpError::Timeout => wit::Error::Timeout(msg),
+        SftpError::Limited(_) => wit::Error::InvalidArgument(msg),
+        _ => wit::Error::Unavailable(msg),
+    }
+}
+
+fn attrs(a: &FileAttributes) -> Attrs {
+    Attrs {
+        size: a.size,
+        is_dir: a.is_dir(),
+        modified: a.mtime.map(|s| wit::Timestamp {
+            seconds: s as i64,
+            nanoseconds: 0,
+        }),
+    }
+}
+
+fn ssh_string(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn status_ok(p: Packet) -> std::result::Result<(), SftpError> {
+    match p {
+        Packet::Status(s) if s.status_code == StatusCode::Ok => Ok(()),
+        Packet::Status(s) => Err(SftpError::Status(s)),
+        _ => Err(SftpError::UnexpectedPacket),
+    }
+}
+
+type Wit<T> = wasmtime::Result<std::result::Result<T, wit::Error>>;
+
+impl HostState {
+    fn sftp_grant(&self) -> std::result::Result<SftpGrant, wit::Error> {
+        self.sftp.clone().ok_or_else(|| {
+            wit::Error::PermissionDenied(
+                "this driver has no sftp grant (only sftp:// DSNs get one)".into(),
+            )
+        })
+    }
+
+    fn sftp_path(&self, path: &str) -> std::result::Result<SftpGrant, wit::Error> {
+        let g = self.sftp_grant()?;
+        g.confine(path)?;
+        Ok(g)
+    }
+
+    fn sftp_file(&self, f: &Resource<SftpFile>) -> wasmtime::Result<&SftpFile> {
+        Ok(self.table.get(f)?)
+    }
+}
+
+impl wit_sftp::Host for HostState {
+    async fn open(&mut self, path: String, mode: OpenFlags) -> Wit<Resource<SftpFile>> {
+        let g = match self.sftp_path(&path) {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut flags = SftpOpenFlags::empty();
+        for (ours, theirs) in [
+            (OpenFlags::READ, SftpOpenFlags::READ),
+            (OpenFlags::WRITE, SftpOpenFlags::WRITE),
+            (OpenFlags::CREATE, SftpOpenFlags::CREATE),
+            (OpenFlags::TRUNCATE, SftpOpenFlags::TRUNCATE),
+            (OpenFlags::EXCLUSIVE, SftpOpenFlags::EXCLUDE),
+        ] {
+            if mode.contains(ours) {
+                flags |= theirs;
+            }
+        }
+        let opened = g
+            .run("open", &path, |c| {
+                let path = path.clone();
+                async move {
+                    let h = c.sftp.open(path, flags, FileAttributes::default()).await?;
+                    Ok((c, h.handle))
+                }
+            })
+            .await;
+        match opened {
+            Ok((conn, handle)) => Ok(Ok(self.table.push(SftpFile {
+                conn,
+                handle,
+                path,
+                open: true,
+            })?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn stat(&mut self, path: String) -> Wit<Attrs> {
+        let g = match self.sftp_path(&path) {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(g.run("stat", &path, |c| {
+            let path = path.clone();
+            async move { c.sftp.stat(path).await.map(|a| attrs(&a.attrs)) }
+        })
+        .await)
+    }
+
+    async fn readdir(&mut self, path: String) -> Wit<Vec<DirEntry>> {
+        let g = match self.sftp_path(&path) {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(g.run("readdir", &path, |c| {
+            let path = path.clone();
+            async move {
+                let h = c.sftp.opendir(path).await?.handle;
+                let mut out = Vec::new();
+                let listed = loop {
+                    match c.sftp.readdir(h.as_str()).await {
+                        Ok(name) => out.extend(
+                            name.files
+                                .into_iter()
+                                .filter(|f| f.filename != "." && f.filename != "..")
+                                .map(|f| DirEntry {
+                                    attrs: attrs(&f.attrs),
+                                    name: f.filename,
+                                }),
+                        ),
+                        Err(SftpError::Status(s)) if s.status_code == StatusCode::Eof => {
+                            break Ok(())
+                        }
+                        Err(e) => break Err(e),
+                    }
+                };
+                let _ = c.sftp.close(h).await;
+                listed.map(|_| out)
+            }
+        })
+        .await)
+    }
+
+    async fn mkdir(&mut self, path: String) -> Wit<()> {
+        let g = match self.sftp_path(&path) {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(g.run("mkdir", &path, |c| {
+            let path = path.clone();
+            async move {
+                c.sftp
+                    .mkdir(path, FileAttributes::default())
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await)
+    }
+
+    async fn rename(&mut self, src: String, dst: String) -> Wit<()> {
+        let g = match self.sftp_path(&src).and_then(|_| self.sftp_path(&dst)) {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(g.run("rename", &src, |c| {
+            let (src, dst) = (src.clone(), dst.clone());
+            async move {
+                if c.posix_rename {
+                    // Replaces an existing destination atomically (rename(2)).
+                    let mut data = Vec::new();
+                    ssh_string(&mut data, &src);
+                    ssh_string(&mut data, &dst);
+                    status_ok(c.sftp.extended("posix-rename@openssh.com", data).await?)
+                } else {
+                    c.sftp.rename(src, dst).await.map(|_| ())
+                }
+            }
+        })
+        .await)
+    }
+
+    async fn remove(&mut self, path: String) -> Wit<()> {
+        let g = match self.sftp_path(&path) {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(g.run("remove", &path, |c| {
+            let path = path.clone();
+            async move { c.sftp.remove(path).await.map(|_| ()) }
+        })
+        .await)
+    }
+
+    async fn rmdir(&mut self, path: String) -> Wit<()> {
+        let g = match self.sftp_path(&path) {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(g.run("rmdir", &path, |c| {
+            let path = path.clone();
+            async move { c.sftp.rmdir(path).await.map(|_| ()) }
+        })
+        .await)
+    }
+}
+
+impl SftpFile {
+    fn usable(&self) -> std::result::Result<(), wit::Error> {
+        if !self.open {
+            return Err(wit::Error::InvalidArgument(format!(
+                "sftp file {:?} is closed",
+                self.path
+            )));
+        }
+        if self.conn.is_closed() {
+            return Err(wit::Error::Unavailable(format!(
+                "sftp file {:?}: its session is gone (reopen it)",
+                self.path
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reads up to `max` bytes at `offset`, with every request of the range in
+    /// flight at once. Stops at the end of the file or at a short answer.
+    async fn read(&self, offset: u64, max: u32) -> std::result::Result<Vec<u8>, wit::Error> {
+        self.usable()?;
+        let max = max.min(MAX_READ) as u64;
+        let step = self.conn.read_len;
+        let requests = (0..max.div_ceil(step)).map(|i| {
+            let at = offset + i * step;
+            let len = step.min(max - i * step) as u32;
+            async move {
+                (
+                    len,
+                    self.conn.sftp.read(self.handle.as_str(), at, len).await,
+                )
+            }
+        });
+        let mut out = Vec::with_capacity(max as usize);
+        for (len, r) in join_all(requests).await {
+            match r {
+                Ok(d) => {
+                    let short = (d.data.len() as u32) < len;
+                    out.extend_from_slice(&d.data);
+                    if short {
+                        break;
+                    }
+                }
+                Err(SftpError::Status(s)) if s.status_code == StatusCode::Eof => break,
+                Err(e) => return Err(map_error(&e, "read", &self.path)),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn write(&self, offset: u64, data: &[u8]) -> std::result::Result<(), wit::Error> {
+        self.usable()?;
+        let step = self.conn.write_len as usize;
+        let requests = data.chunks(step).enumerate().map(|(i, chunk)| {
+            let at = offset + (i * step) as u64;
+            self.conn
+                .sftp
+                .write(self.handle.as_str(), at, chunk.to_vec())
+        });
+        for r in join_all(requests).await {
+            r.map_err(|e| map_error(&e, "write", &self.path))?;
+        }
+        Ok(())
+    }
+
+    async fn close(&mut self) -> std::result::Result<(), wit::Error> {
+        if !self.open {
+            return Ok(());
+        }
+        self.open = false;
+        if self.conn.is_closed() {
+            return Ok(()); // the server closed it with the session
+        }
+        self.conn
+            .sftp
+            .close(self.handle.as_str())
+            .await
+            .map(|_| ())
+            .map_err(|e| map_error(&e, "close", &self.path))
+    }
+}
+
+impl wit_sftp::HostFile for HostState {
+    async fn read(&mut self, f: Resource<SftpFile>, offset: u64, max: u32) -> Wit<Vec<u8>> {
+        Ok(self.sftp_file(&f)?.read(offset, max).await)
+    }
+
+    async fn write(&mut self, f: Resource<SftpFile>, offset: u64, data: Vec<u8>) -> Wit<()> {
+        Ok(self.sftp_file(&f)?.write(offset, &data).await)
+    }
+
+    async fn close(&mut self, f: Resource<SftpFile>) -> Wit<()> {
+        Ok(self.table.get_mut(&f)?.close().await)
+    }
+
+    async fn drop(&mut self, f: Resource<SftpFile>) -> wasmtime::Result<()> {
+        let mut file = self.table.delete(f)?;
+        if let Err(e) = file.close().await {
+            tracing::debug!(target: "trove::sftp", "closing on drop: {e:?}");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(dsn: &str) -> SftpGrant {
+        SftpGrant::for_dsn(&Dsn::parse(dsn).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn from_dsn() {
+        let g = grant("sftp://ann:pw@example.com:2222/srv/store/?known_hosts=/kh");
+        assert_eq!(
+            (g.host.as_str(), g.port, g.user.as_str()),
+            ("example.com", 2222, "ann")
+        );
+        assert_eq!(g.root, "/srv/store");
+        assert_eq!(g.known_hosts, Some(PathBuf::from("/kh")));
+        assert!(!g.insecure_skip_host_key_check);
+        assert!(!format!("{g:?} {g}").contains("pw"));
+        assert_eq!(grant("sftp://ann@h/x").port, 22);
+        assert!(
+            grant("sftp://ann@h/x?insecure_skip_host_key_check=true").insecure_skip_host_key_check
+        );
+        for bad in ["sftp://h/x", "sftp://ann@/x", "sftp://ann@h/a/../b"] {
+            assert!(
+                SftpGrant::for_dsn(&Dsn::parse(bad).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn confinement() {
+        let g = grant("sftp://ann@h/srv/store");
+        for ok in ["/srv/store", "/srv/store/b/k", "/srv/store/.trove/tmp/x"] {
+            assert!(g.confine(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "/srv",
+            "/srv/storex",
+            "/srv/store/../etc",
+            "/etc/passwd",
+            "srv/store/a",
+            "/srv/store/./a",
+        ] {
+            assert!(g.confine(bad).is_err(), "{bad}");
+        }
+        let home = grant("sftp://ann@h");
+        assert!(home.confine("b/k").is_ok());
+        assert!(home.confine("/etc").is_err());
+        assert!(home.confine("../x").is_err());
+    }
+}

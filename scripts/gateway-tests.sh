@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The S3 gateway (`trove-host serve`) tested from outside, as users reach it:
+#   1. boto3 (pytest, gateway/tests/test_boto3.py) against `serve` in front of
+#      the mem driver and the file driver;
+#   2. the project's own S3 driver pointed at `serve` (one trove-host in front
+#      of another) passes `trove-host conformance`.
+# Each server is stopped with SIGTERM and must exit cleanly (graceful shutdown).
+# Creates a venv with boto3 and pytest under $CARGO_TARGET_DIR (default target/).
+# Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+VENV="$TARGET/venv-gateway"
+WORK="$TARGET/gateway-tests"
+BIN="${TROVE_HOST_BIN:-$TARGET/debug/trove-host}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "gateway-tests: creating $VENV"
+    python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import boto3, pytest' 2>/dev/null; then
+    echo "gateway-tests: installing boto3 and pytest"
+    "$VENV/bin/pip" install --quiet boto3 pytest
+fi
+if [ -z "${TROVE_HOST_BIN:-}" ]; then
+    cargo build -p trove-cli
+fi
+
+rm -rf "$WORK" && mkdir -p "$WORK"
+AK="gwtest$RANDOM"
+SK="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export TROVE_GATEWAY_ACCESS_KEY="$AK" TROVE_GATEWAY_SECRET_KEY="$SK"
+
+PID=""
+stop_server() {
+    if [ -n "$PID" ]; then
+        kill "$PID" 2>/dev/null || true
+        wait "$PID" 2>/dev/null || true
+        PID=""
+    fi
+}
+trap stop_server EXIT
+
+# start_server NAME DSN: runs serve on a free port; sets PID and ENDPOINT.
+start_server() {
+    local name="$1" dsn="$2"
+    local out="$WORK/$name.out" log="$WORK/$name.log"
+    "$BIN" serve --dsn "$dsn" --listen 127.0.0.1:0 \
+        --access-key-env TROVE_GATEWAY_ACCESS_KEY --secret-key-env TROVE_GATEWAY_SECRET_KEY \
+        --spool-dir "$WORK/spool" >"$out" 2>"$log" &
+    PID=$!
+    for _ in $(seq 1 300); do
+        if grep -q '^serving ' "$out"; then
+            ENDPOINT="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out" | head -1)"
+            echo "gateway-tests: $(head -1 "$out")"
+            return 0
+        fi
+        if ! kill -0 "$PID" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    echo "gateway-tests: serve for $name did not start; log $log:" >&2
+    tail -20 "$log" >&2 || true
+    exit 1
+}
+
+# stop_checked NAME: SIGTERM, and the server must exit 0 after saying "stopped".
+stop_checked() {
+    local name="$1"
+    kill -TERM "$PID"
+    local rc=0
+    wait "$PID" || rc=$?
+    PID=""
+    if [ "$rc" != 0 ] || ! grep -q '^stopped' "$WORK/$name.out"; then
+        echo "gateway-tests: FAILED: serve ($name) did not shut down cleanly on SIGTERM (exit $rc); log $WORK/$name.log" >&2
+        return 1
+    fi
+    echo "gateway-tests: serve ($name) shut down cleanly on SIGTERM"
+}
+
+failed=0
+for driver in mem file; do
+    case "$driver" in
+        mem) dsn="mem://" ;;
+        file) dsn="file://$WORK/file-store" ;;
+    esac
+    start_server "$driver" "$dsn"
+    echo "gateway-tests: boto3 against serve ($driver) at $ENDPOINT"
+    if ! TROVE_GATEWAY_ENDPOINT="$ENDPOINT" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+        gateway/tests/test_boto3.py; then
+        echo "gateway-tests: FAILED: boto3 against serve ($driver); server log $WORK/$driver.log" >&2
+        failed=1
+    fi
+    stop_checked "$driver" || failed=1
+done
+
+# The S3 driver in front of the gateway in front of the mem driver.
+start_server s3-conformance "mem://"
+port="${ENDPOINT##*:}"
+s3_dsn="s3://?region=us-east-1&endpoint=http://127.0.0.1:$port&path_style=true"
+echo "gateway-tests: trove-host conformance s3 through serve (mem) at $ENDPOINT"
+if ! "$BIN" conformance s3 --dsn "$s3_dsn" \
+    --credentials-env TROVE_GATEWAY_ACCESS_KEY,TROVE_GATEWAY_SECRET_KEY; then
+    echo "gateway-tests: FAILED: the S3 driver's conformance through serve; server log $WORK/s3-conformance.log" >&2
+    failed=1
+fi
+stop_checked s3-conformance || failed=1
+
+if [ "$failed" != 0 ]; then
+    echo "gateway-tests: FAILED"
+    exit 1
+fi
+echo "gateway-tests: all passed"
