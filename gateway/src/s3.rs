@@ -204,6 +204,19 @@ fn ranged(range: Option<Range>, size: u64) -> S3Result<(u64, Option<String>)> {
     }
 }
 
+/// An error answered before the request body was read to its end: the
+/// connection is closed after it, so unread body bytes can never be taken
+/// for the start of the next request on a kept-alive connection.
+fn body_unread(mut e: S3Error) -> S3Error {
+    let mut h = e.headers().cloned().unwrap_or_default();
+    h.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    e.set_headers(h);
+    e
+}
+
 fn part_number(n: i32) -> S3Result<u32> {
     if (1..=10000).contains(&n) {
         Ok(n as u32)
@@ -247,7 +260,6 @@ impl S3 for Gateway {
         self.d().create_bucket(b).await.map_err(bucket_err)?;
         ok(CreateBucketOutput {
             location: Some(format!("/{b}")),
-            ..Default::default()
         })
     }
 
@@ -407,7 +419,7 @@ impl S3 for Gateway {
             .d()
             .put(&i.bucket, &i.key, body::reader_or_empty(i.body), opts)
             .await
-            .map_err(object_err)?;
+            .map_err(|e| body_unread(object_err(e)))?;
         ok(PutObjectOutput {
             e_tag: Some(etag(&info.etag)),
             version_id: info.version_id,
@@ -691,46 +703,50 @@ impl S3 for Gateway {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        let i = req.input;
-        let n = part_number(i.part_number)?;
-        let mut reader = body::reader_or_empty(i.body);
-        let tag = if self.native_multipart() {
-            // The capability takes a part as one buffer: bounded.
-            let mut data = Vec::new();
-            (&mut reader)
-                .take(NATIVE_PART_LIMIT as u64 + 1)
-                .read_to_end(&mut data)
-                .await
-                .map_err(|e| s3_error!(IncompleteBody, "reading the part: {e}"))?;
-            if data.len() > NATIVE_PART_LIMIT {
-                return Err(s3_error!(
-                    EntityTooLarge,
-                    "parts are limited to {NATIVE_PART_LIMIT} bytes"
-                ));
-            }
-            self.d()
-                .upload_part(&i.bucket, &i.key, &i.upload_id, n, data)
-                .await
-                .map_err(object_err)?
-                .etag
-        } else {
-            let up = self
-                .inner
-                .spool
-                .get(&i.upload_id, &i.bucket, &i.key)
-                .ok_or_else(|| no_upload(&i.upload_id))?;
-            let part = self
-                .inner
-                .spool
-                .put_part(&up, n, reader)
-                .await
-                .map_err(|e| error::local_io("spooling a part", e))?;
-            part.etag
-        };
-        ok(UploadPartOutput {
-            e_tag: Some(etag(&tag)),
-            ..Default::default()
-        })
+        let r: S3Result<S3Response<UploadPartOutput>> = async {
+            let i = req.input;
+            let n = part_number(i.part_number)?;
+            let mut reader = body::reader_or_empty(i.body);
+            let tag = if self.native_multipart() {
+                // The capability takes a part as one buffer: bounded.
+                let mut data = Vec::new();
+                (&mut reader)
+                    .take(NATIVE_PART_LIMIT as u64 + 1)
+                    .read_to_end(&mut data)
+                    .await
+                    .map_err(|e| s3_error!(IncompleteBody, "reading the part: {e}"))?;
+                if data.len() > NATIVE_PART_LIMIT {
+                    return Err(s3_error!(
+                        EntityTooLarge,
+                        "parts are limited to {NATIVE_PART_LIMIT} bytes"
+                    ));
+                }
+                self.d()
+                    .upload_part(&i.bucket, &i.key, &i.upload_id, n, data)
+                    .await
+                    .map_err(object_err)?
+                    .etag
+            } else {
+                let up = self
+                    .inner
+                    .spool
+                    .get(&i.upload_id, &i.bucket, &i.key)
+                    .ok_or_else(|| no_upload(&i.upload_id))?;
+                let part = self
+                    .inner
+                    .spool
+                    .put_part(&up, n, reader)
+                    .await
+                    .map_err(|e| error::local_io("spooling a part", e))?;
+                part.etag
+            };
+            ok(UploadPartOutput {
+                e_tag: Some(etag(&tag)),
+                ..Default::default()
+            })
+        }
+        .await;
+        r.map_err(body_unread)
     }
 
     async fn complete_multipart_upload(
