@@ -17,46 +17,14 @@ pub fn check_bucket(bucket: &str) -> Result<(), Error> {
     Ok(common::names::validate_bucket(bucket)?)
 }
 
-/// Checks a key: the contract's rules, then this layout's.
+/// Checks a key: the contract's rules, then the path rules shared with sftp.
 pub fn check_key(key: &str) -> Result<(), Error> {
-    common::names::validate_key(key)?;
-    if key.starts_with('/') {
-        return Err(invalid_key(key, "starts with '/'"));
-    }
-    if key.ends_with('/') {
-        return Err(invalid_key(key, "ends with '/' (a folder, not a file)"));
-    }
-    for segment in key.split('/') {
-        match segment {
-            "" => return Err(invalid_key(key, "has an empty segment ('//')")),
-            "." | ".." => return Err(invalid_key(key, "has a '.' or '..' segment")),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn invalid_key(key: &str, why: &str) -> Error {
-    Error::InvalidArgument(format!(
-        "key {key:?} {why}: the file driver stores keys as paths"
-    ))
-}
-
-/// True when `key` could be stored by this layout (used to leave odd names out of
-/// listings).
-pub fn is_storable_key(key: &str) -> bool {
-    check_key(key).is_ok()
+    Ok(common::paths::validate_path_key(key)?)
 }
 
 /// The data file of an object.
 pub fn data_path(bucket: &str, key: &str) -> String {
     format!("{bucket}/{key}")
-}
-
-/// The folders a key's data file sits in, shallowest first (`a`, `a/b` for `a/b/c`),
-/// as keys relative to the bucket.
-pub fn parent_folders(key: &str) -> impl Iterator<Item = &str> {
-    key.match_indices('/').map(move |(i, _)| &key[..i])
 }
 
 /// The bucket's folder of internal state.

@@ -177,7 +177,7 @@ pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
     }
     let (_, sidecar) = layout::sidecar(bucket, key);
     let _ = fs::remove_file(&sidecar);
-    let folders: Vec<&str> = layout::parent_folders(key).collect();
+    let folders: Vec<&str> = common::paths::parent_folders(key).collect();
     for folder in folders.into_iter().rev() {
         // Not empty (or already gone, or in use again): stop there.
         if root
