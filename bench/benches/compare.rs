@@ -1,0 +1,611 @@
+//! Each wasm driver against a native baseline, in the same run, as ratios.
+//!
+//! `cargo bench -p trove-bench` (or `scripts/bench.sh`), with `-- --quick` to
+//! skip the 1 GiB rows. Baselines: Apache OpenDAL's `memory` and `fs`
+//! services (and `s3` against the same server when `TROVE_TEST_S3S_DSN` etc.
+//! are set by scripts/servers/s3s.sh), `cp`, and memcpy. Peak RSS is measured
+//! per workload by resetting the kernel's high-water mark (`clear_refs`).
+
+use bytes::Bytes;
+use futures::StreamExt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+use trove_host::{Driver, GetOptions, Host, HostConfig, Limits, ListOptions, PutOptions};
+
+const KIB: u64 = 1 << 10;
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+struct Row {
+    workload: String,
+    trove: f64,
+    native: f64,
+    unit: &'static str,
+    trove_rss: u64,
+    native_rss: u64,
+    baseline: &'static str,
+}
+
+/// Peak RSS since the last reset, in MiB. (Where the kernel ignores
+/// `clear_refs`, as gVisor does, this is the process's peak so far.)
+fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        / 1024
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Run `f`, returning (seconds, peak RSS MiB during it).
+async fn measure<F: Future<Output = ()>>(f: F) -> (f64, u64) {
+    reset_peak_rss();
+    let t = Instant::now();
+    f.await;
+    (t.elapsed().as_secs_f64(), peak_rss_mib())
+}
+
+/// `size` bytes of a repeating pattern, served without allocating `size`.
+struct Pattern {
+    block: Bytes,
+    left: u64,
+}
+
+impl Pattern {
+    fn new(block: &Bytes, size: u64) -> Pattern {
+        Pattern {
+            block: block.clone(),
+            left: size,
+        }
+    }
+}
+
+impl AsyncRead for Pattern {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let n = (self.left as usize)
+            .min(buf.remaining())
+            .min(self.block.len());
+        buf.put_slice(&self.block[..n]);
+        self.left -= n as u64;
+        Poll::Ready(Ok(()))
+    }
+}
+
+async fn drain(mut r: impl AsyncRead + Unpin) -> u64 {
+    let mut buf = vec![0u8; MIB as usize];
+    let mut total = 0;
+    loop {
+        let n = r.read(&mut buf).await.expect("read body");
+        if n == 0 {
+            return total;
+        }
+        total += n as u64;
+    }
+}
+
+fn label(size: u64) -> String {
+    match size {
+        s if s >= GIB => format!("{} GiB", s / GIB),
+        s if s >= MIB => format!("{} MiB", s / MIB),
+        s => format!("{} KiB", s / KIB),
+    }
+}
+
+fn reps(size: u64) -> usize {
+    match size {
+        s if s <= KIB => 2000,
+        s if s <= MIB => 200,
+        s if s <= 64 * MIB => 4,
+        _ => 1,
+    }
+}
+
+/// put then get of `size`-byte objects: trove vs OpenDAL.
+async fn put_get(
+    rows: &mut Vec<Row>,
+    name: &str,
+    d: &Driver,
+    op: &opendal::Operator,
+    baseline: &'static str,
+    size: u64,
+    block: &Bytes,
+) {
+    let n = reps(size);
+    let bucket = "bench";
+    let _ = d.create_bucket(bucket).await;
+    let key = |i: usize| format!("obj-{}-{i}", size);
+    let (tp, trss) = measure(async {
+        for i in 0..n {
+            d.put(
+                bucket,
+                &key(i),
+                Pattern::new(block, size),
+                PutOptions::default(),
+            )
+            .await
+            .expect("trove put");
+        }
+    })
+    .await;
+    let (np, nrss) = measure(async {
+        for i in 0..n {
+            let mut w = op
+                .writer(&format!("{bucket}/{}", key(i)))
+                .await
+                .expect("writer");
+            let mut left = size;
+            while left > 0 {
+                let m = left.min(block.len() as u64) as usize;
+                w.write(block.slice(..m)).await.expect("write");
+                left -= m as u64;
+            }
+            w.close().await.expect("close");
+        }
+    })
+    .await;
+    let (tg, tgrss) = measure(async {
+        for i in 0..n {
+            let (_, r) = d
+                .get(bucket, &key(i), GetOptions::default())
+                .await
+                .expect("trove get");
+            assert_eq!(drain(r).await, size);
+        }
+    })
+    .await;
+    let (ng, ngrss) = measure(async {
+        for i in 0..n {
+            let r = op
+                .reader(&format!("{bucket}/{}", key(i)))
+                .await
+                .expect("reader");
+            let mut s = r.into_bytes_stream(..).await.expect("stream");
+            let mut total = 0u64;
+            while let Some(chunk) = s.next().await {
+                total += chunk.expect("chunk").len() as u64;
+            }
+            assert_eq!(total, size);
+        }
+    })
+    .await;
+    let unit = if size <= KIB { "ops/s" } else { "MiB/s" };
+    let conv = |secs: f64| {
+        if size <= KIB {
+            n as f64 / secs
+        } else {
+            (n as u64 * size) as f64 / MIB as f64 / secs
+        }
+    };
+    rows.push(Row {
+        workload: format!("{name} put {}", label(size)),
+        trove: conv(tp),
+        native: conv(np),
+        unit,
+        trove_rss: trss,
+        native_rss: nrss,
+        baseline,
+    });
+    rows.push(Row {
+        workload: format!("{name} get {}", label(size)),
+        trove: conv(tg),
+        native: conv(ng),
+        unit,
+        trove_rss: tgrss,
+        native_rss: ngrss,
+        baseline,
+    });
+    for i in 0..n {
+        let _ = d.delete(bucket, &key(i)).await;
+        let _ = op.delete(&format!("{bucket}/{}", key(i))).await;
+    }
+}
+
+/// head and list operations per second.
+async fn metadata_ops(
+    rows: &mut Vec<Row>,
+    name: &str,
+    d: &Driver,
+    op: &opendal::Operator,
+    baseline: &'static str,
+) {
+    let bucket = "meta";
+    let _ = d.create_bucket(bucket).await;
+    for i in 0..100 {
+        d.put_bytes(
+            bucket,
+            &format!("k{i:03}"),
+            vec![1u8; 100],
+            PutOptions::default(),
+        )
+        .await
+        .unwrap();
+        op.write(&format!("{bucket}/k{i:03}"), vec![1u8; 100])
+            .await
+            .unwrap();
+    }
+    let n = 2000;
+    let (th, thr) = measure(async {
+        for i in 0..n {
+            d.head(bucket, &format!("k{:03}", i % 100)).await.unwrap();
+        }
+    })
+    .await;
+    let (nh, nhr) = measure(async {
+        for i in 0..n {
+            op.stat(&format!("{bucket}/k{:03}", i % 100)).await.unwrap();
+        }
+    })
+    .await;
+    rows.push(Row {
+        workload: format!("{name} head"),
+        trove: n as f64 / th,
+        native: n as f64 / nh,
+        unit: "ops/s",
+        trove_rss: thr,
+        native_rss: nhr,
+        baseline,
+    });
+    let l = 200;
+    let (tl, tlr) = measure(async {
+        for _ in 0..l {
+            assert_eq!(
+                d.list(bucket, ListOptions::default())
+                    .await
+                    .unwrap()
+                    .objects
+                    .len(),
+                100
+            );
+        }
+    })
+    .await;
+    let (nl, nlr) = measure(async {
+        for _ in 0..l {
+            assert!(op.list(&format!("{bucket}/")).await.unwrap().len() >= 100);
+        }
+    })
+    .await;
+    rows.push(Row {
+        workload: format!("{name} list (100 keys)"),
+        trove: l as f64 / tl,
+        native: l as f64 / nl,
+        unit: "ops/s",
+        trove_rss: tlr,
+        native_rss: nlr,
+        baseline,
+    });
+}
+
+/// 1 KiB puts from `clients` concurrent tasks.
+async fn concurrent_puts(
+    rows: &mut Vec<Row>,
+    name: &str,
+    d: &Driver,
+    op: &opendal::Operator,
+    baseline: &'static str,
+    clients: usize,
+) {
+    let bucket = "conc";
+    let _ = d.create_bucket(bucket).await;
+    let per = 200;
+    let (t, tr) = measure(async {
+        let tasks: Vec<_> = (0..clients)
+            .map(|c| {
+                let d = d.clone();
+                tokio::spawn(async move {
+                    for i in 0..per {
+                        d.put_bytes(
+                            bucket,
+                            &format!("c{c}-{i}"),
+                            vec![7u8; 1024],
+                            PutOptions::default(),
+                        )
+                        .await
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    })
+    .await;
+    let (n, nr) = measure(async {
+        let tasks: Vec<_> = (0..clients)
+            .map(|c| {
+                let op = op.clone();
+                tokio::spawn(async move {
+                    for i in 0..per {
+                        op.write(&format!("{bucket}/c{c}-{i}"), vec![7u8; 1024])
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    })
+    .await;
+    let total = (clients * per) as f64;
+    rows.push(Row {
+        workload: format!("{name} 1 KiB puts, {clients} clients"),
+        trove: total / t,
+        native: total / n,
+        unit: "ops/s",
+        trove_rss: tr,
+        native_rss: nr,
+        baseline,
+    });
+}
+
+/// The physical floors: memcpy and `cp`.
+fn floors(rows: &mut Vec<Row>, dir: &Path, quick: bool) {
+    let size = if quick { 64 * MIB } else { GIB } as usize;
+    let src = vec![3u8; size];
+    let mut dst = vec![0u8; size];
+    dst.copy_from_slice(&src); // fault the pages in first
+    reset_peak_rss();
+    let t = Instant::now();
+    for _ in 0..4 {
+        std::hint::black_box(&mut dst).copy_from_slice(std::hint::black_box(&src));
+        std::hint::black_box(&dst);
+    }
+    let memcpy = 4.0 * size as f64 / MIB as f64 / t.elapsed().as_secs_f64();
+    let rss = peak_rss_mib();
+    rows.push(Row {
+        workload: format!("memcpy {}", label(size as u64)),
+        trove: memcpy,
+        native: memcpy,
+        unit: "MiB/s",
+        trove_rss: rss,
+        native_rss: rss,
+        baseline: "memcpy",
+    });
+    let a = dir.join("cp-src");
+    std::fs::write(&a, &src).unwrap();
+    drop((src, dst));
+    let t = Instant::now();
+    let ok = std::process::Command::new("cp")
+        .arg(&a)
+        .arg(dir.join("cp-dst"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let cp = size as f64 / MIB as f64 / t.elapsed().as_secs_f64();
+    if ok {
+        rows.push(Row {
+            workload: format!("cp {}", label(size as u64)),
+            trove: cp,
+            native: cp,
+            unit: "MiB/s",
+            trove_rss: 0,
+            native_rss: 0,
+            baseline: "cp",
+        });
+    }
+    let _ = std::fs::remove_file(a);
+    let _ = std::fs::remove_file(dir.join("cp-dst"));
+}
+
+/// `trove-host ping` start-up: a cold compile cache against a warm one.
+fn ping_start(rows: &mut Vec<Row>, dir: &Path) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("release/trove-host");
+    if !bin.exists() {
+        println!(
+            "(skipping ping start-up: build {} first: cargo build --release -p trove-cli)",
+            bin.display()
+        );
+        return;
+    }
+    let run = |cache: &Path| {
+        let t = Instant::now();
+        let ok = std::process::Command::new(&bin)
+            .args(["--cache-dir"])
+            .arg(cache)
+            .args(["ping", "--dsn", "mem://"])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "trove-host ping failed");
+        t.elapsed().as_secs_f64() * 1000.0
+    };
+    let mut cold = Vec::new();
+    for i in 0..3 {
+        cold.push(run(&dir.join(format!("cold-cache-{i}"))));
+    }
+    let warm_dir = dir.join("warm-cache");
+    run(&warm_dir);
+    let mut warm: Vec<f64> = (0..10).map(|_| run(&warm_dir)).collect();
+    cold.sort_by(f64::total_cmp);
+    warm.sort_by(f64::total_cmp);
+    rows.push(Row {
+        workload: "ping start, warm cache vs cold (median ms)".into(),
+        trove: warm[warm.len() / 2],
+        native: cold[cold.len() / 2],
+        unit: "ms",
+        trove_rss: 0,
+        native_rss: 0,
+        baseline: "cold start",
+    });
+}
+
+fn s3_operator() -> Option<(String, opendal::Operator)> {
+    let dsn = std::env::var("TROVE_TEST_S3S_DSN").ok()?;
+    let endpoint = std::env::var("TROVE_TEST_S3S_ENDPOINT").ok()?;
+    let ak = std::env::var("TROVE_TEST_S3S_ACCESS_KEY").ok()?;
+    let sk = std::env::var("TROVE_TEST_S3S_SECRET_KEY").ok()?;
+    let b = opendal::services::S3::default()
+        .bucket("bench-native")
+        .endpoint(&endpoint)
+        .region("us-east-1")
+        .access_key_id(&ak)
+        .secret_access_key(&sk);
+    match opendal::Operator::new(b) {
+        Ok(op) => Some((dsn, op)),
+        Err(e) => {
+            println!("(no S3 rows: OpenDAL s3 operator: {e})");
+            None
+        }
+    }
+}
+
+fn print_report(rows: &[Row]) -> String {
+    let mut s = String::new();
+    s += "| workload | trove-host | native | unit | ratio | baseline | peak RSS trove / native (MiB) |\n";
+    s += "|---|---:|---:|---|---:|---|---|\n";
+    for r in rows {
+        let ratio = if r.unit == "ms" {
+            r.native / r.trove
+        } else {
+            r.trove / r.native
+        };
+        s += &format!(
+            "| {} | {:.1} | {:.1} | {} | {:.2}× | {} | {} / {} |\n",
+            r.workload, r.trove, r.native, r.unit, ratio, r.baseline, r.trove_rss, r.native_rss
+        );
+    }
+    s
+}
+
+async fn run(quick: bool) -> Vec<Row> {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        memory_bytes: 3 * GIB as usize,
+        call_timeout: Duration::from_secs(120),
+        ..Limits::default()
+    };
+    // The s3 rows use the keys of scripts/servers/s3s.sh, passed as the CLI's
+    // --credentials-env would.
+    let credentials = trove_host::Credentials::from_env_spec(
+        "TROVE_TEST_S3S_ACCESS_KEY,TROVE_TEST_S3S_SECRET_KEY",
+    )
+    .ok();
+    let host = Host::new(HostConfig {
+        limits,
+        cache_dir: Some(dir.path().join("cache")),
+        credentials,
+        ..Default::default()
+    })
+    .unwrap();
+    let block = Bytes::from(vec![0x5au8; MIB as usize]);
+    let mut rows = Vec::new();
+    floors(&mut rows, dir.path(), quick);
+    let sizes: &[u64] = if quick {
+        &[KIB, MIB, 64 * MIB]
+    } else {
+        &[KIB, MIB, 64 * MIB, GIB]
+    };
+
+    let mem = host.open("mem://").await.unwrap();
+    let native_mem = opendal::Operator::new(opendal::services::Memory::default()).unwrap();
+    for &s in sizes {
+        put_get(
+            &mut rows,
+            "mem",
+            &mem,
+            &native_mem,
+            "OpenDAL memory",
+            s,
+            &block,
+        )
+        .await;
+    }
+    metadata_ops(&mut rows, "mem", &mem, &native_mem, "OpenDAL memory").await;
+
+    let froot = dir.path().join("trove-fs");
+    let nroot = dir.path().join("opendal-fs");
+    std::fs::create_dir_all(&nroot).unwrap();
+    let file = host
+        .open(&format!("file://{}", froot.display()))
+        .await
+        .unwrap();
+    let native_fs =
+        opendal::Operator::new(opendal::services::Fs::default().root(nroot.to_str().unwrap()))
+            .unwrap();
+    for &s in sizes {
+        put_get(
+            &mut rows,
+            "file",
+            &file,
+            &native_fs,
+            "OpenDAL fs",
+            s,
+            &block,
+        )
+        .await;
+    }
+    metadata_ops(&mut rows, "file", &file, &native_fs, "OpenDAL fs").await;
+    for clients in [1, 4, 20] {
+        concurrent_puts(&mut rows, "file", &file, &native_fs, "OpenDAL fs", clients).await;
+        concurrent_puts(
+            &mut rows,
+            "mem",
+            &mem,
+            &native_mem,
+            "OpenDAL memory",
+            clients,
+        )
+        .await;
+    }
+
+    match s3_operator() {
+        Some((dsn, native_s3)) => {
+            let s3 = host.open(&dsn).await.unwrap();
+            let _ = s3.create_bucket("bench-native").await; // OpenDAL cannot create buckets
+            put_get(
+                &mut rows,
+                "s3",
+                &s3,
+                &native_s3,
+                "OpenDAL s3",
+                64 * MIB,
+                &block,
+            )
+            .await;
+            for clients in [1, 20] {
+                concurrent_puts(&mut rows, "s3", &s3, &native_s3, "OpenDAL s3", clients).await;
+            }
+        }
+        None => {
+            println!("(no S3 rows: start scripts/servers/s3s.sh and source its .env to add them)")
+        }
+    }
+    ping_start(&mut rows, dir.path());
+    rows
+}
+
+fn main() {
+    let quick =
+        std::env::args().any(|a| a == "--quick") || std::env::var_os("TROVE_BENCH_QUICK").is_some();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rows = rt.block_on(run(quick));
+    let report = print_report(&rows);
+    println!("{report}");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-report.md");
+    let _ = std::fs::write(&out, &report);
+    println!("(written to {})", out.display());
+}
