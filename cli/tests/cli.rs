@@ -259,44 +259,28 @@ fn stdin_upload_and_paging_with_the_mem_driver() {
 #[test]
 fn bad_input_gives_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let not_wasm = dir.path().join("notes.wasm");
-    std::fs::write(&not_wasm, b"just some text").unwrap();
-    let err = fails_with(
-        &["run", not_wasm.to_str().unwrap(), "--dsn", "mem://", "ping"],
-        "invalid-driver",
-    );
-    assert!(err.contains("not a WebAssembly file"), "{err}");
-
-    let core = dir.path().join("core.wasm");
-    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
-    let err = fails_with(
-        &["run", core.to_str().unwrap(), "--dsn", "mem://", "ping"],
-        "invalid-driver",
-    );
-    assert!(err.contains("core WebAssembly module"), "{err}");
-
-    let truncated = dir.path().join("truncated.wasm");
     let mem = trove_host::builtin_component("mem").unwrap();
-    std::fs::write(&truncated, &mem[..mem.len() / 2]).unwrap();
-    fails_with(
-        &[
-            "run",
-            truncated.to_str().unwrap(),
-            "--dsn",
-            "mem://",
-            "ping",
-        ],
-        "invalid-driver",
-    );
-
-    // an empty component: valid wasm, but not a driver of this contract
-    let empty = dir.path().join("empty-component.wasm");
-    std::fs::write(&empty, b"\0asm\x0d\0\x01\0").unwrap();
-    let err = fails_with(
-        &["run", empty.to_str().unwrap(), "--dsn", "mem://", "ping"],
-        "invalid-driver",
-    );
-    assert!(err.contains("trove:driver@0.1.0"), "{err}");
+    // (file, its bytes, text the one error line must contain)
+    let bad_files: [(&str, &[u8], &str); 4] = [
+        ("notes.wasm", b"just some text", "not a WebAssembly file"),
+        ("core.wasm", b"\0asm\x01\0\0\0", "core WebAssembly module"),
+        ("truncated.wasm", &mem[..mem.len() / 2], ""),
+        // an empty component: valid wasm, but not a driver of this contract
+        (
+            "empty-component.wasm",
+            b"\0asm\x0d\0\x01\0",
+            "trove:driver@0.1.0",
+        ),
+    ];
+    for (name, bytes, text) in bad_files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = fails_with(
+            &["run", path.to_str().unwrap(), "--dsn", "mem://", "ping"],
+            "invalid-driver",
+        );
+        assert!(err.contains(text), "{name}: {err}");
+    }
 
     fails_with(&["ping", "--dsn", "nosuch://x"], "unknown-scheme");
     fails_with(
