@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BUILTINS: &[&str] = &["mem", "file", "sftp", "s3"];
+const BUILTINS: &[&str] = &["mem", "file", "sftp", "s3", "gs", "azblob"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -22,6 +22,8 @@ fn main() {
         "file",
         "sftp",
         "s3",
+        "gs",
+        "azblob",
         "testing",
     ] {
         println!("cargo:rerun-if-changed={}", drivers.join(entry).display());

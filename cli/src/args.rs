@@ -74,11 +74,23 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub known_hosts: Option<PathBuf>,
 
-    /// Credentials the host reads from two environment variables it is told
-    /// about, ACCESS_VAR,SECRET_VAR (e.g. AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY);
-    /// used as the DSN's user:password when it has none. The driver never reads the environment.
-    #[arg(long, global = true, value_name = "AK_VAR,SK_VAR")]
+    /// Credentials the host reads from environment variables it is told
+    /// about: ACCESS_VAR,SECRET_VAR (e.g. AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY),
+    /// used as the DSN's user:password, or one VAR (e.g. AZURE_STORAGE_CONNECTION_STRING),
+    /// used as its password; only when the DSN has none. The driver never reads the environment.
+    #[arg(
+        long,
+        global = true,
+        value_name = "AK_VAR,SK_VAR | VAR",
+        conflicts_with = "credentials_file"
+    )]
     pub credentials_env: Option<String>,
+
+    /// A file holding one secret the host hands to the driver as the DSN's
+    /// password when it has none: a GCS service-account JSON key, an Azure
+    /// connection string or SAS token. The driver never reads files.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub credentials_file: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,

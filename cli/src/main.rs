@@ -107,11 +107,11 @@ fn host(cli: &Cli) -> Result<Host> {
             identity: cli.identity.clone(),
             known_hosts: cli.known_hosts.clone(),
         },
-        credentials: cli
-            .credentials_env
-            .as_deref()
-            .map(trove_host::Credentials::from_env_spec)
-            .transpose()?,
+        credentials: match (&cli.credentials_env, &cli.credentials_file) {
+            (Some(spec), _) => Some(trove_host::Credentials::from_env_spec(spec)?),
+            (None, Some(path)) => Some(trove_host::Credentials::from_file(path)?),
+            (None, None) => None,
+        },
     })?)
 }
 

@@ -4,10 +4,18 @@ pub(crate) const MEM: &[u8] = include_bytes!(env!("TROVE_BUILTIN_MEM"));
 pub(crate) const FILE: &[u8] = include_bytes!(env!("TROVE_BUILTIN_FILE"));
 pub(crate) const SFTP: &[u8] = include_bytes!(env!("TROVE_BUILTIN_SFTP"));
 pub(crate) const S3: &[u8] = include_bytes!(env!("TROVE_BUILTIN_S3"));
+pub(crate) const GS: &[u8] = include_bytes!(env!("TROVE_BUILTIN_GS"));
+pub(crate) const AZBLOB: &[u8] = include_bytes!(env!("TROVE_BUILTIN_AZBLOB"));
 
 /// (scheme, component bytes) of every built-in driver.
-pub(crate) const ALL: &[(&str, &[u8])] =
-    &[("mem", MEM), ("file", FILE), ("sftp", SFTP), ("s3", S3)];
+pub(crate) const ALL: &[(&str, &[u8])] = &[
+    ("mem", MEM),
+    ("file", FILE),
+    ("sftp", SFTP),
+    ("s3", S3),
+    ("gs", GS),
+    ("azblob", AZBLOB),
+];
 
 /// The component bytes of a built-in driver (`mem`, `file`), e.g. to write it
 /// out as a template or to inspect it.

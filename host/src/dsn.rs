@@ -264,6 +264,17 @@ impl Dsn {
     pub fn redacted(&self) -> String {
         self.to_string()
     }
+
+    /// Host-side credentials (`--credentials-env`, `--credentials-file`).
+    pub(crate) fn set_userinfo(&mut self, user: Option<String>, password: Option<String>) {
+        self.user = user;
+        self.password = password;
+    }
+
+    /// A parameter the host derives (an endpoint from a connection string).
+    pub(crate) fn push_param(&mut self, name: &str, value: &str) {
+        self.params.push((name.to_string(), value.to_string()));
+    }
 }
 
 impl FromStr for Dsn {

@@ -66,10 +66,20 @@ impl Grants {
 fn http_grant(dsn: &Dsn) -> Result<crate::http::HttpGrant> {
     use crate::http::{HttpGrant, Origin};
     let bad = |m: String| Error::new(ErrorKind::InvalidDsn, m);
+    // A GCS service-account key names the one token endpoint the driver
+    // exchanges its signed JWT at.
+    let token = match dsn.scheme() {
+        "gs" => service_account_token_origin(dsn.password())?,
+        _ => None,
+    };
     if let Some(ep) = dsn.param("endpoint") {
         let o = Origin::parse(ep).map_err(|e| bad(format!("endpoint: {e}")))?;
-        let local = o.names_local_address();
-        return Ok(HttpGrant::new(vec![o], local));
+        let local =
+            o.names_local_address() || token.as_ref().is_some_and(|t| t.names_local_address());
+        return Ok(HttpGrant::new(
+            vec![o].into_iter().chain(token).collect(),
+            local,
+        ));
     }
     let https = |host: String| Origin {
         scheme: "https".into(),
@@ -97,7 +107,36 @@ fn http_grant(dsn: &Dsn) -> Result<crate::http::HttpGrant> {
         "gs" => vec![https("storage.googleapis.com".into())],
         _ => vec![https("*.blob.core.windows.net".into())],
     };
-    Ok(HttpGrant::new(origins, false))
+    let local = token.as_ref().is_some_and(|t| t.names_local_address());
+    Ok(HttpGrant::new(
+        origins.into_iter().chain(token).collect(),
+        local,
+    ))
+}
+
+/// The origin of a service-account key's `token_uri`, when the password is
+/// such a key (JSON with `"type": "service_account"`).
+fn service_account_token_origin(password: Option<&str>) -> Result<Option<crate::http::Origin>> {
+    let Some(text) = password.filter(|p| p.trim_start().starts_with('{')) else {
+        return Ok(None);
+    };
+    let bad = |m: &str| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("service-account key: {m}"),
+        )
+    };
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("not valid JSON"))?;
+    if json.get("type").and_then(|t| t.as_str()) != Some("service_account") {
+        return Err(bad("\"type\" is not \"service_account\""));
+    }
+    let uri = json
+        .get("token_uri")
+        .and_then(|t| t.as_str())
+        .unwrap_or("https://oauth2.googleapis.com/token");
+    crate::http::Origin::parse(uri)
+        .map(Some)
+        .map_err(|e| bad(&format!("token_uri: {e}")))
 }
 
 impl fmt::Display for Grants {
@@ -120,5 +159,39 @@ impl fmt::Display for Grants {
             None => writeln!(f, "sftp: none")?,
         }
         write!(f, "environment, arguments, stdin: none")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_origins(dsn: &str) -> Vec<String> {
+        let d = Dsn::parse(dsn).unwrap();
+        let g = Grants::for_dsn(&d).unwrap().http.unwrap();
+        g.origins.iter().map(|o| o.to_string()).collect()
+    }
+
+    #[test]
+    fn a_service_account_key_grants_its_token_endpoint_only() {
+        let key = r#"{"type":"service_account","client_email":"a@b","private_key":"x","token_uri":"https://oauth2.googleapis.com/token"}"#;
+        let enc = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC);
+        let o = http_origins(&format!("gs://:{enc}@bucket"));
+        assert_eq!(o.len(), 2, "{o:?}");
+        assert!(o.iter().any(|o| o.contains("storage.googleapis.com")));
+        assert!(o.iter().any(|o| o.contains("oauth2.googleapis.com")));
+        // Without a key: storage only; an s3 DSN never gets a token origin.
+        assert_eq!(http_origins("gs://bucket").len(), 1);
+        assert_eq!(
+            http_origins(&format!("s3://:{enc}@bucket?region=us-east-1")).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_password_that_is_broken_json_is_refused() {
+        let d = Dsn::parse("gs://:%7Bnot-json@bucket").unwrap();
+        let e = Grants::for_dsn(&d).unwrap_err();
+        assert!(e.message().contains("service-account key"), "{e}");
     }
 }

@@ -131,20 +131,20 @@ impl Host {
 
     async fn open_parsed(&self, source: &DriverSource, dsn: Dsn) -> Result<Driver> {
         let loaded = self.load(source)?;
+        let display = dsn.redacted();
+        let dsn = self.with_credentials(dsn);
         let grants = self.grants(&dsn)?;
         let label = format!("{}", source_label(source));
         let caps = loaded.capabilities();
         let mut wdsn = wit_dsn(&dsn);
-        if let Some(c) = &self.inner.credentials {
-            c.apply(&mut wdsn);
-        }
+        wdsn.display = display.clone();
         let (pool, info) =
             Pool::open(self.inner.runtime.clone(), loaded, wdsn, grants, label).await?;
         Ok(Driver::new(
             pool,
             crate::convert::driver_info(info),
             caps,
-            dsn.redacted(),
+            display,
         ))
     }
 
@@ -191,7 +191,15 @@ impl Host {
 
     /// The grants a DSN would give a driver (what `inspect --dsn` prints).
     pub fn grants_for(&self, dsn: &str) -> Result<Grants> {
-        self.grants(&parse_dsn(dsn)?)
+        self.grants(&self.with_credentials(parse_dsn(dsn)?))
+    }
+
+    /// The DSN with the host-side credentials applied (when it has none).
+    fn with_credentials(&self, mut dsn: Dsn) -> Dsn {
+        if let Some(c) = &self.inner.credentials {
+            c.apply(&mut dsn);
+        }
+        dsn
     }
 
     /// The DSN's grants with the host-side settings applied (the SFTP key file).
