@@ -18,6 +18,11 @@ use crate::SuiteOptions;
 #[derive(Debug)]
 pub(crate) enum Stop {
     Fail(String),
+    /// The driver answered `unsupported`: for a case of an optional
+    /// interface the driver exports but the backend cannot serve (S3
+    /// versioning on a server without it) the runner reports a skip with
+    /// this reason; for any other case it is a failure.
+    Unsupported(String),
 }
 
 pub(crate) type CaseResult<T = ()> = Result<T, Stop>;
@@ -382,7 +387,13 @@ pub(crate) trait ResultExt<T> {
 
 impl<T> ResultExt<T> for trove_host::Result<T> {
     fn ctx(self, what: impl Display) -> CaseResult<T> {
-        self.map_err(|e| Stop::Fail(format!("{what}: unexpected {}: {e}", e.kind())))
+        self.map_err(|e| {
+            let why = format!("{what}: unexpected {}: {e}", e.kind());
+            match e.kind() {
+                ErrorKind::Unsupported => Stop::Unsupported(why),
+                _ => Stop::Fail(why),
+            }
+        })
     }
 }
 

@@ -10,7 +10,9 @@
 //! created is removed afterwards, also when it fails or times out, so the
 //! suite can run against a shared server. Cases that exercise an optional
 //! interface (multipart, presign, versioning) are skipped, with the reason,
-//! when the driver does not export it.
+//! when the driver does not export it, or when the driver exports it but
+//! answers `unsupported` because its backend cannot serve it (S3 versioning
+//! on a server without it): the skip then carries the driver's message.
 
 #[macro_use]
 mod harness;
@@ -173,6 +175,10 @@ async fn run_case(driver: &Driver, case: &Case, opts: &Arc<SuiteOptions>) -> Out
             Ok(Err(panic)) => Outcome::Failed(format!("panicked: {}", panic_message(&*panic))),
             Ok(Ok(Ok(()))) => Outcome::Passed,
             Ok(Ok(Err(Stop::Fail(why)))) => Outcome::Failed(why),
+            Ok(Ok(Err(Stop::Unsupported(why)))) if case.needs.is_some() => {
+                Outcome::Skipped(format!("the backend cannot serve it: {why}"))
+            }
+            Ok(Ok(Err(Stop::Unsupported(why)))) => Outcome::Failed(why),
         };
 
     let tracked = std::mem::take(&mut *tracked.lock().unwrap_or_else(|e| e.into_inner()));

@@ -1,4 +1,4 @@
-//! The opened DSN: `s3://[AK:SK@]BUCKET?region=R&endpoint=URL&path_style=true`.
+//! The opened DSN: `s3://[AK:SK@]BUCKET?region=R&endpoint=URL&path_style=true&versioning=true`.
 
 use crate::sigv4::Credentials;
 use crate::Error;
@@ -14,6 +14,8 @@ pub struct Config {
     /// Path-style addressing (`endpoint/bucket/key`), the default with a custom endpoint.
     pub path_style: bool,
     pub credentials: Option<Credentials>,
+    /// `versioning=true`: buckets this driver creates get versioning turned on.
+    pub versioning: bool,
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -31,12 +33,14 @@ impl Config {
             .unwrap_or("us-east-1")
             .to_string();
         let bucket = (!dsn.host.is_empty()).then(|| dsn.host.clone());
-        let path_style_param = match param(&dsn.params, "path_style") {
-            None => None,
-            Some("true") | Some("1") | Some("yes") => Some(true),
-            Some("false") | Some("0") | Some("no") => Some(false),
-            Some(v) => return Err(bad(format!("path_style={v:?}: use true or false"))),
+        let flag = |name: &str| match param(&dsn.params, name) {
+            None => Ok(None),
+            Some("true") | Some("1") | Some("yes") => Ok(Some(true)),
+            Some("false") | Some("0") | Some("no") => Ok(Some(false)),
+            Some(v) => Err(bad(format!("{name}={v:?}: use true or false"))),
         };
+        let path_style_param = flag("path_style")?;
+        let versioning = flag("versioning")?.unwrap_or(false);
         let (scheme, authority, path_style) = match param(&dsn.params, "endpoint") {
             Some(ep) => {
                 let (scheme, rest) = ep
@@ -80,6 +84,7 @@ impl Config {
             authority,
             path_style,
             credentials,
+            versioning,
         })
     }
 

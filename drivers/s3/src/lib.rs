@@ -1,10 +1,10 @@
-//! The S3 driver (world `cloud-driver`): every request is signed here with
+//! The S3 driver (world `versioned-cloud-driver`): every request is signed here with
 //! SigV4 and sent through the host's `http` import, which enforces the DSN's
 //! grant. The driver never reads the environment; credentials arrive in the
 //! DSN record (`user` = access key, `password` = secret key), filled either
 //! from the DSN or by the host from settings the user passed explicitly.
 //!
-//! DSN: `s3://[AK:SK@]BUCKET?region=R&endpoint=URL&path_style=true`.
+//! DSN: `s3://[AK:SK@]BUCKET?region=R&endpoint=URL&path_style=true&versioning=true`.
 //!
 //! Modules, one job each:
 //! - [`config`]: the opened DSN and bucket/key addressing (path-style or virtual-hosted);
@@ -14,6 +14,7 @@
 //! - [`meta`]: object info ↔ headers (metadata case and order kept);
 //! - [`objects`]: head, get, delete, copy, list and the bucket operations;
 //! - [`upload`]: puts, switching to multipart above one part;
+//! - [`versioning`]: list, get and delete object versions;
 //! - [`time`]: S3's date formats.
 
 mod client;
@@ -23,11 +24,12 @@ mod objects;
 mod sigv4;
 mod time;
 mod upload;
+mod versioning;
 mod xml;
 
 wit_bindgen::generate!({
     path: "../../wit",
-    world: "trove:driver/cloud-driver@0.1.0",
+    world: "trove:driver/versioned-cloud-driver@0.1.0",
     generate_all,
 });
 
@@ -35,6 +37,7 @@ use exports::trove::driver::core::{Body, Guest, GuestReader, GuestWriter, Writer
 use exports::trove::driver::multipart::{CompletedPart, Guest as MultipartGuest, PartInfo};
 use exports::trove::driver::presign::{Guest as PresignGuest, PresignMethod};
 use exports::trove::driver::stream_put::Guest as StreamPutGuest;
+use exports::trove::driver::versioning::{Guest as VersioningGuest, VersionPage};
 use std::cell::RefCell;
 use std::rc::Rc;
 use trove::driver::types;
@@ -312,5 +315,24 @@ impl PresignGuest for S3Driver {
             PresignMethod::Put => "PUT",
         };
         client::presign(&*cfg()?, m, &bucket, &key, expires_seconds)
+    }
+}
+
+impl VersioningGuest for S3Driver {
+    fn list_versions(bucket: String, opts: ListOptions) -> Result<VersionPage, Error> {
+        versioning::list_versions(&bucket, opts)
+    }
+
+    fn get_version(
+        bucket: String,
+        key: String,
+        version_id: String,
+        opts: GetOptions,
+    ) -> Result<(ObjectInfo, Body), Error> {
+        versioning::get_version(&bucket, &key, &version_id, opts)
+    }
+
+    fn delete_version(bucket: String, key: String, version_id: String) -> Result<(), Error> {
+        versioning::delete_version(&bucket, &key, &version_id)
     }
 }

@@ -277,6 +277,13 @@ pub fn create_bucket(bucket: &str) -> Result<(), Error> {
     if !resp.ok() {
         return Err(resp.error(&format!("create-bucket {bucket}")));
     }
+    if cfg.versioning {
+        // A bucket asked for with versioning must not exist without it.
+        if let Err(e) = crate::versioning::enable(bucket) {
+            let _ = send(&cfg, Req::new("DELETE", Some(bucket), None));
+            return Err(e);
+        }
+    }
     Ok(())
 }
 
