@@ -14,5 +14,5 @@ wasmtime::component::bindgen!({
     require_store_data_send: true,
 });
 
-pub use exports::trove::driver::{core, multipart, presign, stream_put, versioning};
+pub use exports::trove::driver::{core, multipart, presign, put_bytes, stream_put, versioning};
 pub use trove::driver::types as wit;

@@ -250,3 +250,20 @@ pub(crate) fn failed(e: Error) -> ObjectReader {
     let _ = tx.try_send(Err(io_err(e)));
     reader
 }
+
+/// A small body the driver returned whole (`body.bytes`): no pump, no
+/// instance held. Its length is checked like a streamed body's.
+pub(crate) fn from_bytes(data: Vec<u8>, expected: Option<u64>, label: &str) -> ObjectReader {
+    let mut check = Expect {
+        label: label.to_string(),
+        expected,
+        seen: 0,
+    };
+    if let Err(e) = check.add(data.len()).and_then(|()| check.end()) {
+        return failed(e);
+    }
+    let (_, mut reader) = ObjectReader::new();
+    reader.cur = Bytes::from(data);
+    reader.done = true;
+    reader
+}

@@ -104,18 +104,23 @@ impl Driver {
         if self.inner.caps.stream_put {
             return self.put_stream(bucket, key, body, opts).await;
         }
+        let read_err = |e| Error::io("reading the upload", e);
+        let mut buf = vec![0u8; CHUNK];
+        let mut n = read_full(&mut body, &mut buf).await.map_err(read_err)?;
+        if n < CHUNK && self.inner.caps.put_bytes {
+            // The whole body fits in one chunk: one guest call.
+            buf.truncate(n);
+            return self.put_whole(bucket, key, &buf, &opts).await;
+        }
         let mut l = self.lease().await?;
         let wopts = convert::put_options(&opts);
         let writer = wit(guest!(&mut l, i => i.core.call_put(&mut i.store, bucket, key, &wopts))?)?;
-        let mut buf = vec![0u8; CHUNK];
         let outcome: Result<()> = async {
-            loop {
-                let n = read_full(&mut body, &mut buf).await.map_err(|e| Error::io("reading the upload", e))?;
-                if n == 0 {
-                    return Ok(());
-                }
+            while n > 0 {
                 wit(guest!(&mut l, i => i.core.writer().call_write(&mut i.store, writer, &buf[..n]))?)?;
+                n = read_full(&mut body, &mut buf).await.map_err(read_err)?;
             }
+            Ok(())
         }
         .await;
         if let Err(e) = outcome {
@@ -229,6 +234,26 @@ impl Driver {
         }
     }
 
+    /// A body of at most one chunk through the driver's `put-bytes`.
+    async fn put_whole(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: &[u8],
+        opts: &PutOptions,
+    ) -> Result<ObjectInfo> {
+        let wopts = &convert::put_options(opts);
+        self.retry(|| async move {
+            let mut l = self.lease().await?;
+            guest!(&mut l, i => match i.put_bytes.as_ref() {
+                Some(p) => p.call_put_bytes(&mut i.store, bucket, key, data, wopts),
+                None => unreachable!("put_whole is only called when put-bytes is exported"),
+            })
+        })
+        .await
+        .map(convert::object_info)
+    }
+
     /// Put from memory.
     pub async fn put_bytes(
         &self,
@@ -237,9 +262,13 @@ impl Driver {
         data: impl Into<Vec<u8>>,
         opts: PutOptions,
     ) -> Result<ObjectInfo> {
+        let data = data.into();
+        if data.len() < CHUNK && self.inner.caps.put_bytes && !self.inner.caps.stream_put {
+            return self.put_whole(bucket, key, &data, &opts).await;
+        }
         // The body is in memory, so the put can be tried again when the
         // driver reports `unavailable` (the host itself never does).
-        let data = bytes::Bytes::from(data.into());
+        let data = bytes::Bytes::from(data);
         let mut attempt = 0u32;
         loop {
             let body = std::io::Cursor::new(data.clone());
@@ -290,6 +319,7 @@ impl Driver {
                     Err(e) => body::failed(e),
                 }
             }
+            Body::Bytes(data) => body::from_bytes(data, expected, l.label()),
         };
         (info, reader)
     }

@@ -3,7 +3,7 @@
 //! one, and calls to it are serialised. An instance that trapped or ran past
 //! its deadline is dropped, never reused.
 
-use crate::bindings::{core, multipart, presign, stream_put, versioning, wit};
+use crate::bindings::{core, multipart, presign, put_bytes, stream_put, versioning, wit};
 use crate::error::{Error, ErrorKind, Result};
 use crate::grants::Grants;
 use crate::runtime::{Loaded, Runtime};
@@ -18,6 +18,7 @@ pub(crate) struct Instance {
     pub(crate) store: Store<HostState>,
     pub(crate) core: core::Guest,
     pub(crate) stream_put: Option<stream_put::Guest>,
+    pub(crate) put_bytes: Option<put_bytes::Guest>,
     pub(crate) multipart: Option<multipart::Guest>,
     pub(crate) presign: Option<presign::Guest>,
     pub(crate) versioning: Option<versioning::Guest>,
@@ -145,6 +146,13 @@ impl Pool {
             stream_put: opt(
                 loaded
                     .stream_put
+                    .as_ref()
+                    .map(|i| i.load(&mut store, &instance)),
+                label,
+            )?,
+            put_bytes: opt(
+                loaded
+                    .put_bytes
                     .as_ref()
                     .map(|i| i.load(&mut store, &instance)),
                 label,

@@ -2,7 +2,7 @@
 //! linker with exactly the imports the host provides, the compile cache, and
 //! loading a `.wasm` into a pre-instantiated, checked driver.
 
-use crate::bindings::{core, multipart, presign, stream_put, versioning};
+use crate::bindings::{core, multipart, presign, put_bytes, stream_put, versioning};
 use crate::cache::CompileCache;
 use crate::error::{Error, Result};
 use crate::limits::{Limits, EPOCH_TICK};
@@ -38,6 +38,8 @@ pub(crate) struct Loaded {
     /// Preferred by `Driver::put` (the application's reader becomes a host
     /// stream; the deadline is extended while bytes move).
     pub(crate) stream_put: Option<stream_put::GuestIndices>,
+    /// Small in-memory bodies in one call (instead of put, write, finish).
+    pub(crate) put_bytes: Option<put_bytes::GuestIndices>,
     pub(crate) multipart: Option<multipart::GuestIndices>,
     pub(crate) presign: Option<presign::GuestIndices>,
     pub(crate) versioning: Option<versioning::GuestIndices>,
@@ -48,6 +50,7 @@ impl Loaded {
     pub(crate) fn capabilities(&self) -> Capabilities {
         Capabilities {
             stream_put: self.stream_put.is_some(),
+            put_bytes: self.put_bytes.is_some(),
             multipart: self.multipart.is_some(),
             presign: self.presign.is_some(),
             versioning: self.versioning.is_some(),
@@ -171,6 +174,7 @@ impl Runtime {
         })?;
         Ok(Loaded {
             stream_put: stream_put::GuestIndices::new(&pre).ok(),
+            put_bytes: put_bytes::GuestIndices::new(&pre).ok(),
             multipart: multipart::GuestIndices::new(&pre).ok(),
             presign: presign::GuestIndices::new(&pre).ok(),
             versioning: versioning::GuestIndices::new(&pre).ok(),

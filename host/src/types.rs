@@ -76,6 +76,8 @@ pub struct DriverInfo {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Capabilities {
     pub stream_put: bool,
+    /// `put-bytes`: a small body the host holds whole goes in one call.
+    pub put_bytes: bool,
     pub multipart: bool,
     pub presign: bool,
     pub versioning: bool,
@@ -87,6 +89,9 @@ impl Capabilities {
         let mut v = Vec::new();
         if self.stream_put {
             v.push("stream-put");
+        }
+        if self.put_bytes {
+            v.push("put-bytes");
         }
         if self.multipart {
             v.push("multipart");

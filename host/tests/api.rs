@@ -27,7 +27,7 @@ async fn stream_a_body_in_and_out() {
     let d = host().open("mem://").await.unwrap();
     assert_eq!(d.info().name, "mem");
     assert!(d.info().stateful);
-    assert_eq!(d.capabilities().names(), Vec::<&str>::new());
+    assert_eq!(d.capabilities().names(), vec!["put-bytes"]);
     d.create_bucket("stream").await.unwrap();
     // 5 MiB + 3 from a reader that hands out odd-sized pieces
     let data: Vec<u8> = (0..(5 << 20) + 3).map(|i| (i * 7 % 251) as u8).collect();

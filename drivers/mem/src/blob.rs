@@ -21,6 +21,15 @@ pub struct Blob {
 }
 
 impl Blob {
+    /// One buffer the host handed over whole (`put-bytes`), kept as it is.
+    pub fn whole(data: Vec<u8>) -> Blob {
+        let mut b = BlobBuilder::default();
+        if !data.is_empty() {
+            b.chunks.push(data);
+        }
+        b.finish()
+    }
+
     pub fn len(&self) -> u64 {
         self.ends.last().copied().unwrap_or(0)
     }

@@ -1,4 +1,5 @@
-//! The in-memory driver (world `mem-driver`): buckets and objects live inside the
+//! The in-memory driver (world `mem-driver-fast`: `core` plus the one-call
+//! `put-bytes`; small gets answer with the bytes inline): buckets and objects live inside the
 //! instance, so the host keeps one instance and serialises calls (`stateful: true`).
 //!
 //! - [`store`]: the buckets and objects, with the operations of the contract;
@@ -11,13 +12,14 @@ mod store;
 
 wit_bindgen::generate!({
     path: "../../wit",
-    world: "trove:driver/mem-driver@0.1.0",
+    world: "trove:driver/mem-driver-fast@0.1.0",
     generate_all,
 });
 
 use std::cell::RefCell;
 
 use exports::trove::driver::core::{Body, Guest, GuestReader, GuestWriter, Reader, Writer};
+use exports::trove::driver::put_bytes::Guest as PutBytesGuest;
 use trove::driver::log::{log, Level};
 use trove::driver::types::{
     BucketInfo, ByteRange, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo,
@@ -25,7 +27,10 @@ use trove::driver::types::{
 };
 use trove_driver_common as common;
 
-use blob::{BlobBuilder, BlobReader};
+use blob::{Blob, BlobBuilder, BlobReader};
+
+/// Gets of at most this many bytes answer with the bytes inline (one call).
+const INLINE_MAX: u64 = 1024 * 1024;
 use store::{Object, Store, StoreError};
 
 thread_local! {
@@ -102,7 +107,10 @@ impl Guest for MemDriver {
             let span = common::range::resolve(opts.range.map(range), object.blob.len())?;
             Ok((object_info(&key, object), object.blob.clone(), span))
         })?;
-        let reader = BlobReader::new(blob, span.offset, span.length);
+        let mut reader = BlobReader::new(blob, span.offset, span.length);
+        if span.length <= INLINE_MAX {
+            return Ok((info, Body::Bytes(reader.read(span.length))));
+        }
         Ok((
             info,
             Body::Guest(Reader::new(MemReader(RefCell::new(reader)))),
@@ -208,29 +216,54 @@ impl GuestWriter for MemWriter {
 
     fn finish(&self) -> Result<ObjectInfo, Error> {
         let upload = self.upload.borrow_mut().take().ok_or_else(finished)?;
-        let object = Object {
-            blob: std::rc::Rc::new(upload.blob.finish()),
-            etag: upload.hasher.finish(),
-            content_type: self.opts.content_type.clone(),
-            metadata: self.opts.metadata.clone(),
-            modified: common::time::Timestamp::now(),
-        };
-        with_store(|s| {
-            // Re-checked now: the bucket or the object may have changed meanwhile.
-            s.check_put(
-                &self.bucket,
-                &self.key,
-                &self.opts.if_match,
-                &self.opts.if_none_match,
-            )?;
-            let stored = s.insert(&self.bucket, &self.key, object)?;
-            Ok(object_info(&self.key, stored))
-        })
+        commit(
+            &self.bucket,
+            &self.key,
+            &self.opts,
+            upload.blob.finish(),
+            upload.hasher.finish(),
+        )
     }
 
     fn abort(&self) {
         self.upload.borrow_mut().take();
     }
+}
+
+impl PutBytesGuest for MemDriver {
+    fn put_bytes(
+        bucket: String,
+        key: String,
+        data: Vec<u8>,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo, Error> {
+        let mut hasher = common::etag::Hasher::default();
+        hasher.update(&data);
+        commit(&bucket, &key, &opts, Blob::whole(data), hasher.finish())
+    }
+}
+
+/// Store a finished upload, checking its conditions against the store now
+/// (the bucket or the object may have changed since the put began).
+fn commit(
+    bucket: &str,
+    key: &str,
+    opts: &PutOptions,
+    blob: Blob,
+    etag: String,
+) -> Result<ObjectInfo, Error> {
+    let object = Object {
+        blob: std::rc::Rc::new(blob),
+        etag,
+        content_type: opts.content_type.clone(),
+        metadata: opts.metadata.clone(),
+        modified: common::time::Timestamp::now(),
+    };
+    with_store(|s| {
+        s.check_put(bucket, key, &opts.if_match, &opts.if_none_match)?;
+        let stored = s.insert(bucket, key, object)?;
+        Ok(object_info(key, stored))
+    })
 }
 
 fn finished() -> Error {
