@@ -105,13 +105,20 @@ impl Driver {
             return self.put_stream(bucket, key, body, opts).await;
         }
         let read_err = |e| Error::io("reading the upload", e);
-        let mut buf = vec![0u8; CHUNK];
+        // A small first buffer: most bodies are small, and a 1 MiB buffer
+        // per put costs an mmap and munmap.
+        let mut buf = vec![0u8; SMALL_BODY];
         let mut n = read_full(&mut body, &mut buf).await.map_err(read_err)?;
-        if n < CHUNK && self.inner.caps.put_bytes {
+        if n == SMALL_BODY {
+            buf.resize(CHUNK, 0);
+            n += read_full(&mut body, &mut buf[n..]).await.map_err(read_err)?;
+        }
+        if n < buf.len() && self.inner.caps.put_bytes {
             // The whole body fits in one chunk: one guest call.
             buf.truncate(n);
             return self.put_whole(bucket, key, &buf, &opts).await;
         }
+        buf.resize(CHUNK, 0);
         let mut l = self.lease().await?;
         let wopts = convert::put_options(&opts);
         let writer = wit(guest!(&mut l, i => i.core.call_put(&mut i.store, bucket, key, &wopts))?)?;
@@ -566,6 +573,9 @@ async fn read_full(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io:
 
 /// Attempts after the first for a retryable failure of an idempotent call.
 const RETRIES: u32 = 3;
+/// The first read of an upload: bodies that end within it never need a
+/// whole chunk buffer.
+const SMALL_BODY: usize = 64 * 1024;
 
 /// Exponential backoff (100 ms, 200 ms, 400 ms, …, at most 5 s) with full jitter.
 fn backoff(attempt: u32) -> std::time::Duration {

@@ -124,6 +124,13 @@ impl Pool {
         .await
         {
             Ok(Ok(i)) => i,
+            // A start function that spins is stopped by the epoch deadline.
+            Ok(Err(e)) if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) => {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("{label}: instantiation used more than the call deadline of CPU"),
+                ))
+            }
             Ok(Err(e)) => {
                 return Err(Error::crashed(format!(
                     "{label}: instantiation failed: {e:#}"
