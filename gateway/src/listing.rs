@@ -3,7 +3,7 @@
 //! skipping, and `encoding-type=url` percent-encodes the names in the answer.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use s3s::dto::{CommonPrefix, ETag, Object, ObjectStorageClass, Timestamp};
+use s3s::dto::{CommonPrefix, ETag, EncodingType, Object, ObjectStorageClass, Timestamp};
 use trove_host::{Driver, ListOptions, ListPage, ObjectInfo, Result};
 
 /// What S3 leaves unencoded with `encoding-type=url`: unreserved characters and `/`.
@@ -98,6 +98,35 @@ pub fn prefixes(page: &ListPage, url: bool) -> Vec<CommonPrefix> {
             prefix: Some(encode(p, url)),
         })
         .collect()
+}
+
+/// Whether the request asked for `encoding-type=url`.
+pub fn url_encoding(e: Option<&EncodingType>) -> bool {
+    e.is_some_and(|e| e.as_str() == EncodingType::URL)
+}
+
+/// The page size asked for, within `min..=MAX_KEYS` (default `MAX_KEYS`).
+pub fn max_keys(asked: Option<i32>, min: i32) -> i32 {
+    asked.unwrap_or(MAX_KEYS).clamp(min, MAX_KEYS)
+}
+
+/// One page in S3's terms: its objects and common prefixes, names encoded
+/// as the request asked.
+pub struct Answer {
+    pub page: ListPage,
+    pub contents: Vec<Object>,
+    pub prefixes: Vec<CommonPrefix>,
+}
+
+pub async fn answer(driver: &Driver, bucket: &str, q: &Query<'_>, url: bool) -> Result<Answer> {
+    let page = page(driver, bucket, q).await?;
+    let contents = page.objects.iter().map(|o| object(o, url)).collect();
+    let prefixes = prefixes(&page, url);
+    Ok(Answer {
+        page,
+        contents,
+        prefixes,
+    })
 }
 
 /// The last key or prefix of a page, in byte order (ListObjects V1's NextMarker).

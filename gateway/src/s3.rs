@@ -297,14 +297,8 @@ impl S3 for Gateway {
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let i = req.input;
-        let url = i
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let max_keys = i
-            .max_keys
-            .unwrap_or(listing::MAX_KEYS)
-            .clamp(0, listing::MAX_KEYS);
+        let url = listing::url_encoding(i.encoding_type.as_ref());
+        let max_keys = listing::max_keys(i.max_keys, 0);
         if max_keys == 0 {
             self.need_bucket(&i.bucket).await?;
             return ok(ListObjectsV2Output {
@@ -331,15 +325,13 @@ impl S3 for Gateway {
                 i.start_after.as_deref()
             },
         };
-        let page = listing::page(self.d(), &i.bucket, &q)
+        let listing::Answer {
+            page,
+            contents,
+            prefixes,
+        } = listing::answer(self.d(), &i.bucket, &q, url)
             .await
             .map_err(bucket_err)?;
-        let contents: Vec<Object> = page
-            .objects
-            .iter()
-            .map(|o| listing::object(o, url))
-            .collect();
-        let prefixes = listing::prefixes(&page, url);
         let count = (contents.len() + prefixes.len()) as i32;
         ok(ListObjectsV2Output {
             name: Some(i.bucket),
@@ -365,14 +357,8 @@ impl S3 for Gateway {
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
         let i = req.input;
-        let url = i
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let max_keys = i
-            .max_keys
-            .unwrap_or(listing::MAX_KEYS)
-            .clamp(1, listing::MAX_KEYS);
+        let url = listing::url_encoding(i.encoding_type.as_ref());
+        let max_keys = listing::max_keys(i.max_keys, 1);
         let q = Query {
             prefix: i.prefix.as_deref(),
             delimiter: i.delimiter.as_deref(),
@@ -380,16 +366,14 @@ impl S3 for Gateway {
             cursor: None,
             start_after: i.marker.as_deref(),
         };
-        let page = listing::page(self.d(), &i.bucket, &q)
+        let listing::Answer {
+            page,
+            contents,
+            prefixes,
+        } = listing::answer(self.d(), &i.bucket, &q, url)
             .await
             .map_err(bucket_err)?;
         let truncated = page.next_cursor.is_some();
-        let contents: Vec<Object> = page
-            .objects
-            .iter()
-            .map(|o| listing::object(o, url))
-            .collect();
-        let prefixes = listing::prefixes(&page, url);
         ok(ListObjectsOutput {
             name: Some(i.bucket),
             prefix: i.prefix.map(|p| listing::encode(&p, url)),

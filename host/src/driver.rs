@@ -111,7 +111,9 @@ impl Driver {
         let mut n = read_full(&mut body, &mut buf).await.map_err(read_err)?;
         if n == SMALL_BODY {
             buf.resize(CHUNK, 0);
-            n += read_full(&mut body, &mut buf[n..]).await.map_err(read_err)?;
+            n += read_full(&mut body, &mut buf[n..])
+                .await
+                .map_err(read_err)?;
         }
         if n < buf.len() && self.inner.caps.put_bytes {
             // The whole body fits in one chunk: one guest call.

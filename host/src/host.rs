@@ -134,7 +134,7 @@ impl Host {
         let display = dsn.redacted();
         let dsn = self.with_credentials(dsn);
         let grants = self.grants(&dsn)?;
-        let label = format!("{}", source_label(source));
+        let label = source_label(source).to_string();
         let caps = loaded.capabilities();
         let mut wdsn = wit_dsn(&dsn);
         wdsn.display = display.clone();
