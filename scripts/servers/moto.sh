@@ -7,46 +7,19 @@
 # Writes $TROVE_SERVERS_DIR/moto.env: TROVE_TEST_MOTO_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, _DSN.
 set -euo pipefail
 NAME=moto
-DIR="${TROVE_SERVERS_DIR:-$HOME/.cache/trove-servers}"
-STATE="$DIR/$NAME"
-ENV_FILE="$DIR/$NAME.env"
-PIDFILE="$STATE/pid"
+# shellcheck source=lib.bash
+source "$(dirname "$0")/lib.bash"
 VENV="$STATE/venv"
 
-stop() {
-    if [ -f "$PIDFILE" ]; then
-        pid="$(cat "$PIDFILE")"
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
-        rm -f "$PIDFILE"
-    fi
-    rm -f "$ENV_FILE"
-}
-
 start() {
-    mkdir -p "$STATE"
-    stop
     if [ ! -x "$VENV/bin/moto_server" ]; then
         echo "moto.sh: installing moto[server] into $VENV" >&2
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install -q 'moto[server]' >&2
     fi
-    PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    INITIAL_NO_AUTH_ACTION_COUNT=4 nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" \
-        >"$STATE/log" 2>&1 &
-    echo $! >"$PIDFILE"
-    up=""
-    for _ in $(seq 1 150); do
-        if curl -sf -o /dev/null "http://127.0.0.1:$PORT/moto-api/"; then up=1; break; fi
-        sleep 0.2
-    done
-    if [ -z "$up" ]; then
-        echo "moto.sh: moto_server did not come up on port $PORT; log: $STATE/log" >&2
-        tail -5 "$STATE/log" >&2 || true
-        stop
-        exit 1
-    fi
+    PORT="$(free_port)"
+    INITIAL_NO_AUTH_ACTION_COUNT=4 launch "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT"
+    wait_for "moto_server on port $PORT" curl -sf -o /dev/null "http://127.0.0.1:$PORT/moto-api/"
     # The four free actions: user, policy, attachment, access key.
     KEYS="$("$VENV/bin/python" - "$PORT" <<'PY'
 import json, sys, boto3
@@ -80,8 +53,4 @@ PY
     echo "moto_server ready on 127.0.0.1:$PORT, SigV4 enforced ($ENV_FILE)" >&2
 }
 
-case "${1:-}" in
-    start) start ;;
-    stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
-esac
+server_main "$@"
