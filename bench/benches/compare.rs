@@ -1,7 +1,8 @@
 //! Each wasm driver against a native baseline, in the same run, as ratios.
 //!
 //! `cargo bench -p trove-bench` (or `scripts/bench.sh`), with `-- --quick` to
-//! skip the 1 GiB rows. Baselines: Apache OpenDAL's `memory` and `fs`
+//! skip the 1 GiB rows and `-- --only mem,file` to run some groups of rows
+//! (floors, mem, file, concurrency, s3, ping). Baselines: Apache OpenDAL's `memory` and `fs`
 //! services (and `s3` against the same server when `TROVE_TEST_S3S_DSN` etc.
 //! are set by scripts/servers/s3s.sh), `cp`, and memcpy. Peak RSS is measured
 //! per workload by resetting the kernel's high-water mark (`clear_refs`).
@@ -107,7 +108,7 @@ fn label(size: u64) -> String {
 
 fn reps(size: u64) -> usize {
     match size {
-        s if s <= KIB => 2000,
+        s if s <= KIB => 20_000,
         s if s <= MIB => 200,
         s if s <= 64 * MIB => 4,
         _ => 1,
@@ -488,6 +489,18 @@ fn print_report(rows: &[Row]) -> String {
     s
 }
 
+/// `--only a,b` (or TROVE_BENCH_ONLY): run only these groups of rows:
+/// floors, mem, file, concurrency, s3, ping.
+fn wanted(group: &str) -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| std::env::var("TROVE_BENCH_ONLY").ok());
+    only.is_none_or(|o| o.split(',').any(|g| g.trim() == group))
+}
+
 async fn run(quick: bool) -> Vec<Row> {
     let dir = tempfile::tempdir().unwrap();
     let limits = Limits {
@@ -510,7 +523,9 @@ async fn run(quick: bool) -> Vec<Row> {
     .unwrap();
     let block = Bytes::from(vec![0x5au8; MIB as usize]);
     let mut rows = Vec::new();
-    floors(&mut rows, dir.path(), quick);
+    if wanted("floors") {
+        floors(&mut rows, dir.path(), quick);
+    }
     let sizes: &[u64] = if quick {
         &[KIB, MIB, 64 * MIB]
     } else {
@@ -519,19 +534,21 @@ async fn run(quick: bool) -> Vec<Row> {
 
     let mem = host.open("mem://").await.unwrap();
     let native_mem = opendal::Operator::new(opendal::services::Memory::default()).unwrap();
-    for &s in sizes {
-        put_get(
-            &mut rows,
-            "mem",
-            &mem,
-            &native_mem,
-            "OpenDAL memory",
-            s,
-            &block,
-        )
-        .await;
+    if wanted("mem") {
+        for &s in sizes {
+            put_get(
+                &mut rows,
+                "mem",
+                &mem,
+                &native_mem,
+                "OpenDAL memory",
+                s,
+                &block,
+            )
+            .await;
+        }
+        metadata_ops(&mut rows, "mem", &mem, &native_mem, "OpenDAL memory").await;
     }
-    metadata_ops(&mut rows, "mem", &mem, &native_mem, "OpenDAL memory").await;
 
     let froot = dir.path().join("trove-fs");
     let nroot = dir.path().join("opendal-fs");
@@ -543,20 +560,22 @@ async fn run(quick: bool) -> Vec<Row> {
     let native_fs =
         opendal::Operator::new(opendal::services::Fs::default().root(nroot.to_str().unwrap()))
             .unwrap();
-    for &s in sizes {
-        put_get(
-            &mut rows,
-            "file",
-            &file,
-            &native_fs,
-            "OpenDAL fs",
-            s,
-            &block,
-        )
-        .await;
+    if wanted("file") {
+        for &s in sizes {
+            put_get(
+                &mut rows,
+                "file",
+                &file,
+                &native_fs,
+                "OpenDAL fs",
+                s,
+                &block,
+            )
+            .await;
+        }
+        metadata_ops(&mut rows, "file", &file, &native_fs, "OpenDAL fs").await;
     }
-    metadata_ops(&mut rows, "file", &file, &native_fs, "OpenDAL fs").await;
-    for clients in [1, 4, 20] {
+    for clients in [1, 4, 20].into_iter().filter(|_| wanted("concurrency")) {
         concurrent_puts(&mut rows, "file", &file, &native_fs, "OpenDAL fs", clients).await;
         concurrent_puts(
             &mut rows,
@@ -569,7 +588,7 @@ async fn run(quick: bool) -> Vec<Row> {
         .await;
     }
 
-    match s3_operator() {
+    match s3_operator().filter(|_| wanted("s3")) {
         Some((dsn, native_s3)) => {
             let s3 = host.open(&dsn).await.unwrap();
             let _ = s3.create_bucket("bench-native").await; // OpenDAL cannot create buckets
@@ -591,7 +610,9 @@ async fn run(quick: bool) -> Vec<Row> {
             println!("(no S3 rows: start scripts/servers/s3s.sh and source its .env to add them)")
         }
     }
-    ping_start(&mut rows, dir.path());
+    if wanted("ping") {
+        ping_start(&mut rows, dir.path());
+    }
     rows
 }
 
