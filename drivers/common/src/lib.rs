@@ -6,12 +6,14 @@
 //! - [`listing`]: one page of a listing (prefix, delimiter, max-keys, opaque cursor);
 //! - [`range`]: a byte-range option resolved against an object's size;
 //! - [`conditions`]: `if-match` / `if-none-match` for get and put;
-//! - [`time`]: wall-clock timestamps as seconds and nanoseconds.
+//! - [`time`]: wall-clock timestamps as seconds and nanoseconds;
+//! - [`dates`]: calendar dates as the cloud APIs write them (RFC 3339, HTTP dates, signing stamps).
 //!
 //! Every check fails with a small [`Error`] that a driver maps onto the WIT `error`
 //! variant of the same name.
 
 pub mod conditions;
+pub mod dates;
 pub mod etag;
 pub mod listing;
 pub mod names;

@@ -157,12 +157,6 @@ pub fn map_error(status: u16, code: &str, message: &str, what: &str) -> Error {
     }
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// Sign and send `req`; any HTTP status comes back as a `Resp`.
 pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
@@ -183,7 +177,7 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
         sigv4::sign(
             creds,
             &cfg.region,
-            &Stamp::at(now()),
+            &Stamp::at(crate::common::dates::now()),
             req.method,
             &path,
             &query,
@@ -226,7 +220,7 @@ pub fn presign(
     let q = sigv4::presign_query(
         creds,
         &cfg.region,
-        &Stamp::at(now()),
+        &Stamp::at(crate::common::dates::now()),
         method,
         &path,
         &authority,

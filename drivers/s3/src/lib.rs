@@ -14,15 +14,15 @@
 //! - [`meta`]: object info ↔ headers (metadata case and order kept);
 //! - [`objects`]: head, get, delete, copy, list and the bucket operations;
 //! - [`upload`]: puts, switching to multipart above one part;
-//! - [`versioning`]: list, get and delete object versions;
-//! - [`time`]: S3's date formats.
+//! - [`versioning`]: list, get and delete object versions.
+//!
+//! Dates (ISO 8601 in XML, HTTP dates in headers) are `common::dates`.
 
 mod client;
 mod config;
 mod meta;
 mod objects;
 mod sigv4;
-mod time;
 mod upload;
 mod versioning;
 mod xml;

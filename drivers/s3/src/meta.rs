@@ -118,7 +118,7 @@ pub fn from_headers(key: &str, headers: &[(String, String)], size: u64) -> Objec
         etag: header(headers, "etag").map(unquote).unwrap_or_default(),
         content_type: header(headers, "content-type").map(str::to_string),
         last_modified: header(headers, "last-modified")
-            .and_then(crate::time::parse_http_date)
+            .and_then(crate::common::dates::parse_http_date)
             .map(|s| Timestamp {
                 seconds: s,
                 nanoseconds: 0,
@@ -148,7 +148,7 @@ pub fn range_total(headers: &[(String, String)]) -> Option<u64> {
 }
 
 pub fn iso_time(s: &str) -> Option<Timestamp> {
-    crate::time::parse_iso8601(s).map(|(seconds, nanoseconds)| Timestamp {
+    crate::common::dates::parse_rfc3339(s).map(|(seconds, nanoseconds)| Timestamp {
         seconds,
         nanoseconds,
     })

@@ -80,11 +80,8 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn at(unix_seconds: i64) -> Stamp {
-        let (y, mo, d, h, mi, s) = crate::time::civil(unix_seconds);
-        Stamp {
-            datetime: format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z"),
-            date: format!("{y:04}{mo:02}{d:02}"),
-        }
+        let (date, datetime) = crate::common::dates::stamp(unix_seconds);
+        Stamp { datetime, date }
     }
 }
 
