@@ -40,5 +40,5 @@ cargo test --workspace
 scripts/gateway-tests.sh   # boto3 against `trove-host serve` (mem, file), and the s3 driver through it
 # The drivers' shared logic, tested natively (drivers/ is its own workspace).
 guest_tests="${CARGO_TARGET_DIR:-$PWD/target}/guest-tests"
-(cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-common)
-(cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-s3 -p trove-driver-gs --lib)
+(cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-common --all-features)
+(cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-s3 -p trove-driver-gs -p trove-driver-azblob --lib)

@@ -258,7 +258,9 @@ impl HttpGrant {
                     .redirect(reqwest::redirect::Policy::none())
                     .connect_timeout(CONNECT_TIMEOUT)
                     .read_timeout(IDLE_TIMEOUT)
-                    .pool_idle_timeout(Duration::from_secs(60))
+                    // Below Node's 5 s keep-alive (Azurite): a connection the server
+                    // closed while idle is never reused.
+                    .pool_idle_timeout(Duration::from_secs(4))
                     .pool_max_idle_per_host(32)
                     .dns_resolver(Arc::new(GuardedResolver {
                         allow_private: self.allow_private,
@@ -457,7 +459,17 @@ impl wit_http::Host for HostState {
             rb = rb.header(name, value);
         }
         let progress = Progress::default();
+        // reqwest sends no Content-Length for an empty body, and Azure
+        // refuses a PUT or POST without one (411; Azurite: 400).
+        let needs_length = matches!(
+            method,
+            reqwest::Method::PUT | reqwest::Method::POST | reqwest::Method::PATCH
+        );
         rb = match body {
+            ReqBody::Empty if needs_length => rb.header(reqwest::header::CONTENT_LENGTH, 0),
+            ReqBody::Bytes(b) if b.is_empty() && needs_length => {
+                rb.header(reqwest::header::CONTENT_LENGTH, 0)
+            }
             ReqBody::Empty => rb,
             ReqBody::Bytes(b) => rb.body(b),
             ReqBody::Stream(s) => {

@@ -129,7 +129,10 @@ mod tests {
     fn round_trips() {
         let t = 1_369_353_600; // 2013-05-24T00:00:00Z, a Friday
         assert_eq!(civil(t), (2013, 5, 24, 0, 0, 0));
-        assert_eq!(parse_rfc3339("2013-05-24T00:00:00.500Z"), Some((t, 500_000_000)));
+        assert_eq!(
+            parse_rfc3339("2013-05-24T00:00:00.500Z"),
+            Some((t, 500_000_000))
+        );
         assert_eq!(parse_rfc3339("2013-05-24T01:00:00+01:00"), Some((t, 0)));
         assert_eq!(parse_rfc3339("2013-05-23T23:00:00-01:00"), Some((t, 0)));
         assert_eq!(parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), Some(t));

@@ -7,11 +7,14 @@
 //! - [`range`]: a byte-range option resolved against an object's size;
 //! - [`conditions`]: `if-match` / `if-none-match` for get and put;
 //! - [`time`]: wall-clock timestamps as seconds and nanoseconds;
-//! - [`dates`]: calendar dates as the cloud APIs write them (RFC 3339, HTTP dates, signing stamps).
+//! - [`dates`]: calendar dates as the cloud APIs write them (RFC 3339, HTTP dates, signing stamps);
+//! - [`codec`]: hex, base64, percent-encoding, SHA-256 and HMAC-SHA256;
+//! - `xml` (feature `xml`): XML answers as a small element tree.
 //!
 //! Every check fails with a small [`Error`] that a driver maps onto the WIT `error`
 //! variant of the same name.
 
+pub mod codec;
 pub mod conditions;
 pub mod dates;
 pub mod etag;
@@ -21,6 +24,8 @@ pub mod paths;
 pub mod range;
 pub mod time;
 pub mod walk;
+#[cfg(feature = "xml")]
+pub mod xml;
 
 use std::fmt;
 

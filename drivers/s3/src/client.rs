@@ -157,7 +157,6 @@ pub fn map_error(status: u16, code: &str, message: &str, what: &str) -> Error {
     }
 }
 
-
 /// Sign and send `req`; any HTTP status comes back as a `Resp`.
 pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
     let (authority, path) = cfg.locate(req.bucket, req.key);
