@@ -86,11 +86,13 @@ impl AsyncRead for Pattern {
     }
 }
 
-async fn drain(mut r: impl AsyncRead + Unpin) -> u64 {
-    let mut buf = vec![0u8; MIB as usize];
+/// Read a body to its end into `buf` (allocated once per workload: a fresh
+/// 1 MiB buffer per get would cost an mmap and munmap each, and the native
+/// side allocates nothing).
+async fn drain(mut r: impl AsyncRead + Unpin, buf: &mut [u8]) -> u64 {
     let mut total = 0;
     loop {
-        let n = r.read(&mut buf).await.expect("read body");
+        let n = r.read(buf).await.expect("read body");
         if n == 0 {
             return total;
         }
@@ -159,12 +161,13 @@ async fn put_get(
     })
     .await;
     let (tg, tgrss) = measure(async {
+        let mut buf = vec![0u8; MIB as usize];
         for i in 0..n {
             let (_, r) = d
                 .get(bucket, &key(i), GetOptions::default())
                 .await
                 .expect("trove get");
-            assert_eq!(drain(r).await, size);
+            assert_eq!(drain(r, &mut buf).await, size);
         }
     })
     .await;

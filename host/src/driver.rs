@@ -577,7 +577,7 @@ async fn read_full(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io:
 const RETRIES: u32 = 3;
 /// The first read of an upload: bodies that end within it never need a
 /// whole chunk buffer.
-const SMALL_BODY: usize = 64 * 1024;
+const SMALL_BODY: usize = 16 * 1024;
 
 /// Exponential backoff (100 ms, 200 ms, 400 ms, …, at most 5 s) with full jitter.
 fn backoff(attempt: u32) -> std::time::Duration {
