@@ -1,8 +1,8 @@
 //! Builds the built-in drivers (drivers/, a workspace of its own) for
 //! wasm32-wasip2 and exposes their paths to `include_bytes!`.
 //!
-//! The nested cargo gets a target directory of its own (`target/wasm-guests`),
-//! so it never waits on the outer build's lock.
+//! The nested cargo gets a target directory of its own
+//! (`target/wasm-guests/<checkout>`), so it never waits on the outer build's lock.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,8 +84,11 @@ fn main() {
     println!("cargo:rustc-env=TROVE_GUEST_DIR={}", out.display());
 }
 
-/// `<outer target dir>/wasm-guests`, found from OUT_DIR
-/// (`<target>/<profile>/build/<pkg>/out`).
+/// `<outer target dir>/wasm-guests/<checkout>`, found from OUT_DIR
+/// (`<target>/<profile>/build/<pkg>/out`). One folder per checkout: two
+/// checkouts sharing a target directory (a persistent CI cache, a second
+/// clone) would otherwise overwrite each other's `release/*.wasm`, and cargo,
+/// finding its own build fresh, would not copy them back.
 fn guest_target_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("TROVE_GUEST_TARGET_DIR") {
         return PathBuf::from(dir);
@@ -96,5 +99,10 @@ fn guest_target_dir() -> PathBuf {
         .nth(4)
         .map(Path::to_path_buf)
         .unwrap_or_else(|| out.join("guests"));
-    target.join("wasm-guests")
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::env::var("CARGO_MANIFEST_DIR").unwrap().hash(&mut h);
+    target
+        .join("wasm-guests")
+        .join(format!("{:016x}", h.finish()))
 }

@@ -133,14 +133,14 @@ async fn put_get(
     let key = |i: usize| format!("obj-{}-{i}", size);
     let (tp, trss) = measure(async {
         for i in 0..n {
-            d.put(
-                bucket,
-                &key(i),
-                Pattern::new(block, size),
-                PutOptions::default(),
-            )
-            .await
-            .expect("trove put");
+            // The size is known, as for a file (`trove-host put` passes it).
+            let opts = PutOptions {
+                size: Some(size),
+                ..Default::default()
+            };
+            d.put(bucket, &key(i), Pattern::new(block, size), opts)
+                .await
+                .expect("trove put");
         }
     })
     .await;

@@ -114,11 +114,12 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()
                 .map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("{e:#}")))?;
-            let opts = PutOptions {
+            let mut opts = PutOptions {
                 content_type,
                 metadata,
                 if_none_match,
                 if_match,
+                size: None,
             };
             let info = match file.as_deref() {
                 None | Some("-") => driver.put(&bucket, &key, tokio::io::stdin(), opts).await?,
@@ -126,7 +127,10 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                     let f = tokio::fs::File::open(path).await.map_err(|e| {
                         Error::new(ErrorKind::Io, format!("cannot open {path}: {e}"))
                     })?;
-                    let len = f.metadata().await.map(|m| m.len()).ok();
+                    let meta = f.metadata().await.ok();
+                    // A regular file's length is exact (a pipe's is not known).
+                    let len = meta.as_ref().filter(|m| m.is_file()).map(|m| m.len());
+                    opts.size = len;
                     let bar = progress(len);
                     let info = driver
                         .put(

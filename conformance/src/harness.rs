@@ -613,6 +613,7 @@ mod tests {
     fn message(r: CaseResult) -> String {
         match r {
             Err(Stop::Fail(m)) => m,
+            Err(Stop::Unsupported(m)) => format!("unsupported: {m}"),
             Ok(()) => "ok".into(),
         }
     }

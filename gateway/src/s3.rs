@@ -113,6 +113,9 @@ fn put_options(
         metadata: metadata_in(metadata),
         if_match: cond(if_match),
         if_none_match: cond(if_none_match),
+        // Not the request's Content-Length: with aws-chunked uploads that
+        // counts the chunk framing too.
+        size: None,
     }
 }
 

@@ -267,3 +267,61 @@ pub(crate) fn from_bytes(data: Vec<u8>, expected: Option<u64>, label: &str) -> O
     reader.done = true;
     reader
 }
+
+/// An upload body checked against the size the caller announced: more
+/// bytes, or an end before it, is an error (the driver may have sent the
+/// size to a server already).
+pub(crate) struct Exact<R> {
+    inner: R,
+    size: u64,
+    seen: u64,
+}
+
+impl<R> Exact<R> {
+    pub(crate) fn new(inner: R, size: u64) -> Exact<R> {
+        Exact {
+            inner,
+            size,
+            seen: 0,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Exact<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        // Ask for at most one byte more than is left, so that a body longer
+        // than announced shows in the read that crosses the size.
+        let left = self.size.saturating_sub(self.seen).saturating_add(1);
+        let cap = buf
+            .remaining()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let mut limited = buf.take(cap);
+        let r = Pin::new(&mut self.inner).poll_read(cx, &mut limited);
+        let n = limited.filled().len();
+        // `take` shares the caller's memory: mark what was filled there.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        if let Poll::Ready(Ok(())) = r {
+            let n = n as u64;
+            self.seen += n;
+            let (seen, size) = (self.seen, self.size);
+            if seen > size {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the body is longer than its announced size of {size} bytes"),
+                )));
+            }
+            if n == 0 && cap > 0 && seen < size {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("the body ended after {seen} of its announced {size} bytes"),
+                )));
+            }
+        }
+        r
+    }
+}

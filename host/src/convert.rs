@@ -91,6 +91,7 @@ pub(crate) fn put_options(o: &PutOptions) -> wit::PutOptions {
         metadata: o.metadata.clone(),
         if_none_match: o.if_none_match.clone(),
         if_match: o.if_match.clone(),
+        size: o.size,
     }
 }
 

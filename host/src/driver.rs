@@ -93,8 +93,25 @@ impl Driver {
     }
 
     /// Stream `body` into `bucket/key`. Memory use stays flat: the body moves
-    /// in chunks, and nothing is visible until the driver commits it.
+    /// in chunks, and nothing is visible until the driver commits it. With
+    /// `opts.size`, a body of any other length fails the put (`io`).
     pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: impl AsyncRead + Send + Unpin + 'static,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo> {
+        match opts.size {
+            Some(n) => {
+                self.put_body(bucket, key, body::Exact::new(body, n), opts)
+                    .await
+            }
+            None => self.put_body(bucket, key, body, opts).await,
+        }
+    }
+
+    async fn put_body(
         &self,
         bucket: &str,
         key: &str,

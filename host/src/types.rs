@@ -47,6 +47,10 @@ pub struct PutOptions {
     /// `Some("*")`: create only, fail with `precondition-failed` if the key exists.
     pub if_none_match: Option<String>,
     pub if_match: Option<String>,
+    /// The body's exact length, when known (a file, a Content-Length): a
+    /// driver may then stream it in one request (s3: one PutObject instead
+    /// of multipart). The host fails the put if the body differs.
+    pub size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -11,6 +11,11 @@ pub(crate) const CASES: &[Case] = &[
     case!("large/one-mib", one_mib),
     case!("large/streamed-64mib-sha256", streamed_64mib_sha256),
     case!("large/uneven-chunks", uneven_chunks),
+    case!("large/known-size-24mib", known_size_24mib),
+    case!(
+        "large/size-mismatch-stores-nothing",
+        size_mismatch_stores_nothing
+    ),
     case!("large/range-in-large-object", range_in_large_object),
 ];
 
@@ -81,6 +86,68 @@ async fn streamed_64mib_sha256(ctx: Ctx) -> CaseResult {
     let (n, got) = get_hashed(&ctx, &b, "big.bin", None, READ_CHUNK).await?;
     check_eq("get: bytes read", &n, &size)?;
     check_eq("get: sha256", &got, &want.await?)
+}
+
+/// A put whose size the caller announced (`opts.size`, as for a file): a
+/// driver may send it as one streamed request (s3 does).
+async fn known_size_24mib(ctx: Ctx) -> CaseResult {
+    let b = ctx.bucket().await?;
+    let size = 24 * (1 << 20) + 5;
+    let seed = 0x0024_2424;
+    let want = expected_sha256(seed, size);
+    let opts = PutOptions {
+        size: Some(size),
+        metadata: vec![("Origin".into(), "known size".into())],
+        ..Default::default()
+    };
+    let info = ctx
+        .d
+        .put(&b, "sized.bin", PrngReader::new(seed, size), opts)
+        .await
+        .ctx("put with a known size")?;
+    check_eq("put: size", &info.size, &size)?;
+    let head = ctx.head(&b, "sized.bin").await?;
+    check_eq("head: size", &head.size, &size)?;
+    check_eq("head: etag", &head.etag, &info.etag)?;
+    check_eq(
+        "head: metadata",
+        &head.metadata,
+        &vec![("Origin".to_string(), "known size".to_string())],
+    )?;
+    let (n, got) = get_hashed(&ctx, &b, "sized.bin", None, READ_CHUNK).await?;
+    check_eq("get: bytes read", &n, &size)?;
+    check_eq("get: sha256", &got, &want.await?)
+}
+
+/// A body shorter or longer than its announced size fails the put, and
+/// nothing is stored (the old object stays).
+async fn size_mismatch_stores_nothing(ctx: Ctx) -> CaseResult {
+    let b = ctx.bucket().await?;
+    ctx.put(&b, "kept", "old").await?;
+    for (announced, actual) in [(3 << 20, 1 << 20), (1 << 10, 3 << 20)] {
+        let opts = PutOptions {
+            size: Some(announced),
+            ..Default::default()
+        };
+        let r = ctx
+            .d
+            .put(&b, "kept", PrngReader::new(7, actual), opts.clone())
+            .await;
+        expect_err(
+            r,
+            trove_host::ErrorKind::Io,
+            format_args!("put of {actual} bytes announced as {announced}"),
+        )?;
+        let r = ctx.d.put(&b, "new", PrngReader::new(7, actual), opts).await;
+        expect_err(r, trove_host::ErrorKind::Io, "put of a new key, wrong size")?;
+    }
+    let (_, data) = ctx.get(&b, "kept").await?;
+    check_bytes("the old object after failed puts", &data, b"old")?;
+    expect_err(
+        ctx.d.head(&b, "new").await,
+        trove_host::ErrorKind::ObjectNotFound,
+        "head of a key whose only put failed",
+    )
 }
 
 async fn uneven_chunks(ctx: Ctx) -> CaseResult {

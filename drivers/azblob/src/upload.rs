@@ -386,6 +386,7 @@ fn decode_opts(s: &str) -> Option<PutOptions> {
         metadata: Vec::new(),
         if_none_match: None,
         if_match: None,
+        size: None,
     };
     let raw = base64_decode(&s.replace('-', "+").replace('_', "/"))?;
     let text = String::from_utf8(raw).ok()?;
@@ -588,6 +589,7 @@ mod tests {
             metadata: vec![("Origin".into(), "multi part:&=%".into())],
             if_none_match: Some("*".into()),
             if_match: None,
+            size: None,
         };
         let enc = encode_opts(&opts);
         assert!(enc

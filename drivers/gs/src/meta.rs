@@ -134,6 +134,7 @@ mod tests {
                 .collect(),
             if_none_match: None,
             if_match: None,
+            size: None,
         }
     }
 

@@ -415,6 +415,7 @@ impl UploadId {
                 metadata,
                 if_none_match: s("inm"),
                 if_match: s("im"),
+                size: None,
             },
         })
     }
@@ -434,6 +435,7 @@ fn no_options() -> PutOptions {
         metadata: Vec::new(),
         if_none_match: None,
         if_match: None,
+        size: None,
     }
 }
 
@@ -663,6 +665,7 @@ mod tests {
             ],
             if_none_match: Some("*".into()),
             if_match: None,
+            size: None,
         };
         let id = UploadId::new("b", "k", opts.clone());
         let back = UploadId::decode(&id.encode()).unwrap();

@@ -10,6 +10,9 @@ use crate::Error;
 pub enum Payload {
     Empty,
     Bytes(Vec<u8>),
+    /// A host stream of exactly this many bytes, sent unread
+    /// (`UNSIGNED-PAYLOAD`: the guest never sees the bytes to hash them).
+    Stream(InputStream, u64),
 }
 
 pub struct Req<'a> {
@@ -170,6 +173,7 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
     let payload_hash = match &req.payload {
         Payload::Empty => sigv4::EMPTY_SHA256.to_string(),
         Payload::Bytes(b) => sigv4::sha256_hex(b),
+        Payload::Stream(..) => "UNSIGNED-PAYLOAD".to_string(),
     };
     if let Some(creds) = &cfg.credentials {
         headers.push(("host".into(), authority.clone()));
@@ -188,6 +192,7 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
     let body = match req.payload {
         Payload::Empty => RequestBody::Empty,
         Payload::Bytes(b) => RequestBody::Bytes(b),
+        Payload::Stream(s, n) => RequestBody::Stream((s, Some(n))),
     };
     let request = Request {
         method: req.method.to_string(),

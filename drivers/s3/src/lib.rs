@@ -224,10 +224,18 @@ impl StreamPutGuest for S3Driver {
         data: InputStream,
         opts: PutOptions,
     ) -> Result<ObjectInfo, Error> {
-        let mut u = upload::Upload::start(bucket, key, opts)?;
-        u.write_stream(&data)?;
-        drop(data);
-        u.finish()
+        match opts.size {
+            // A known size: one PutObject, the host's stream passed on unread.
+            Some(n) if n <= upload::STREAMED_PUT_MAX => {
+                upload::put_streamed(bucket, key, data, n, opts)
+            }
+            _ => {
+                let mut u = upload::Upload::start(bucket, key, opts)?;
+                u.write_stream(&data)?;
+                drop(data);
+                u.finish()
+            }
+        }
     }
 }
 

@@ -182,6 +182,7 @@ mod tests {
             metadata: vec![("Zeta".into(), "z".into()), ("alpha".into(), "a".into())],
             if_none_match: None,
             if_match: None,
+            size: None,
         };
         let h = put_headers(&opts, false);
         assert_eq!(metadata(&h), opts.metadata);

@@ -13,6 +13,76 @@ use crate::{config, Error};
 /// Part size of streamed uploads (S3's minimum is 5 MiB).
 pub const PART: usize = 8 << 20;
 
+/// Up to this size, a put whose size is known is one streamed PutObject
+/// (S3 allows 5 GiB; above this a failure late in the body would cost more
+/// than a multipart upload's per-part retry).
+pub const STREAMED_PUT_MAX: u64 = 1 << 30;
+
+/// One PutObject whose body is the host's stream, sent unread: the bytes
+/// never enter the guest.
+pub fn put_streamed(
+    bucket: String,
+    key: String,
+    data: InputStream,
+    size: u64,
+    opts: PutOptions,
+) -> Result<ObjectInfo, Error> {
+    crate::check_names(&bucket, Some(&key))?;
+    crate::objects::require_bucket(&bucket)?;
+    check_if_none_match(&opts)?;
+    let cfg = crate::cfg()?;
+    let mut req = Req::new("PUT", Some(&bucket), Some(&key));
+    req.payload = crate::client::Payload::Stream(data, size);
+    req.headers = meta::put_headers(&opts, true);
+    single_put(&cfg, req, &bucket, &key, size, &opts)
+}
+
+/// Send a PutObject and describe what it stored.
+fn single_put(
+    cfg: &config::Config,
+    req: Req<'_>,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    opts: &PutOptions,
+) -> Result<ObjectInfo, Error> {
+    let resp = send(cfg, req)?;
+    if !resp.ok() {
+        return Err(match resp.error(&format!("put {bucket}/{key}")) {
+            // moto answers an if-match on a missing key with NoSuchKey.
+            Error::ObjectNotFound(m) if opts.if_match.is_some() => Error::PreconditionFailed(m),
+            e => e,
+        });
+    }
+    let etag = resp.header("etag").map(meta::unquote).unwrap_or_default();
+    let now = crate::common::time::Timestamp::now();
+    Ok(ObjectInfo {
+        key: key.to_string(),
+        size,
+        etag,
+        content_type: opts.content_type.clone(),
+        last_modified: Some(crate::types::Timestamp {
+            seconds: now.seconds,
+            nanoseconds: now.nanoseconds,
+        }),
+        metadata: opts.metadata.clone(),
+        version_id: resp
+            .header("x-amz-version-id")
+            .filter(|v| *v != "null")
+            .map(str::to_string),
+        storage_class: None,
+    })
+}
+
+fn check_if_none_match(opts: &PutOptions) -> Result<(), Error> {
+    match &opts.if_none_match {
+        Some(v) if v != "*" => Err(Error::InvalidArgument(format!(
+            "if-none-match on put must be \"*\", not {v:?}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub struct Upload {
     bucket: String,
     key: String,
@@ -26,13 +96,7 @@ impl Upload {
     pub fn start(bucket: String, key: String, opts: PutOptions) -> Result<Upload, Error> {
         crate::check_names(&bucket, Some(&key))?;
         crate::objects::require_bucket(&bucket)?;
-        if let Some(v) = &opts.if_none_match {
-            if v != "*" {
-                return Err(Error::InvalidArgument(format!(
-                    "if-none-match on put must be \"*\", not {v:?}"
-                )));
-            }
-        }
+        check_if_none_match(&opts)?;
         Ok(Upload {
             bucket,
             key,
@@ -121,37 +185,7 @@ impl Upload {
                 let body = std::mem::take(&mut self.buf);
                 let mut req = Req::new("PUT", Some(&self.bucket), Some(&self.key)).body(body);
                 req.headers = meta::put_headers(&self.opts, true);
-                let resp = send(&cfg, req)?;
-                if !resp.ok() {
-                    return Err(
-                        match resp.error(&format!("put {}/{}", self.bucket, self.key)) {
-                            // moto answers an if-match on a missing key with NoSuchKey.
-                            Error::ObjectNotFound(m) if self.opts.if_match.is_some() => {
-                                Error::PreconditionFailed(m)
-                            }
-                            e => e,
-                        },
-                    );
-                }
-                let etag = resp.header("etag").map(meta::unquote).unwrap_or_default();
-                Ok(ObjectInfo {
-                    key: self.key.clone(),
-                    size: self.size,
-                    etag,
-                    content_type: self.opts.content_type.clone(),
-                    last_modified: Some(crate::common::time::Timestamp::now()).map(|t| {
-                        crate::types::Timestamp {
-                            seconds: t.seconds,
-                            nanoseconds: t.nanoseconds,
-                        }
-                    }),
-                    metadata: self.opts.metadata.clone(),
-                    version_id: resp
-                        .header("x-amz-version-id")
-                        .filter(|v| *v != "null")
-                        .map(str::to_string),
-                    storage_class: None,
-                })
+                single_put(&cfg, req, &self.bucket, &self.key, self.size, &self.opts)
             }
             Some((id, mut parts)) => {
                 let result = (|| {
