@@ -328,7 +328,7 @@ class Core(exports.Core):
         bucket(src_bucket)
         dst = bucket(dst_bucket)
         src = find(src_bucket, src_key)
-        obj = Object(src.data, src.etag, PutOptions(src.content_type, list(src.metadata), None, None))
+        obj = Object(src.data, src.etag, PutOptions(src.content_type, list(src.metadata), None, None, len(src.data)))
         dst.objects[dst_key] = obj
         return obj.info(dst_key)
 
