@@ -241,7 +241,7 @@ async fn metadata_ops(
             .await
             .unwrap();
     }
-    let n = 2000;
+    let n = 20_000;
     let (th, thr) = measure(async {
         for i in 0..n {
             d.head(bucket, &format!("k{:03}", i % 100)).await.unwrap();
@@ -492,8 +492,67 @@ fn print_report(rows: &[Row]) -> String {
     s
 }
 
+/// Where a small mem operation's time goes: microseconds per call of the
+/// cheapest calls, printed under the table (`--only calls`).
+async fn call_floor(d: &Driver) -> String {
+    let n = 50_000u32;
+    let _ = d.create_bucket("floor").await;
+    d.put_bytes("floor", "k", vec![1u8; 1024], PutOptions::default())
+        .await
+        .unwrap();
+    let mut out = String::from("\nPer-call cost, mem driver (µs per call, 50,000 calls each):\n\n");
+    macro_rules! time {
+        ($what:expr, $call:expr) => {{
+            let t = Instant::now();
+            for _ in 0..n {
+                $call.await.unwrap();
+            }
+            let us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+            out.push_str(&format!("- {}: {us:.2}\n", $what));
+        }};
+    }
+    time!(
+        "`name()` (a bare call: lease, deadline, one guest call)",
+        d.name()
+    );
+    time!(
+        "`head` (plus a map lookup and an object-info back)",
+        d.head("floor", "k")
+    );
+    time!(
+        "`put_bytes` 1 KiB (one `put-bytes` call)",
+        d.put_bytes("floor", "k", vec![1u8; 1024], PutOptions::default())
+    );
+    time!(
+        "`get_bytes` 1 KiB (one `get` answering `body.bytes`)",
+        d.get_bytes("floor", "k", GetOptions::default())
+    );
+    let mut i = 0u32;
+    time!(
+        "`put_bytes` 1 KiB, a new key each time (the store grows)",
+        {
+            i += 1;
+            d.put_bytes(
+                "floor",
+                &format!("new-{i}"),
+                vec![1u8; 1024],
+                PutOptions::default(),
+            )
+        }
+    );
+    let block = Bytes::from(vec![0x5au8; 1024]);
+    time!("`put` 1 KiB from a reader, same key", {
+        let opts = PutOptions {
+            size: Some(1024),
+            ..Default::default()
+        };
+        d.put("floor", "k", Pattern::new(&block, 1024), opts)
+    });
+    out
+}
+
 /// `--only a,b` (or TROVE_BENCH_ONLY): run only these groups of rows:
-/// floors, mem, file, concurrency, s3, ping.
+/// floors, mem, file, concurrency, s3, ping, calls.
 fn wanted(group: &str) -> bool {
     let args: Vec<String> = std::env::args().collect();
     let only = args
@@ -615,6 +674,10 @@ async fn run(quick: bool) -> Vec<Row> {
     }
     if wanted("ping") {
         ping_start(&mut rows, dir.path());
+    }
+    if wanted("calls") {
+        let floor = call_floor(&mem).await;
+        println!("{floor}");
     }
     rows
 }
