@@ -300,28 +300,80 @@ impl<R: AsyncRead + Unpin> AsyncRead for Exact<R> {
             .remaining()
             .min(usize::try_from(left).unwrap_or(usize::MAX));
         let mut limited = buf.take(cap);
-        let r = Pin::new(&mut self.inner).poll_read(cx, &mut limited);
+        match Pin::new(&mut self.inner).poll_read(cx, &mut limited) {
+            Poll::Ready(Ok(())) => {}
+            other => return other,
+        }
         let n = limited.filled().len();
+        let (seen, size) = (self.seen + n as u64, self.size);
+        if seen > size {
+            // Nothing is marked filled: a failed read hands over no bytes.
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the body is longer than its announced size of {size} bytes"),
+            )));
+        }
+        if n == 0 && cap > 0 && seen < size {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the body ended after {seen} of its announced {size} bytes"),
+            )));
+        }
+        self.seen = seen;
         // `take` shares the caller's memory: mark what was filled there.
         unsafe { buf.assume_init(n) };
         buf.advance(n);
-        if let Poll::Ready(Ok(())) = r {
-            let n = n as u64;
-            self.seen += n;
-            let (seen, size) = (self.seen, self.size);
-            if seen > size {
-                return Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("the body is longer than its announced size of {size} bytes"),
-                )));
-            }
-            if n == 0 && cap > 0 && seen < size {
-                return Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("the body ended after {seen} of its announced {size} bytes"),
-                )));
-            }
-        }
-        r
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    async fn read_exact_size(data: Vec<u8>, size: u64) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        Exact::new(std::io::Cursor::new(data), size)
+            .read_to_end(&mut out)
+            .await
+            .map(|_| out)
+    }
+
+    #[tokio::test]
+    async fn exact_passes_a_body_of_the_announced_size() {
+        let body: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        assert_eq!(read_exact_size(body.clone(), 100_000).await.unwrap(), body);
+        assert_eq!(read_exact_size(Vec::new(), 0).await.unwrap(), b"");
+    }
+
+    #[tokio::test]
+    async fn exact_refuses_a_longer_or_shorter_body() {
+        let e = read_exact_size(vec![1; 11], 10).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert!(
+            e.to_string()
+                .contains("longer than its announced size of 10"),
+            "{e}"
+        );
+        let e = read_exact_size(vec![1; 1], 0).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        let e = read_exact_size(vec![1; 9], 10).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
+        assert!(e.to_string().contains("after 9 of its announced 10"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn small_bodies_come_back_whole_and_are_length_checked() {
+        let mut r = from_bytes(b"hello".to_vec(), Some(5), "t");
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out, b"hello");
+        let r = from_bytes(b"hello".to_vec(), Some(4), "t");
+        let e = r.read_all().await.unwrap_err();
+        assert!(e.message().contains("more than the 4 bytes"), "{e}");
+        let r = from_bytes(b"hi".to_vec(), Some(4), "t");
+        let e = r.read_all().await.unwrap_err();
+        assert!(e.message().contains("ended after 2 of 4"), "{e}");
     }
 }
