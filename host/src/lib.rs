@@ -20,6 +20,7 @@ mod credentials;
 mod driver;
 pub mod dsn;
 pub mod error;
+mod filestream;
 mod grants;
 mod host;
 mod http;

@@ -106,6 +106,7 @@ impl Runtime {
                     |s| s,
                 )
             })
+            .and_then(|_| crate::filestream::add_to_linker(&mut linker))
             .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("linker: {e}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
