@@ -6,24 +6,3 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
   echo "setup: adding the wasm32-wasip2 target"
   rustup target add wasm32-wasip2
 fi
-# Command-line tools the tests call: curl (presigned URLs, server readiness),
-# openssl (the GCS test's token endpoint verifies JWT signatures with it),
-# python3 (venvs for moto, fake-gcs-server, boto3), npm (Azurite, the JS driver).
-missing=()
-for tool in curl openssl python3 npm; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  command -v apt-get >/dev/null || { echo "setup: missing ${missing[*]} and no apt-get" >&2; exit 1; }
-  pkgs=()
-  for tool in "${missing[@]}"; do
-    case "$tool" in
-      python3) pkgs+=(python3 python3-venv) ;;
-      npm) pkgs+=(nodejs npm) ;;
-      *) pkgs+=("$tool") ;;
-    esac
-  done
-  echo "setup: installing ${pkgs[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-fi

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-test-tools.sh   # curl, openssl, python3, npm (apt-get where missing)
 scripts/build-other-drivers.sh   # the Python and JavaScript drivers (cli/tests/other_languages.rs)
 
 # The sandbox tests need a name other than `localhost` that resolves to a
