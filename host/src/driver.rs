@@ -137,7 +137,8 @@ impl Driver {
             buf.truncate(n);
             return self.put_whole(bucket, key, &buf, &opts).await;
         }
-        buf.resize(CHUNK, 0);
+        // A body shorter than the small buffer has ended: the next read
+        // returns 0, so it needs no chunk-sized buffer.
         let mut l = self.lease().await?;
         let wopts = convert::put_options(&opts);
         let writer = wit(guest!(&mut l, i => i.core.call_put(&mut i.store, bucket, key, &wopts))?)?;

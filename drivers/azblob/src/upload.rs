@@ -245,12 +245,8 @@ impl Upload {
             send(&cfg, req)
         };
         let resp = match self.blocks.take() {
-            // An empty blob is an empty block list: the host sends no
-            // `Content-Length: 0` for an empty body, which Put Blob requires.
-            None if self.buf.is_empty() => {
-                let c = conditions(&self.bucket, &self.key, &self.opts, false)?;
-                commit(&[], &c)?
-            }
+            // One Put Blob (an empty body too: the host sends its
+            // `Content-Length: 0`).
             None => {
                 let c = conditions(&self.bucket, &self.key, &self.opts, false)?;
                 let body = std::mem::take(&mut self.buf);
