@@ -123,10 +123,15 @@ impl Driver {
         }
         let read_err = |e| Error::io("reading the upload", e);
         // A small first buffer: most bodies are small, and a 1 MiB buffer
-        // per put costs an mmap and munmap.
-        let mut buf = vec![0u8; SMALL_BODY];
+        // per put costs an mmap and munmap. A known small size needs one
+        // byte more than itself (the end shows as a short read).
+        let first = match opts.size {
+            Some(n) if n < SMALL_BODY as u64 => n as usize + 1,
+            _ => SMALL_BODY,
+        };
+        let mut buf = vec![0u8; first];
         let mut n = read_full(&mut body, &mut buf).await.map_err(read_err)?;
-        if n == SMALL_BODY {
+        if n == buf.len() {
             buf.resize(CHUNK, 0);
             n += read_full(&mut body, &mut buf[n..])
                 .await

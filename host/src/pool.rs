@@ -30,7 +30,8 @@ pub(crate) struct Pool {
     dsn: wit::Dsn,
     grants: Grants,
     pub(crate) label: String,
-    idle: Mutex<Vec<Instance>>,
+    /// Boxed: an `Instance` is large, and a lease moves it in and out.
+    idle: Mutex<Vec<Box<Instance>>>,
     permits: Arc<Semaphore>,
 }
 
@@ -38,7 +39,7 @@ pub(crate) struct Pool {
 /// unless the call on it failed in a way that leaves it unusable.
 pub(crate) struct Lease {
     pool: Arc<Pool>,
-    inst: Option<Instance>,
+    inst: Option<Box<Instance>>,
     /// Set while a call is in flight: if the caller drops the future then,
     /// the instance is mid-call and must not go back to the pool.
     in_call: bool,
@@ -54,7 +55,9 @@ macro_rules! guest {
         let timeout = lease.timeout();
         match lease.arm() {
             Ok($i) => {
-                let r = ::tokio::time::timeout(timeout, $call).await;
+                // Boxed: the call's future is large, and every enclosing
+                // future would otherwise carry (and move) a copy of it.
+                let r = ::tokio::time::timeout(timeout, ::std::boxed::Box::pin($call)).await;
                 lease.settle(r)
             }
             Err(e) => Err(e),
@@ -107,7 +110,7 @@ impl Pool {
         loaded: &Loaded,
         grants: &Grants,
         label: &str,
-    ) -> Result<Instance> {
+    ) -> Result<Box<Instance>> {
         let limits = &runtime.limits;
         let state = HostState::new(label, grants, limits).map_err(|e| {
             Error::new(ErrorKind::Io, format!("granting access for {label}: {e:#}"))
@@ -149,7 +152,7 @@ impl Pool {
             r.transpose()
                 .map_err(|e| Error::invalid_driver(format!("{label}: {e:#}")))
         }
-        Ok(Instance {
+        Ok(Box::new(Instance {
             stream_put: opt(
                 loaded
                     .stream_put
@@ -187,7 +190,7 @@ impl Pool {
             )?,
             core,
             store,
-        })
+        }))
     }
 
     async fn open_instance(&self, inst: &mut Instance) -> Result<()> {
@@ -218,12 +221,17 @@ impl Pool {
         let idle = self.idle.lock().unwrap().pop();
         let inst = match idle {
             Some(i) => i,
+            // Boxed: a rare path with a large future, kept out of every
+            // call's future.
             None => {
-                let mut i =
-                    Self::instantiate(&self.runtime, &self.loaded, &self.grants, &self.label)
-                        .await?;
-                self.open_instance(&mut i).await?;
-                i
+                Box::pin(async {
+                    let mut i =
+                        Self::instantiate(&self.runtime, &self.loaded, &self.grants, &self.label)
+                            .await?;
+                    self.open_instance(&mut i).await?;
+                    Ok::<_, Error>(i)
+                })
+                .await?
             }
         };
         Ok(Lease {
@@ -255,7 +263,7 @@ impl Lease {
     }
 
     pub(crate) fn instance(&mut self) -> Option<&mut Instance> {
-        self.inst.as_mut()
+        self.inst.as_deref_mut()
     }
 
     /// Turn the outcome of a guest call into the API's result, dropping the

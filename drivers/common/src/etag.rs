@@ -49,7 +49,7 @@ pub fn etag_of(bytes: &[u8]) -> String {
 }
 
 fn format_etag(digest: u128) -> String {
-    format!("{digest:032x}")
+    crate::hex_encode(&digest.to_be_bytes())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //!
 //! - [`names`]: bucket-name and key validation;
 //! - [`etag`]: the content-derived ETag (xxh3-128), computed incrementally;
+//! - [`keys`]: object keys for sorted in-memory maps, compared eight bytes at a time;
 //! - [`listing`]: one page of a listing (prefix, delimiter, max-keys, opaque cursor);
 //! - [`range`]: a byte-range option resolved against an object's size;
 //! - [`conditions`]: `if-match` / `if-none-match` for get and put;
@@ -18,6 +19,7 @@ pub mod codec;
 pub mod conditions;
 pub mod dates;
 pub mod etag;
+pub mod keys;
 pub mod listing;
 pub mod names;
 pub mod paths;
@@ -52,12 +54,12 @@ impl std::error::Error for Error {}
 /// Lowercase hex of `bytes`.
 pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0x0f) as usize] as char);
+        out.push(DIGITS[(b >> 4) as usize]);
+        out.push(DIGITS[(b & 0x0f) as usize]);
     }
-    out
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// Bytes of lowercase or uppercase hex; `None` when `s` is not hex of whole bytes.

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
+use crate::keys::{Key, KeyStr};
 use crate::{hex_decode, hex_encode, Error};
 
 /// Default and largest `max-keys`.
@@ -262,13 +263,13 @@ pub fn prefix_successor(prefix: &str) -> Option<String> {
 /// A [`KeySource`] over the keys of a `BTreeMap`, starting at the request's lower bound
 /// and skipping rolled-up prefixes by seeking.
 pub struct MapKeys<'a, V> {
-    map: &'a BTreeMap<String, V>,
+    map: &'a BTreeMap<Key, V>,
     lower: Bound<String>,
     done: bool,
 }
 
 impl<'a, V> MapKeys<'a, V> {
-    pub fn new(map: &'a BTreeMap<String, V>, req: &ListRequest) -> Self {
+    pub fn new(map: &'a BTreeMap<Key, V>, req: &ListRequest) -> Self {
         Self {
             map,
             lower: req.lower_bound().map(str::to_string),
@@ -284,12 +285,12 @@ impl<V> KeySource for MapKeys<'_, V> {
         if self.done {
             return Ok(None);
         }
-        let lower = self.lower.as_ref().map(String::as_str);
+        let lower = self.lower.as_ref().map(|k| KeyStr::new(k));
         let next = self
             .map
-            .range::<str, _>((lower, Bound::Unbounded))
+            .range::<KeyStr, _>((lower, Bound::Unbounded))
             .next()
-            .map(|(k, _)| k.clone());
+            .map(|(k, _)| k.as_str().to_string());
         match &next {
             Some(k) => self.lower = Bound::Excluded(k.clone()),
             None => self.done = true,
@@ -317,10 +318,10 @@ impl<V> KeySource for MapKeys<'_, V> {
 mod tests {
     use super::*;
 
-    type Map = BTreeMap<String, ()>;
+    type Map = BTreeMap<Key, ()>;
 
     fn map(keys: &[&str]) -> Map {
-        keys.iter().map(|k| (k.to_string(), ())).collect()
+        keys.iter().map(|k| (Key::from(*k), ())).collect()
     }
 
     fn req(prefix: &str, delim: &str, max: u32, cursor: Option<&str>) -> ListRequest {
@@ -348,7 +349,12 @@ mod tests {
     }
 
     fn dumb_page(m: &Map, r: &ListRequest) -> Page<String> {
-        let mut src = Dumb(m.keys().cloned().collect::<Vec<_>>().into_iter());
+        let mut src = Dumb(
+            m.keys()
+                .map(|k| k.as_str().to_string())
+                .collect::<Vec<_>>()
+                .into_iter(),
+        );
         list_page(r, &mut src, |k| Ok(Some(k.to_string()))).unwrap()
     }
 
@@ -483,7 +489,7 @@ mod tests {
     #[test]
     fn thousand_and_one() {
         let keys: Vec<String> = (0..1001).map(|i| format!("k{i:05}")).collect();
-        let m: Map = keys.iter().map(|k| (k.clone(), ())).collect();
+        let m: Map = keys.iter().map(|k| (Key::from(k.as_str()), ())).collect();
         let r = ListRequest::new(None, None, None, None).unwrap();
         let p1 = page(&m, &r);
         assert_eq!(p1.objects.len(), 1000);
@@ -495,7 +501,10 @@ mod tests {
         assert_eq!(p2.next_cursor, None);
 
         // Exactly 1000: one page, no cursor.
-        let m: Map = keys[..1000].iter().map(|k| (k.clone(), ())).collect();
+        let m: Map = keys[..1000]
+            .iter()
+            .map(|k| (Key::from(k.as_str()), ()))
+            .collect();
         let p = page(&m, &ListRequest::new(None, None, Some(5000), None).unwrap());
         assert_eq!(p.objects.len(), 1000);
         assert_eq!(p.next_cursor, None);
@@ -573,7 +582,7 @@ mod tests {
                 keys.push(format!("{a}{b}"));
             }
         }
-        let m: Map = keys.iter().map(|k| (k.clone(), ())).collect();
+        let m: Map = keys.iter().map(|k| (Key::from(k.as_str()), ())).collect();
         for prefix in ["", "a", "a/", "b/", "a/x/", "nothing"] {
             for delim in ["", "/", "x", "/z/"] {
                 let (whole, pages) = all_pages(&m, prefix, delim, 1000, false);

@@ -136,7 +136,9 @@ impl Guest for MemDriver {
             let objects = s.objects(&bucket)?;
             let mut keys = common::listing::MapKeys::new(objects, &req);
             let page = common::listing::list_page(&req, &mut keys, |k| {
-                Ok(objects.get(k).map(|o| object_info(k, o)))
+                Ok(objects
+                    .get(common::keys::KeyStr::new(k))
+                    .map(|o| object_info(k, o)))
             })
             .unwrap_or_else(|never| match never {});
             Ok(ListPage {
@@ -237,9 +239,8 @@ impl PutBytesGuest for MemDriver {
         data: Vec<u8>,
         opts: PutOptions,
     ) -> Result<ObjectInfo, Error> {
-        let mut hasher = common::etag::Hasher::default();
-        hasher.update(&data);
-        commit(&bucket, &key, &opts, Blob::whole(data), hasher.finish())
+        let etag = common::etag::etag_of(&data);
+        commit(&bucket, &key, &opts, Blob::whole(data), etag)
     }
 }
 
@@ -260,8 +261,7 @@ fn commit(
         modified: common::time::Timestamp::now(),
     };
     with_store(|s| {
-        s.check_put(bucket, key, &opts.if_match, &opts.if_none_match)?;
-        let stored = s.insert(bucket, key, object)?;
+        let stored = s.put(bucket, key, &opts.if_match, &opts.if_none_match, object)?;
         Ok(object_info(key, stored))
     })
 }

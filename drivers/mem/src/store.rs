@@ -1,10 +1,12 @@
 //! The buckets and objects of one instance, with the contract's rules for each
 //! operation (names checked first, then missing buckets, then missing keys).
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use trove_driver_common as common;
+use trove_driver_common::keys::{Key, KeyStr};
 use trove_driver_common::names::{validate_bucket, validate_key};
 use trove_driver_common::time::Timestamp;
 
@@ -21,7 +23,7 @@ pub struct Object {
 
 struct Bucket {
     created: Timestamp,
-    objects: BTreeMap<String, Object>,
+    objects: BTreeMap<Key, Object>,
 }
 
 #[derive(Debug)]
@@ -62,7 +64,7 @@ impl Store {
     }
 
     /// The objects of a bucket, for listing.
-    pub fn objects(&self, bucket: &str) -> Result<&BTreeMap<String, Object>> {
+    pub fn objects(&self, bucket: &str) -> Result<&BTreeMap<Key, Object>> {
         Ok(&self.bucket(bucket)?.objects)
     }
 
@@ -71,7 +73,7 @@ impl Store {
         validate_key(key)?;
         self.bucket(bucket)?
             .objects
-            .get(key)
+            .get(KeyStr::new(key))
             .ok_or_else(|| StoreError::ObjectNotFound(bucket.into(), key.into()))
     }
 
@@ -88,25 +90,45 @@ impl Store {
         let current = self
             .bucket(bucket)?
             .objects
-            .get(key)
+            .get(KeyStr::new(key))
             .map(|o| o.etag.as_str());
         common::conditions::check_put(if_match.as_deref(), if_none_match.as_deref(), current)?;
         Ok(())
     }
 
-    /// Stores `object` under `key`, replacing any object there.
-    pub fn insert(&mut self, bucket: &str, key: &str, object: Object) -> Result<&Object> {
+    /// Stores `object` under `key`, replacing any object there, when the
+    /// preconditions hold against what is there now. One search of the map.
+    pub fn put(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        if_match: &Option<String>,
+        if_none_match: &Option<String>,
+        object: Object,
+    ) -> Result<&Object> {
         validate_key(key)?;
         let objects = &mut self.bucket_mut(bucket)?.objects;
-        objects.insert(key.to_string(), object);
-        Ok(&objects[key])
+        let check = |current: Option<&str>| {
+            common::conditions::check_put(if_match.as_deref(), if_none_match.as_deref(), current)
+        };
+        Ok(match objects.entry(Key::from(key)) {
+            Entry::Occupied(mut o) => {
+                check(Some(&o.get().etag))?;
+                o.insert(object);
+                o.into_mut()
+            }
+            Entry::Vacant(v) => {
+                check(None)?;
+                v.insert(object)
+            }
+        })
     }
 
     /// Removes `key`; a missing key is fine.
     pub fn delete(&mut self, bucket: &str, key: &str) -> Result<()> {
         validate_bucket(bucket)?;
         validate_key(key)?;
-        self.bucket_mut(bucket)?.objects.remove(key);
+        self.bucket_mut(bucket)?.objects.remove(KeyStr::new(key));
         Ok(())
     }
 
@@ -132,7 +154,14 @@ impl Store {
             metadata: src.metadata.clone(),
             modified: Timestamp::now(),
         };
-        self.insert(dst_bucket, dst_key, copy)
+        let objects = &mut self.bucket_mut(dst_bucket)?.objects;
+        Ok(match objects.entry(Key::from(dst_key)) {
+            Entry::Occupied(mut o) => {
+                o.insert(copy);
+                o.into_mut()
+            }
+            Entry::Vacant(v) => v.insert(copy),
+        })
     }
 
     pub fn create_bucket(&mut self, name: &str) -> Result<()> {
