@@ -17,7 +17,9 @@ fn main() {
     for entry in [
         "Cargo.toml",
         "Cargo.lock",
+        ".cargo",
         "common",
+        "cloud",
         "mem",
         "file",
         "sftp",

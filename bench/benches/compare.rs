@@ -56,6 +56,79 @@ async fn measure<F: Future<Output = ()>>(f: F) -> (f64, u64) {
     (t.elapsed().as_secs_f64(), peak_rss_mib())
 }
 
+/// CPU seconds (user + system) this process has used.
+fn own_cpu_seconds() -> f64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// CPU seconds (user + system) process `pid` has used, from /proc.
+fn cpu_seconds_of(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some(ticks / hz)
+}
+
+/// CPU seconds used by this process plus the test server (when its pid is known).
+fn cpu_now(server: Option<u32>) -> f64 {
+    own_cpu_seconds() + server.and_then(cpu_seconds_of).unwrap_or(0.0)
+}
+
+/// A TCP relay to `target` that holds every byte for `one_way` in each
+/// direction before passing it on: a fixed network latency, as a server in
+/// another region would have (the loopback has none). Returns its address.
+async fn delay_relay(target: std::net::SocketAddr, one_way: Duration) -> std::net::SocketAddr {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+    async fn pump(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        delay: Duration,
+    ) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n @ 1..) = from.read(&mut buf).await {
+                let due = tokio::time::Instant::now() + delay;
+                if tx.send((due, buf[..n].to_vec())).is_err() {
+                    break;
+                }
+            }
+        });
+        while let Some((due, data)) = rx.recv().await {
+            tokio::time::sleep_until(due).await;
+            if to.write_all(&data).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+        reader.abort();
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(target).await else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (cr, cw) = client.into_split();
+            let (sr, sw) = server.into_split();
+            tokio::spawn(pump(cr, sw, one_way));
+            tokio::spawn(pump(sr, cw, one_way));
+        }
+    });
+    addr
+}
+
 /// `size` bytes of a repeating pattern, served without allocating `size`.
 struct Pattern {
     block: Bytes,
@@ -117,7 +190,31 @@ fn reps(size: u64) -> usize {
     }
 }
 
-/// put then get of `size`-byte objects: trove vs OpenDAL.
+/// Seconds and peak RSS (MiB) of the four phases of one [`put_get`] round:
+/// trove put, OpenDAL put, trove get, OpenDAL get.
+type Phases = [(f64, u64); 4];
+
+/// How many rounds a size gets: small operations are short enough for the
+/// machine's noise to matter, so they run three rounds and keep each side's best.
+fn rounds(size: u64) -> usize {
+    if size <= KIB {
+        3
+    } else {
+        1
+    }
+}
+
+/// Each phase's fastest round so far.
+fn keep_best(best: Option<Phases>, round: Phases) -> Phases {
+    match best {
+        None => round,
+        Some(b) => std::array::from_fn(|i| if round[i].0 < b[i].0 { round[i] } else { b[i] }),
+    }
+}
+
+/// put then get of `size`-byte objects: trove vs OpenDAL. Trove streams
+/// from an `AsyncRead` of known size and OpenDAL writes through its writer.
+#[allow(clippy::too_many_arguments)]
 async fn put_get(
     rows: &mut Vec<Row>,
     name: &str,
@@ -127,11 +224,67 @@ async fn put_get(
     size: u64,
     block: &Bytes,
 ) {
+    let mut best: Option<Phases> = None;
+    for _ in 0..rounds(size) {
+        let r = put_get_round(d, op, size, block).await;
+        best = Some(keep_best(best, r));
+    }
+    let [tp, np, tg, ng] = best.expect("at least one round");
+    push_pair(
+        rows,
+        &format!("{name} put {}", label(size)),
+        size,
+        reps(size),
+        tp,
+        np,
+        baseline,
+    );
+    push_pair(
+        rows,
+        &format!("{name} get {}", label(size)),
+        size,
+        reps(size),
+        tg,
+        ng,
+        baseline,
+    );
+}
+
+/// One row from the (seconds, RSS) of `n` operations of `size` bytes on each side.
+fn push_pair(
+    rows: &mut Vec<Row>,
+    workload: &str,
+    size: u64,
+    n: usize,
+    trove: (f64, u64),
+    native: (f64, u64),
+    baseline: &'static str,
+) {
+    let unit = if size <= KIB { "ops/s" } else { "MiB/s" };
+    let conv = |secs: f64| {
+        if size <= KIB {
+            n as f64 / secs
+        } else {
+            (n as u64 * size) as f64 / MIB as f64 / secs
+        }
+    };
+    rows.push(Row {
+        workload: workload.to_string(),
+        trove: conv(trove.0),
+        native: conv(native.0),
+        unit,
+        trove_rss: trove.1,
+        native_rss: native.1,
+        baseline,
+    });
+}
+
+async fn put_get_round(d: &Driver, op: &opendal::Operator, size: u64, block: &Bytes) -> Phases {
     let n = reps(size);
     let bucket = "bench";
     let _ = d.create_bucket(bucket).await;
     let key = |i: usize| format!("obj-{}-{i}", size);
-    let (tp, trss) = measure(async {
+    let tp = measure(async {
         for i in 0..n {
             // The size is known, as for a file (`trove-host put` passes it).
             let opts = PutOptions {
@@ -144,7 +297,7 @@ async fn put_get(
         }
     })
     .await;
-    let (np, nrss) = measure(async {
+    let np = measure(async {
         for i in 0..n {
             let mut w = op
                 .writer(&format!("{bucket}/{}", key(i)))
@@ -160,7 +313,7 @@ async fn put_get(
         }
     })
     .await;
-    let (tg, tgrss) = measure(async {
+    let tg = measure(async {
         let mut buf = vec![0u8; MIB as usize];
         for i in 0..n {
             let (_, r) = d
@@ -171,7 +324,7 @@ async fn put_get(
         }
     })
     .await;
-    let (ng, ngrss) = measure(async {
+    let ng = measure(async {
         for i in 0..n {
             let r = op
                 .reader(&format!("{bucket}/{}", key(i)))
@@ -186,36 +339,70 @@ async fn put_get(
         }
     })
     .await;
-    let unit = if size <= KIB { "ops/s" } else { "MiB/s" };
-    let conv = |secs: f64| {
-        if size <= KIB {
-            n as f64 / secs
-        } else {
-            (n as u64 * size) as f64 / MIB as f64 / secs
-        }
-    };
-    rows.push(Row {
-        workload: format!("{name} put {}", label(size)),
-        trove: conv(tp),
-        native: conv(np),
-        unit,
-        trove_rss: trss,
-        native_rss: nrss,
-        baseline,
-    });
-    rows.push(Row {
-        workload: format!("{name} get {}", label(size)),
-        trove: conv(tg),
-        native: conv(ng),
-        unit,
-        trove_rss: tgrss,
-        native_rss: ngrss,
-        baseline,
-    });
     for i in 0..n {
         let _ = d.delete(bucket, &key(i)).await;
         let _ = op.delete(&format!("{bucket}/{}", key(i))).await;
     }
+    [tp, np, tg, ng]
+}
+
+/// 1 KiB objects put and got as bytes in memory, through each side's
+/// one-call API: trove's `put_bytes`/`get_bytes` against OpenDAL's
+/// `write`/`read`. Best of three rounds, as for the streamed 1 KiB rows.
+async fn in_memory_1k(rows: &mut Vec<Row>, d: &Driver, op: &opendal::Operator) {
+    let n = reps(KIB);
+    let bucket = "bench-bytes";
+    let _ = d.create_bucket(bucket).await;
+    let data = Bytes::from(vec![0x5au8; KIB as usize]);
+    let key = |i: usize| format!("obj-bytes-{i}");
+    let mut best: Option<Phases> = None;
+    for _ in 0..3 {
+        let tp = measure(async {
+            for i in 0..n {
+                d.put_bytes(bucket, &key(i), data.to_vec(), PutOptions::default())
+                    .await
+                    .expect("trove put_bytes");
+            }
+        })
+        .await;
+        let np = measure(async {
+            for i in 0..n {
+                op.write(&format!("{bucket}/{}", key(i)), data.clone())
+                    .await
+                    .expect("write");
+            }
+        })
+        .await;
+        let tg = measure(async {
+            for i in 0..n {
+                let (_, b) = d
+                    .get_bytes(bucket, &key(i), GetOptions::default())
+                    .await
+                    .expect("trove get_bytes");
+                assert_eq!(b.len() as u64, KIB);
+            }
+        })
+        .await;
+        let ng = measure(async {
+            for i in 0..n {
+                let b = op
+                    .read(&format!("{bucket}/{}", key(i)))
+                    .await
+                    .expect("read");
+                assert_eq!(b.len() as u64, KIB);
+            }
+        })
+        .await;
+        for i in 0..n {
+            let _ = d.delete(bucket, &key(i)).await;
+            let _ = op.delete(&format!("{bucket}/{}", key(i))).await;
+        }
+        best = Some(keep_best(best, [tp, np, tg, ng]));
+    }
+    let [tp, np, tg, ng] = best.expect("three rounds");
+    let base = "OpenDAL memory";
+    push_pair(rows, "mem put 1 KiB, bytes in memory", KIB, n, tp, np, base);
+    push_pair(rows, "mem get 1 KiB, bytes in memory", KIB, n, tg, ng, base);
 }
 
 /// head and list operations per second.
@@ -294,7 +481,15 @@ async fn metadata_ops(
     });
 }
 
-/// 1 KiB puts from `clients` concurrent tasks.
+/// CPU seconds per operation (this process plus the server) of one row,
+/// trove's and the baseline's.
+struct CpuPerOp {
+    trove: f64,
+    native: f64,
+}
+
+/// 1 KiB puts from `clients` concurrent tasks. `server`: the test server's
+/// pid, whose CPU time is counted with this process's.
 async fn concurrent_puts(
     rows: &mut Vec<Row>,
     name: &str,
@@ -302,10 +497,17 @@ async fn concurrent_puts(
     op: &opendal::Operator,
     baseline: &'static str,
     clients: usize,
-) {
+    server: Option<u32>,
+) -> CpuPerOp {
     let bucket = "conc";
     let _ = d.create_bucket(bucket).await;
     let per = 200;
+    let cpu0 = cpu_now(server);
+    eprintln!(
+        "DIAG {name} {clients} start: own cpu now {:.3}, server {:?}",
+        own_cpu_seconds(),
+        server.and_then(cpu_seconds_of)
+    );
     let (t, tr) = measure(async {
         let tasks: Vec<_> = (0..clients)
             .map(|c| {
@@ -329,6 +531,12 @@ async fn concurrent_puts(
         }
     })
     .await;
+    let cpu1 = cpu_now(server);
+    eprintln!(
+        "DIAG {name} {clients} mid: own cpu now {:.3}, server {:?}",
+        own_cpu_seconds(),
+        server.and_then(cpu_seconds_of)
+    );
     let (n, nr) = measure(async {
         let tasks: Vec<_> = (0..clients)
             .map(|c| {
@@ -347,7 +555,13 @@ async fn concurrent_puts(
         }
     })
     .await;
+    let cpu2 = cpu_now(server);
     let total = (clients * per) as f64;
+    eprintln!(
+        "DIAG {name} {clients}: own cpu now {:.3}, server {:?}",
+        own_cpu_seconds(),
+        server.and_then(cpu_seconds_of)
+    );
     rows.push(Row {
         workload: format!("{name} 1 KiB puts, {clients} clients"),
         trove: total / t,
@@ -357,6 +571,10 @@ async fn concurrent_puts(
         native_rss: nr,
         baseline,
     });
+    CpuPerOp {
+        trove: (cpu1 - cpu0) / total,
+        native: (cpu2 - cpu1) / total,
+    }
 }
 
 /// The physical floors: memcpy and `cp`.
@@ -457,21 +675,109 @@ fn ping_start(rows: &mut Vec<Row>, dir: &Path) {
 fn s3_operator() -> Option<(String, opendal::Operator)> {
     let dsn = std::env::var("TROVE_TEST_S3S_DSN").ok()?;
     let endpoint = std::env::var("TROVE_TEST_S3S_ENDPOINT").ok()?;
+    Some((dsn, s3_operator_at(&endpoint)?))
+}
+
+/// OpenDAL's s3 service at `endpoint`, with the test server's keys.
+fn s3_operator_at(endpoint: &str) -> Option<opendal::Operator> {
     let ak = std::env::var("TROVE_TEST_S3S_ACCESS_KEY").ok()?;
     let sk = std::env::var("TROVE_TEST_S3S_SECRET_KEY").ok()?;
     let b = opendal::services::S3::default()
         .bucket("bench-native")
-        .endpoint(&endpoint)
+        .endpoint(endpoint)
         .region("us-east-1")
         .access_key_id(&ak)
         .secret_access_key(&sk);
     match opendal::Operator::new(b) {
-        Ok(op) => Some((dsn, op)),
+        Ok(op) => Some(op),
         Err(e) => {
             println!("(no S3 rows: OpenDAL s3 operator: {e})");
             None
         }
     }
+}
+
+/// The s3 rows for 1 and 20 clients: on the loopback, and through
+/// [`delay_relay`] with a round trip of `TROVE_BENCH_RTT_MS` (default 10 ms).
+/// Returns notes with the CPU each put costs: on the loopback that, not the
+/// host, bounds how far 20 clients can go on this machine.
+async fn s3_scaling(
+    rows: &mut Vec<Row>,
+    host: &Host,
+    dsn: &str,
+    s3: &Driver,
+    native: &opendal::Operator,
+) -> String {
+    let server = std::env::var("TROVE_TEST_S3S_PID")
+        .ok()
+        .and_then(|p| p.parse().ok());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let mut out = format!(
+        "\nS3 scaling, 1 KiB puts. CPU per put counts this process and the s3s-fs server{}; \
+         the ceiling is {cores} cores divided by the CPU per put at 20 clients.\n\n",
+        if server.is_some() {
+            ""
+        } else {
+            " (its pid is unknown here: this process only)"
+        }
+    );
+    let mut scale = |rows: &mut Vec<Row>, label: &str, cpu: [CpuPerOp; 2]| {
+        let (one, twenty) = (&rows[rows.len() - 2], &rows[rows.len() - 1]);
+        out += &format!(
+            "- {label}: trove {:.0} → {:.0} puts/s ({:.1}×), CPU {:.0} → {:.0} µs per put, \
+             ceiling {:.0} puts/s ({:.1}× of 1 client); OpenDAL {:.0} → {:.0} puts/s ({:.1}×), \
+             CPU {:.0} → {:.0} µs per put, ceiling {:.0} puts/s ({:.1}×)\n",
+            one.trove,
+            twenty.trove,
+            twenty.trove / one.trove,
+            cpu[0].trove * 1e6,
+            cpu[1].trove * 1e6,
+            cores / cpu[1].trove,
+            cores / cpu[1].trove / one.trove,
+            one.native,
+            twenty.native,
+            twenty.native / one.native,
+            cpu[0].native * 1e6,
+            cpu[1].native * 1e6,
+            cores / cpu[1].native,
+            cores / cpu[1].native / one.native,
+        );
+    };
+    let mut cpu = Vec::new();
+    for clients in [1, 20] {
+        cpu.push(concurrent_puts(rows, "s3", s3, native, "OpenDAL s3", clients, server).await);
+    }
+    scale(rows, "loopback", [cpu.remove(0), cpu.remove(0)]);
+
+    let rtt: u64 = std::env::var("TROVE_BENCH_RTT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let endpoint = std::env::var("TROVE_TEST_S3S_ENDPOINT").unwrap_or_default();
+    let Some(target) = endpoint
+        .strip_prefix("http://")
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+    else {
+        return out + "(no relay rows: the endpoint is not http://IP:PORT)\n";
+    };
+    let relay = delay_relay(target, Duration::from_micros(rtt * 500)).await;
+    let relayed = format!("http://{relay}");
+    let (Ok(rs3), Some(rnative)) = (
+        host.open(&dsn.replace(&endpoint, &relayed)).await,
+        s3_operator_at(&relayed),
+    ) else {
+        return out + "(no relay rows: could not open the relayed endpoint)\n";
+    };
+    let name = format!("s3, {rtt} ms round trip,");
+    for clients in [1, 20] {
+        cpu.push(concurrent_puts(rows, &name, &rs3, &rnative, "OpenDAL s3", clients, server).await);
+    }
+    scale(
+        rows,
+        &format!("{rtt} ms round trip"),
+        [cpu.remove(0), cpu.remove(0)],
+    );
+    out
 }
 
 fn print_report(rows: &[Row]) -> String {
@@ -568,6 +874,9 @@ async fn run(quick: bool) -> Vec<Row> {
     let limits = Limits {
         memory_bytes: 3 * GIB as usize,
         call_timeout: Duration::from_secs(120),
+        // One instance per concurrent client in the 20-client rows (the
+        // default pool is 16).
+        pool_size: 32,
         ..Limits::default()
     };
     // The s3 rows use the keys of scripts/servers/s3s.sh, passed as the CLI's
@@ -609,6 +918,7 @@ async fn run(quick: bool) -> Vec<Row> {
             )
             .await;
         }
+        in_memory_1k(&mut rows, &mem, &native_mem).await;
         metadata_ops(&mut rows, "mem", &mem, &native_mem, "OpenDAL memory").await;
     }
 
@@ -638,7 +948,16 @@ async fn run(quick: bool) -> Vec<Row> {
         metadata_ops(&mut rows, "file", &file, &native_fs, "OpenDAL fs").await;
     }
     for clients in [1, 4, 20].into_iter().filter(|_| wanted("concurrency")) {
-        concurrent_puts(&mut rows, "file", &file, &native_fs, "OpenDAL fs", clients).await;
+        concurrent_puts(
+            &mut rows,
+            "file",
+            &file,
+            &native_fs,
+            "OpenDAL fs",
+            clients,
+            None,
+        )
+        .await;
         concurrent_puts(
             &mut rows,
             "mem",
@@ -646,6 +965,7 @@ async fn run(quick: bool) -> Vec<Row> {
             &native_mem,
             "OpenDAL memory",
             clients,
+            None,
         )
         .await;
     }
@@ -664,9 +984,8 @@ async fn run(quick: bool) -> Vec<Row> {
                 &block,
             )
             .await;
-            for clients in [1, 20] {
-                concurrent_puts(&mut rows, "s3", &s3, &native_s3, "OpenDAL s3", clients).await;
-            }
+            let notes = s3_scaling(&mut rows, &host, &dsn, &s3, &native_s3).await;
+            println!("{notes}");
         }
         None => {
             println!("(no S3 rows: start scripts/servers/s3s.sh and source its .env to add them)")

@@ -31,6 +31,7 @@ start() {
         echo "export TROVE_TEST_S3S_ACCESS_KEY=$AK"
         echo "export TROVE_TEST_S3S_SECRET_KEY=$SK"
         echo "export TROVE_TEST_S3S_DSN='s3://?region=us-east-1&endpoint=http://127.0.0.1:$PORT&path_style=true'"
+        echo "export TROVE_TEST_S3S_PID=$(cat "$PIDFILE")"   # the bench reads the server's CPU time
     } >"$ENV_FILE"
     echo "s3s-fs ready on 127.0.0.1:$PORT ($ENV_FILE)" >&2
 }

@@ -3,108 +3,40 @@
 
 use crate::config::{Auth, Config};
 use crate::sharedkey::{self, Canonical};
-use crate::trove::driver::http::{self, Request, RequestBody};
-use crate::wasi::io::streams::{InputStream, StreamError};
+use crate::trove::driver::http::RequestBody;
 use crate::Error;
+use trove_driver_cloud::Body;
 
-pub struct Req<'a> {
-    pub method: &'a str,
-    pub container: Option<&'a str>,
-    pub blob: Option<&'a str>,
-    pub query: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+pub use trove_driver_cloud::Resp;
 
-impl<'a> Req<'a> {
-    pub fn new(method: &'a str, container: Option<&'a str>, blob: Option<&'a str>) -> Self {
-        Req {
-            method,
-            container,
-            blob,
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
+/// A request to `container`/`blob` (either absent for the account- or
+/// container-level calls), built with the shared builder.
+pub type Req<'a> = trove_driver_cloud::Request<'a, trove_driver_cloud::Object<'a>>;
 
-    pub fn query(mut self, k: &str, v: &str) -> Self {
-        self.query.push((k.into(), v.into()));
-        self
-    }
-
-    pub fn header(mut self, k: &str, v: &str) -> Self {
-        self.headers.push((k.to_ascii_lowercase(), v.into()));
-        self
-    }
-
-    pub fn headers(mut self, h: Vec<(String, String)>) -> Self {
-        self.headers.extend(h);
-        self
-    }
-
-    pub fn body(mut self, b: Vec<u8>) -> Self {
-        self.body = b;
-        self
-    }
-}
-
-pub struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: InputStream,
-}
-
-impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// The whole body (XML answers and errors: small).
-    pub fn read_all(&self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::new();
-        loop {
-            match self.body.blocking_read(1 << 16) {
-                Ok(b) => {
-                    if out.len() + b.len() > (16 << 20) {
-                        return Err(Error::Internal("Azure answer larger than 16 MiB".into()));
-                    }
-                    out.extend_from_slice(&b)
-                }
-                Err(StreamError::Closed) => return Ok(out),
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(Error::Unavailable(format!(
-                        "reading the Azure answer: {}",
-                        e.to_debug_string()
-                    )))
-                }
-            }
-        }
-    }
-
+/// What only Azure reads from an answer.
+pub trait AzureResp {
     /// The XML body, parsed.
-    pub fn xml(&self) -> Result<crate::xml::Element, Error> {
+    fn xml(&self) -> Result<crate::xml::Element, Error>;
+    /// Azure's error code: the `x-ms-error-code` header (also on HEAD
+    /// answers, which have no body), else the XML body's `<Code>`.
+    fn code(&self) -> String;
+    /// This (failed) answer as the contract's error.
+    fn error(&self, what: &str) -> Error;
+}
+
+impl AzureResp for Resp {
+    fn xml(&self) -> Result<crate::xml::Element, Error> {
         let body = self.read_all()?;
         crate::xml::parse(&body).map_err(|e| Error::Internal(format!("Azure answer: {e}")))
     }
 
-    /// Azure's error code: the `x-ms-error-code` header (also on HEAD
-    /// answers, which have no body), else the XML body's `<Code>`.
-    pub fn code(&self) -> String {
+    fn code(&self) -> String {
         self.header("x-ms-error-code")
             .unwrap_or_default()
             .to_string()
     }
 
-    /// This (failed) answer as the contract's error.
-    pub fn error(&self, what: &str) -> Error {
+    fn error(&self, what: &str) -> Error {
         let mut code = self.code();
         let mut message = String::new();
         if let Some(x) = self
@@ -131,11 +63,7 @@ impl Resp {
 
 /// Azure's error code (or, without one, its status) as the contract's kind.
 pub fn map_error(status: u16, code: &str, message: &str, what: &str) -> Error {
-    let detail = match (code.is_empty(), message.is_empty()) {
-        (true, _) => format!("{what}: HTTP {status}"),
-        (false, true) => format!("{what}: {code} (HTTP {status})"),
-        (false, false) => format!("{what}: {code}: {message} (HTTP {status})"),
-    };
+    let detail = trove_driver_cloud::error_detail(what, status, code, message);
     match code {
         "BlobNotFound" => Error::ObjectNotFound(detail),
         "CannotVerifyCopySource" if status == 404 => Error::ObjectNotFound(detail),
@@ -234,15 +162,25 @@ pub fn url(
 
 /// Authorize and send `req`; any HTTP status comes back as a `Resp`.
 pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
-    let url = url(cfg, req.container, req.blob, &req.query);
+    let (container, blob) = (req.target.bucket, req.target.key);
+    let url = url(cfg, container, blob, &req.query);
     let mut headers = req.headers;
     headers.push((
         "x-ms-date".into(),
         crate::common::dates::http_date(crate::common::dates::now()),
     ));
     headers.push(("x-ms-version".into(), sharedkey::VERSION.into()));
+    let body = match req.body {
+        Body::Empty => Vec::new(),
+        Body::Bytes(b) => b,
+        Body::Stream(..) => {
+            return Err(Error::Internal(
+                "the azblob driver sends no streamed request bodies".into(),
+            ))
+        }
+    };
     if let Auth::Key(key) = &cfg.auth {
-        let path = cfg.path(req.container, req.blob);
+        let path = cfg.path(container, blob);
         let auth = sharedkey::authorization(
             &cfg.account,
             key,
@@ -251,27 +189,17 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
                 path: &path,
                 query: &req.query,
                 headers: &headers,
-                content_length: req.body.len() as u64,
+                content_length: body.len() as u64,
             },
         );
         headers.push(("authorization".into(), auth));
     }
-    let body = if req.body.is_empty() {
+    let body = if body.is_empty() {
         RequestBody::Empty
     } else {
-        RequestBody::Bytes(req.body)
+        RequestBody::Bytes(body)
     };
-    let request = Request {
-        method: req.method.to_string(),
-        url,
-        headers,
-    };
-    let (resp, body) = http::send(&request, body)?;
-    Ok(Resp {
-        status: resp.status,
-        headers: resp.headers,
-        body,
-    })
+    trove_driver_cloud::send("Azure", req.method, url, headers, body)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! head, get, delete, copy and list of blobs; containers (the contract's buckets).
 
-use crate::client::{send, Req, Resp};
+use crate::client::{send, AzureResp, Req, Resp};
 use crate::common::range::{self, ByteRange as Range};
 use crate::exports::trove::driver::core::{Body, HostStream};
 use crate::meta;

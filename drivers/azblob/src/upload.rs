@@ -14,13 +14,14 @@
 //! nothing to delete: Azure drops uncommitted blocks that no commit names
 //! (after at most a week), and they are never visible.
 
-use crate::client::{send, Req};
+use crate::client::{send, AzureResp, Req};
 use crate::meta;
 use crate::sharedkey::{base64_decode, base64_encode, hex, uri_encode};
 use crate::types::{ObjectInfo, PutOptions, Timestamp};
-use crate::wasi::io::streams::{InputStream, StreamError};
+use crate::wasi::io::streams::InputStream;
 use crate::{config, Error};
 use md5::{Digest, Md5};
+use trove_driver_cloud::PartBuffer;
 
 /// Block size of streamed uploads (and the largest single Put Blob).
 pub const BLOCK: usize = 8 << 20;
@@ -160,7 +161,7 @@ pub struct Upload {
     bucket: String,
     key: String,
     opts: PutOptions,
-    buf: Vec<u8>,
+    buf: PartBuffer,
     md5: Md5,
     /// Once the body outgrew one block: the tag, the block ids so far, and
     /// the conditions checked when it did.
@@ -177,7 +178,7 @@ impl Upload {
             bucket,
             key,
             opts,
-            buf: Vec::new(),
+            buf: PartBuffer::new(BLOCK),
             md5: Md5::new(),
             blocks: None,
             size: 0,
@@ -187,31 +188,15 @@ impl Upload {
     pub fn write(&mut self, mut chunk: &[u8]) -> Result<(), Error> {
         self.size += chunk.len() as u64;
         self.md5.update(chunk);
-        while !chunk.is_empty() {
-            if self.buf.len() == BLOCK {
-                self.flush_block()?;
-            }
-            let n = (BLOCK - self.buf.len()).min(chunk.len());
-            self.buf.extend_from_slice(&chunk[..n]);
-            chunk = &chunk[n..];
+        while self.buf.fill(&mut chunk) {
+            self.flush_block()?;
         }
         Ok(())
     }
 
     /// Reads a host stream to its end.
     pub fn write_stream(&mut self, data: &InputStream) -> Result<(), Error> {
-        loop {
-            match data.blocking_read(1 << 20) {
-                Ok(b) => self.write(&b)?,
-                Err(StreamError::Closed) => return Ok(()),
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(Error::InvalidArgument(format!(
-                        "reading the upload: {}",
-                        e.to_debug_string()
-                    )))
-                }
-            }
-        }
+        trove_driver_cloud::read_upload(data, |b| self.write(b))
     }
 
     fn flush_block(&mut self) -> Result<(), Error> {
@@ -222,7 +207,7 @@ impl Upload {
             let c = conditions(&self.bucket, &self.key, &self.opts, true)?;
             self.blocks = Some((random_tag(), Vec::new(), c));
         }
-        let data = std::mem::take(&mut self.buf);
+        let data = self.buf.take();
         let (tag, ids, _) = self.blocks.as_mut().unwrap();
         let id = block_id(tag, ids.len() as u32 + 1, ZERO_MD5);
         put_block(&cfg, &self.bucket, &self.key, &id, data, None)?;
@@ -249,7 +234,7 @@ impl Upload {
             // `Content-Length: 0`).
             None => {
                 let c = conditions(&self.bucket, &self.key, &self.opts, false)?;
-                let body = std::mem::take(&mut self.buf);
+                let body = self.buf.take();
                 let req = Req::new("PUT", Some(&self.bucket), Some(&self.key))
                     .header("x-ms-blob-type", "BlockBlob")
                     .header("content-md5", &base64_encode(&md5))
@@ -261,7 +246,7 @@ impl Upload {
             Some((tag, mut ids, c)) => {
                 if !self.buf.is_empty() {
                     let id = block_id(&tag, ids.len() as u32 + 1, ZERO_MD5);
-                    let data = std::mem::take(&mut self.buf);
+                    let data = self.buf.take();
                     put_block(&cfg, &self.bucket, &self.key, &id, data, None)?;
                     ids.push(id);
                 }
@@ -294,7 +279,7 @@ impl Upload {
     /// Nothing was committed; blocks already sent stay uncommitted and
     /// invisible until Azure drops them.
     pub fn abort(&mut self) {
-        self.buf = Vec::new();
+        self.buf.take();
         self.blocks = None;
     }
 }

@@ -3,7 +3,7 @@
 //! `token_uri` (the one extra origin the host grants), cached until shortly
 //! before it expires.
 
-use crate::client::{map_error, send_raw};
+use crate::client::{map_error, send_raw, GsResp};
 use crate::config::{Auth, Config};
 use crate::Error;
 use std::cell::RefCell;

@@ -3,60 +3,37 @@
 
 use crate::codec::pct;
 use crate::config::Config;
-use crate::trove::driver::http::{self, Request, RequestBody};
-use crate::wasi::io::streams::{InputStream, StreamError};
+use crate::trove::driver::http::RequestBody;
 use crate::Error;
+use trove_driver_cloud::Body;
 
-/// The largest JSON answer read into the guest.
-const MAX_ANSWER: usize = 16 << 20;
+pub use trove_driver_cloud::Resp;
 
-pub struct Req {
-    pub method: &'static str,
-    /// Absolute URL; query parameters are appended by [`Req::query`].
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    has_query: bool,
+/// A request to an absolute URL (query parameters, added with
+/// [`Req::query`], are appended when it is sent), built with the shared
+/// builder.
+pub type Req = trove_driver_cloud::Request<'static, String>;
+
+/// How GCS requests start, and their JSON bodies.
+pub trait GsReq {
+    /// A request to `path` (already encoded) under the configured endpoint.
+    fn api(cfg: &Config, method: &'static str, path: &str) -> Req;
+    /// A request to an absolute URL (a resumable session, the token endpoint).
+    fn url(method: &'static str, url: String) -> Req;
+    /// `v` as the JSON body.
+    fn json(self, v: &serde_json::Value) -> Req;
 }
 
-impl Req {
-    /// A request to `path` (already encoded) under the configured endpoint.
-    pub fn api(cfg: &Config, method: &'static str, path: &str) -> Req {
+impl GsReq for Req {
+    fn api(cfg: &Config, method: &'static str, path: &str) -> Req {
         Req::url(method, format!("{}{path}", cfg.base()))
     }
 
-    /// A request to an absolute URL (a resumable session, the token endpoint).
-    pub fn url(method: &'static str, url: String) -> Req {
-        let has_query = url.contains('?');
-        Req {
-            method,
-            url,
-            headers: Vec::new(),
-            body: Vec::new(),
-            has_query,
-        }
+    fn url(method: &'static str, url: String) -> Req {
+        Req::to(method, url)
     }
 
-    pub fn query(mut self, k: &str, v: &str) -> Self {
-        self.url.push(if self.has_query { '&' } else { '?' });
-        self.has_query = true;
-        self.url.push_str(&pct(k, false));
-        self.url.push('=');
-        self.url.push_str(&pct(v, false));
-        self
-    }
-
-    pub fn header(mut self, k: &str, v: &str) -> Self {
-        self.headers.push((k.to_ascii_lowercase(), v.into()));
-        self
-    }
-
-    pub fn body(mut self, b: Vec<u8>) -> Self {
-        self.body = b;
-        self
-    }
-
-    pub fn json(self, v: &serde_json::Value) -> Self {
+    fn json(self, v: &serde_json::Value) -> Req {
         self.header("content-type", "application/json; charset=UTF-8")
             .body(v.to_string().into_bytes())
     }
@@ -77,56 +54,23 @@ pub fn upload_path(bucket: &str) -> String {
     format!("/upload/storage/v1/b/{}/o", pct(bucket, false))
 }
 
-pub struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: InputStream,
+/// What only GCS reads from an answer.
+pub trait GsResp {
+    /// The JSON body as `T`.
+    fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, Error>;
+    /// This (failed) answer as the contract's error. A 404 is
+    /// `object-not-found`; callers that can tell a missing bucket refine it.
+    fn error(&self, what: &str) -> Error;
 }
 
-impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// The whole body (JSON answers and errors: small).
-    pub fn read_all(&self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::new();
-        loop {
-            match self.body.blocking_read(1 << 16) {
-                Ok(b) => {
-                    if out.len() + b.len() > MAX_ANSWER {
-                        return Err(Error::Internal("GCS answer larger than 16 MiB".into()));
-                    }
-                    out.extend_from_slice(&b)
-                }
-                Err(StreamError::Closed) => return Ok(out),
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(Error::Unavailable(format!(
-                        "reading the GCS answer: {}",
-                        e.to_debug_string()
-                    )))
-                }
-            }
-        }
-    }
-
-    /// The JSON body as `T`.
-    pub fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
+impl GsResp for Resp {
+    fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
         let body = self.read_all()?;
         serde_json::from_slice(&body)
             .map_err(|e| Error::Internal(format!("{what}: unexpected GCS answer: {e}")))
     }
 
-    /// This (failed) answer as the contract's error. A 404 is
-    /// `object-not-found`; callers that can tell a missing bucket refine it.
-    pub fn error(&self, what: &str) -> Error {
+    fn error(&self, what: &str) -> Error {
         let body = self.read_all().unwrap_or_default();
         let (reason, message) = crate::json::error_of(&body);
         map_error(self.status, &reason, &message, what)
@@ -156,11 +100,25 @@ pub fn map_error(status: u16, reason: &str, message: &str, what: &str) -> Error 
 /// Sends `req` with the configured authorisation; any HTTP status comes back
 /// as a `Resp`.
 pub fn send(cfg: &Config, req: Req) -> Result<Resp, Error> {
+    let mut url = req.target;
+    let mut sep = if url.contains('?') { '&' } else { '?' };
+    for (k, v) in &req.query {
+        url.push(sep);
+        sep = '&';
+        url.push_str(&pct(k, false));
+        url.push('=');
+        url.push_str(&pct(v, false));
+    }
     let mut headers = req.headers;
     if let Some(token) = crate::auth::bearer(cfg)? {
         headers.push(("authorization".into(), format!("Bearer {token}")));
     }
-    let resp = send_raw(req.method, req.url, headers, req.body)?;
+    let body = match req.body {
+        Body::Empty => request_body(req.method, Vec::new()),
+        Body::Bytes(b) => request_body(req.method, b),
+        stream @ Body::Stream(..) => stream.into_http(),
+    };
+    let resp = trove_driver_cloud::send("GCS", req.method, url, headers, body)?;
     if resp.status == 401 {
         // A token revoked or expired early: the next call exchanges anew.
         crate::auth::forget();
@@ -175,20 +133,15 @@ pub fn send_raw(
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<Resp, Error> {
-    let body = if body.is_empty() && matches!(method, "GET" | "HEAD" | "DELETE") {
+    let body = request_body(method, body);
+    trove_driver_cloud::send("GCS", method, url, headers, body)
+}
+
+/// No body at all for an empty GET, HEAD or DELETE.
+fn request_body(method: &str, body: Vec<u8>) -> RequestBody {
+    if body.is_empty() && matches!(method, "GET" | "HEAD" | "DELETE") {
         RequestBody::Empty
     } else {
         RequestBody::Bytes(body)
-    };
-    let request = Request {
-        method: method.to_string(),
-        url,
-        headers,
-    };
-    let (resp, body) = http::send(&request, body)?;
-    Ok(Resp {
-        status: resp.status,
-        headers: resp.headers,
-        body,
-    })
+    }
 }

@@ -1,6 +1,6 @@
 //! head, get, delete, copy (rewrite) and list of objects; buckets.
 
-use crate::client::{bucket_path, object_path, send, Req};
+use crate::client::{bucket_path, object_path, send, GsReq, GsResp, Req};
 use crate::common::listing::{prefix_successor, ListRequest, Position};
 use crate::common::range::{resolve, ByteRange as Range};
 use crate::exports::trove::driver::core::{Body, HostStream};

@@ -10,13 +10,14 @@
 //! them (in rounds of at most 32 sources) into the destination and deletes
 //! them; abort deletes them.
 
-use crate::client::{object_path, send, upload_path, Req, Resp};
+use crate::client::{object_path, send, upload_path, GsReq, GsResp, Req, Resp};
 use crate::codec::{base64_decode, base64url, hex};
 use crate::json;
 use crate::meta;
 use crate::types::{ObjectInfo, PutOptions};
-use crate::wasi::io::streams::{InputStream, StreamError};
+use crate::wasi::io::streams::InputStream;
 use crate::Error;
+use trove_driver_cloud::PartBuffer;
 
 /// Chunk of streamed uploads: a multiple of 256 KiB, as GCS requires.
 pub const CHUNK: usize = 8 << 20;
@@ -167,7 +168,7 @@ pub struct Upload {
     bucket: String,
     key: String,
     opts: PutOptions,
-    buf: Vec<u8>,
+    buf: PartBuffer,
     session: Option<Session>,
     cond: Conditions,
 }
@@ -180,38 +181,22 @@ impl Upload {
             bucket,
             key,
             opts,
-            buf: Vec::new(),
+            buf: PartBuffer::new(CHUNK),
             session: None,
             cond: Conditions::default(),
         })
     }
 
     pub fn write(&mut self, mut chunk: &[u8]) -> Result<(), Error> {
-        while !chunk.is_empty() {
-            if self.buf.len() == CHUNK {
-                self.flush_chunk()?;
-            }
-            let n = (CHUNK - self.buf.len()).min(chunk.len());
-            self.buf.extend_from_slice(&chunk[..n]);
-            chunk = &chunk[n..];
+        while self.buf.fill(&mut chunk) {
+            self.flush_chunk()?;
         }
         Ok(())
     }
 
     /// Reads a host stream to its end.
     pub fn write_stream(&mut self, data: &InputStream) -> Result<(), Error> {
-        loop {
-            match data.blocking_read(1 << 20) {
-                Ok(b) => self.write(&b)?,
-                Err(StreamError::Closed) => return Ok(()),
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(Error::InvalidArgument(format!(
-                        "reading the upload: {}",
-                        e.to_debug_string()
-                    )))
-                }
-            }
-        }
+        trove_driver_cloud::read_upload(data, |b| self.write(b))
     }
 
     /// Opens the session (first time) and sends the buffered chunk.
@@ -220,7 +205,7 @@ impl Upload {
             self.cond = conditions(&self.bucket, &self.key, &self.opts, true)?;
             self.session = Some(self.open_session()?);
         }
-        let chunk = std::mem::take(&mut self.buf);
+        let chunk = self.buf.take();
         self.send_chunk(chunk, None).map(|_| ())
     }
 
@@ -313,7 +298,7 @@ impl Upload {
     }
 
     pub fn finish(mut self) -> Result<ObjectInfo, Error> {
-        let buf = std::mem::take(&mut self.buf);
+        let buf = self.buf.take();
         let o = match &self.session {
             None => {
                 let cond = conditions(&self.bucket, &self.key, &self.opts, false)?;
@@ -336,7 +321,7 @@ impl Upload {
     }
 
     pub fn abort(&mut self) {
-        self.buf = Vec::new();
+        self.buf.take();
         if let (Some(s), Ok(c)) = (self.session.take(), crate::cfg()) {
             // GCS answers 499 to a cancelled session.
             let _ = send(&c, Req::url("DELETE", s.uri));

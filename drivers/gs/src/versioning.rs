@@ -7,7 +7,7 @@
 //! live generation for a history. A version id is the object's generation
 //! (GCS has no delete markers: a deleted live object becomes noncurrent).
 
-use crate::client::{bucket_path, object_path, send, Req};
+use crate::client::{bucket_path, object_path, send, GsReq, GsResp, Req};
 use crate::exports::trove::driver::core::Body;
 use crate::exports::trove::driver::versioning::VersionPage;
 use crate::objects::{generation, refine};

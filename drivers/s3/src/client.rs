@@ -3,103 +3,30 @@
 
 use crate::config::Config;
 use crate::sigv4::{self, Stamp};
-use crate::trove::driver::http::{self, Request, RequestBody};
-use crate::wasi::io::streams::{InputStream, StreamError};
 use crate::Error;
+use trove_driver_cloud::Body;
 
-pub enum Payload {
-    Empty,
-    Bytes(Vec<u8>),
-    /// A host stream of exactly this many bytes, sent unread
-    /// (`UNSIGNED-PAYLOAD`: the guest never sees the bytes to hash them).
-    Stream(InputStream, u64),
-}
+pub use trove_driver_cloud::Resp;
 
-pub struct Req<'a> {
-    pub method: &'a str,
-    pub bucket: Option<&'a str>,
-    pub key: Option<&'a str>,
-    pub query: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    pub payload: Payload,
-}
+/// A request to `bucket`/`key` (either absent for the service- or
+/// bucket-level calls), built with the shared builder.
+pub type Req<'a> = trove_driver_cloud::Request<'a, trove_driver_cloud::Object<'a>>;
 
-impl<'a> Req<'a> {
-    pub fn new(method: &'a str, bucket: Option<&'a str>, key: Option<&'a str>) -> Self {
-        Req {
-            method,
-            bucket,
-            key,
-            query: Vec::new(),
-            headers: Vec::new(),
-            payload: Payload::Empty,
-        }
-    }
-
-    pub fn query(mut self, k: &str, v: &str) -> Self {
-        self.query.push((k.into(), v.into()));
-        self
-    }
-
-    pub fn header(mut self, k: &str, v: &str) -> Self {
-        self.headers.push((k.to_ascii_lowercase(), v.into()));
-        self
-    }
-
-    pub fn body(mut self, b: Vec<u8>) -> Self {
-        self.payload = Payload::Bytes(b);
-        self
-    }
-}
-
-pub struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: InputStream,
-}
-
-impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// The whole body (XML answers and errors: small).
-    pub fn read_all(&self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::new();
-        loop {
-            match self.body.blocking_read(1 << 16) {
-                Ok(b) => {
-                    if out.len() + b.len() > (16 << 20) {
-                        return Err(Error::Internal("S3 answer larger than 16 MiB".into()));
-                    }
-                    out.extend_from_slice(&b)
-                }
-                Err(StreamError::Closed) => return Ok(out),
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(Error::Unavailable(format!(
-                        "reading the S3 answer: {}",
-                        e.to_debug_string()
-                    )))
-                }
-            }
-        }
-    }
-
+/// What only S3 reads from an answer.
+pub trait S3Resp {
     /// The XML body, parsed.
-    pub fn xml(&self) -> Result<crate::xml::Element, Error> {
+    fn xml(&self) -> Result<crate::xml::Element, Error>;
+    /// This (failed) answer as the contract's error.
+    fn error(&self, what: &str) -> Error;
+}
+
+impl S3Resp for Resp {
+    fn xml(&self) -> Result<crate::xml::Element, Error> {
         let body = self.read_all()?;
         crate::xml::parse(&body).map_err(|e| Error::Internal(format!("S3 answer: {e}")))
     }
 
-    /// This (failed) answer as the contract's error.
-    pub fn error(&self, what: &str) -> Error {
+    fn error(&self, what: &str) -> Error {
         let (code, message) = if self.status == 304 {
             (String::new(), String::new())
         } else {
@@ -121,11 +48,7 @@ impl Resp {
 
 /// S3's error code (or, without one, its status) as the contract's kind.
 pub fn map_error(status: u16, code: &str, message: &str, what: &str) -> Error {
-    let detail = match (code.is_empty(), message.is_empty()) {
-        (true, _) => format!("{what}: HTTP {status}"),
-        (false, true) => format!("{what}: {code} (HTTP {status})"),
-        (false, false) => format!("{what}: {code}: {message} (HTTP {status})"),
-    };
+    let detail = trove_driver_cloud::error_detail(what, status, code, message);
     match code {
         "NoSuchKey" => Error::ObjectNotFound(detail),
         "NoSuchBucket" => Error::BucketNotFound(detail),
@@ -162,7 +85,7 @@ pub fn map_error(status: u16, code: &str, message: &str, what: &str) -> Error {
 
 /// Sign and send `req`; any HTTP status comes back as a `Resp`.
 pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
-    let (authority, path) = cfg.locate(req.bucket, req.key);
+    let (authority, path) = cfg.locate(req.target.bucket, req.target.key);
     let query = sigv4::canonical_query(&req.query);
     let url = if query.is_empty() {
         format!("{}://{authority}{path}", cfg.scheme)
@@ -170,10 +93,11 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
         format!("{}://{authority}{path}?{query}", cfg.scheme)
     };
     let mut headers = req.headers;
-    let payload_hash = match &req.payload {
-        Payload::Empty => sigv4::EMPTY_SHA256.to_string(),
-        Payload::Bytes(b) => sigv4::sha256_hex(b),
-        Payload::Stream(..) => "UNSIGNED-PAYLOAD".to_string(),
+    let payload_hash = match &req.body {
+        Body::Empty => sigv4::EMPTY_SHA256.to_string(),
+        Body::Bytes(b) => sigv4::sha256_hex(b),
+        // `UNSIGNED-PAYLOAD`: the guest never sees the bytes to hash them.
+        Body::Stream(..) => "UNSIGNED-PAYLOAD".to_string(),
     };
     if let Some(creds) = &cfg.credentials {
         headers.push(("host".into(), authority.clone()));
@@ -189,22 +113,7 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
         );
         headers.retain(|(k, _)| k != "host");
     }
-    let body = match req.payload {
-        Payload::Empty => RequestBody::Empty,
-        Payload::Bytes(b) => RequestBody::Bytes(b),
-        Payload::Stream(s, n) => RequestBody::Stream((s, Some(n))),
-    };
-    let request = Request {
-        method: req.method.to_string(),
-        url,
-        headers,
-    };
-    let (resp, body) = http::send(&request, body)?;
-    Ok(Resp {
-        status: resp.status,
-        headers: resp.headers,
-        body,
-    })
+    trove_driver_cloud::send("S3", req.method, url, headers, req.body.into_http())
 }
 
 /// A presigned URL for `method` on `bucket/key`.

@@ -1,6 +1,6 @@
 //! head, get, delete, copy and list of objects; buckets.
 
-use crate::client::{send, Req};
+use crate::client::{send, Req, S3Resp};
 use crate::exports::trove::driver::core::{Body, HostStream};
 use crate::meta;
 use crate::types::{BucketInfo, ByteRange, GetOptions, ListOptions, ListPage, ObjectInfo};

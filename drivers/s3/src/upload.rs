@@ -3,12 +3,13 @@
 //! so memory stays at one part whatever the object's size. Used by the core
 //! writer (chunks from the host) and by `put-stream` (a host stream).
 
-use crate::client::{send, Req};
+use crate::client::{send, Req, S3Resp};
 use crate::meta;
 use crate::types::{ObjectInfo, PutOptions};
-use crate::wasi::io::streams::{InputStream, StreamError};
+use crate::wasi::io::streams::InputStream;
 use crate::xml::escape;
 use crate::{config, Error};
+use trove_driver_cloud::PartBuffer;
 
 /// Part size of streamed uploads (S3's minimum is 5 MiB).
 pub const PART: usize = 8 << 20;
@@ -31,8 +32,7 @@ pub fn put_streamed(
     crate::objects::require_bucket(&bucket)?;
     check_if_none_match(&opts)?;
     let cfg = crate::cfg()?;
-    let mut req = Req::new("PUT", Some(&bucket), Some(&key));
-    req.payload = crate::client::Payload::Stream(data, size);
+    let mut req = Req::new("PUT", Some(&bucket), Some(&key)).stream(data, size);
     req.headers = meta::put_headers(&opts, true);
     single_put(&cfg, req, &bucket, &key, size, &opts)
 }
@@ -87,7 +87,7 @@ pub struct Upload {
     bucket: String,
     key: String,
     opts: PutOptions,
-    buf: Vec<u8>,
+    buf: PartBuffer,
     multipart: Option<(String, Vec<(u32, String)>)>,
     size: u64,
 }
@@ -101,7 +101,7 @@ impl Upload {
             bucket,
             key,
             opts,
-            buf: Vec::new(),
+            buf: PartBuffer::new(PART),
             multipart: None,
             size: 0,
         })
@@ -109,31 +109,15 @@ impl Upload {
 
     pub fn write(&mut self, mut chunk: &[u8]) -> Result<(), Error> {
         self.size += chunk.len() as u64;
-        while !chunk.is_empty() {
-            if self.buf.len() == PART {
-                self.flush_part()?;
-            }
-            let n = (PART - self.buf.len()).min(chunk.len());
-            self.buf.extend_from_slice(&chunk[..n]);
-            chunk = &chunk[n..];
+        while self.buf.fill(&mut chunk) {
+            self.flush_part()?;
         }
         Ok(())
     }
 
     /// Reads a host stream to its end.
     pub fn write_stream(&mut self, data: &InputStream) -> Result<(), Error> {
-        loop {
-            match data.blocking_read(1 << 20) {
-                Ok(b) => self.write(&b)?,
-                Err(StreamError::Closed) => return Ok(()),
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(Error::InvalidArgument(format!(
-                        "reading the upload: {}",
-                        e.to_debug_string()
-                    )))
-                }
-            }
-        }
+        trove_driver_cloud::read_upload(data, |b| self.write(b))
     }
 
     fn flush_part(&mut self) -> Result<(), Error> {
@@ -143,7 +127,7 @@ impl Upload {
             let id = create(&cfg, &self.bucket, &self.key, &self.opts)?;
             self.multipart = Some((id, Vec::new()));
         }
-        let part = std::mem::take(&mut self.buf);
+        let part = self.buf.take();
         let (id, parts) = self.multipart.as_mut().unwrap();
         let n = parts.len() as u32 + 1;
         let etag = upload_part(&cfg, &self.bucket, &self.key, id, n, part)?;
@@ -182,7 +166,7 @@ impl Upload {
         let cfg = crate::cfg()?;
         match self.multipart.take() {
             None => {
-                let body = std::mem::take(&mut self.buf);
+                let body = self.buf.take();
                 let mut req = Req::new("PUT", Some(&self.bucket), Some(&self.key)).body(body);
                 req.headers = meta::put_headers(&self.opts, true);
                 single_put(&cfg, req, &self.bucket, &self.key, self.size, &self.opts)
@@ -191,7 +175,7 @@ impl Upload {
                 let result = (|| {
                     if !self.buf.is_empty() {
                         let n = parts.len() as u32 + 1;
-                        let part = std::mem::take(&mut self.buf);
+                        let part = self.buf.take();
                         parts.push((n, upload_part(&cfg, &self.bucket, &self.key, &id, n, part)?));
                     }
                     complete(&cfg, &self.bucket, &self.key, &id, &parts)
@@ -205,7 +189,7 @@ impl Upload {
     }
 
     pub fn abort(&mut self) {
-        self.buf = Vec::new();
+        self.buf.take();
         if let (Some((id, _)), Ok(cfg)) = (self.multipart.take(), crate::cfg()) {
             let _ = abort(&cfg, &self.bucket, &self.key, &id);
         }

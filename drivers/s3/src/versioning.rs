@@ -10,7 +10,7 @@
 //! to say "this version is a tombstone" (removing the newest delete marker
 //! with `delete-version` would restore the object, which S3 allows).
 
-use crate::client::{send, Req};
+use crate::client::{send, Req, S3Resp};
 use crate::exports::trove::driver::core::Body;
 use crate::exports::trove::driver::versioning::VersionPage;
 use crate::meta;
