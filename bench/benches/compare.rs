@@ -503,11 +503,6 @@ async fn concurrent_puts(
     let _ = d.create_bucket(bucket).await;
     let per = 200;
     let cpu0 = cpu_now(server);
-    eprintln!(
-        "DIAG {name} {clients} start: own cpu now {:.3}, server {:?}",
-        own_cpu_seconds(),
-        server.and_then(cpu_seconds_of)
-    );
     let (t, tr) = measure(async {
         let tasks: Vec<_> = (0..clients)
             .map(|c| {
@@ -532,11 +527,6 @@ async fn concurrent_puts(
     })
     .await;
     let cpu1 = cpu_now(server);
-    eprintln!(
-        "DIAG {name} {clients} mid: own cpu now {:.3}, server {:?}",
-        own_cpu_seconds(),
-        server.and_then(cpu_seconds_of)
-    );
     let (n, nr) = measure(async {
         let tasks: Vec<_> = (0..clients)
             .map(|c| {
@@ -557,11 +547,6 @@ async fn concurrent_puts(
     .await;
     let cpu2 = cpu_now(server);
     let total = (clients * per) as f64;
-    eprintln!(
-        "DIAG {name} {clients}: own cpu now {:.3}, server {:?}",
-        own_cpu_seconds(),
-        server.and_then(cpu_seconds_of)
-    );
     rows.push(Row {
         workload: format!("{name} 1 KiB puts, {clients} clients"),
         trove: total / t,
