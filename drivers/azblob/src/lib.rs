@@ -28,20 +28,8 @@ mod sharedkey;
 mod upload;
 mod xml;
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "trove:driver/cloud-driver@0.1.0",
-    // The imports are trove-driver-cloud's, generated there once.
-    with: {
-        "trove:driver/types@0.1.0": trove_driver_cloud::trove::driver::types,
-        "trove:driver/log@0.1.0": trove_driver_cloud::trove::driver::log,
-        "trove:driver/http@0.1.0": trove_driver_cloud::trove::driver::http,
-        "wasi:io/error@0.2.12": trove_driver_cloud::wasi::io::error,
-        "wasi:io/poll@0.2.12": trove_driver_cloud::wasi::io::poll,
-        "wasi:io/streams@0.2.12": trove_driver_cloud::wasi::io::streams,
-    },
-    generate_all,
-});
+// The bindings of this world; the imports are trove-driver-cloud's, generated there once.
+trove_driver_cloud::driver_bindings!("trove:driver/cloud-driver@0.1.0");
 
 use trove_driver_cloud::{trove, wasi};
 

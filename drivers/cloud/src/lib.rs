@@ -34,6 +34,28 @@ wit_bindgen::generate!({
     generate_all,
 });
 
+/// The bindings of a cloud driver's `world`: its exports generated in the
+/// calling crate, its imports mapped onto this crate's modules. Expands to
+/// `wit_bindgen::generate!` (the calling crate depends on `wit-bindgen`).
+#[macro_export]
+macro_rules! driver_bindings {
+    ($world:literal) => {
+        wit_bindgen::generate!({
+            path: "../../wit",
+            world: $world,
+            with: {
+                "trove:driver/types@0.1.0": trove_driver_cloud::trove::driver::types,
+                "trove:driver/log@0.1.0": trove_driver_cloud::trove::driver::log,
+                "trove:driver/http@0.1.0": trove_driver_cloud::trove::driver::http,
+                "wasi:io/error@0.2.12": trove_driver_cloud::wasi::io::error,
+                "wasi:io/poll@0.2.12": trove_driver_cloud::wasi::io::poll,
+                "wasi:io/streams@0.2.12": trove_driver_cloud::wasi::io::streams,
+            },
+            generate_all,
+        });
+    };
+}
+
 use trove::driver::http::{self, RequestBody};
 use trove::driver::types::Error;
 use wasi::io::streams::{InputStream, StreamError};
