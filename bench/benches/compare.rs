@@ -194,8 +194,9 @@ fn reps(size: u64) -> usize {
 /// trove put, OpenDAL put, trove get, OpenDAL get.
 type Phases = [(f64, u64); 4];
 
-/// How many rounds a size gets: small operations are short enough for the
-/// machine's noise to matter, so they run three rounds and keep each side's best.
+/// How many rounds a size gets on a local store: small operations are short
+/// enough for the machine's noise to matter, so they run three rounds and
+/// keep each side's best. (The s3 rows, server-bound, always run three.)
 fn rounds(size: u64) -> usize {
     if size <= KIB {
         3
@@ -223,9 +224,10 @@ async fn put_get(
     baseline: &'static str,
     size: u64,
     block: &Bytes,
+    rounds: usize,
 ) {
     let mut best: Option<Phases> = None;
-    for _ in 0..rounds(size) {
+    for _ in 0..rounds {
         let r = put_get_round(d, op, size, block).await;
         best = Some(keep_best(best, r));
     }
@@ -900,6 +902,7 @@ async fn run(quick: bool) -> Vec<Row> {
                 "OpenDAL memory",
                 s,
                 &block,
+                rounds(s),
             )
             .await;
         }
@@ -927,6 +930,7 @@ async fn run(quick: bool) -> Vec<Row> {
                 "OpenDAL fs",
                 s,
                 &block,
+                rounds(s),
             )
             .await;
         }
@@ -967,6 +971,7 @@ async fn run(quick: bool) -> Vec<Row> {
                 "OpenDAL s3",
                 64 * MIB,
                 &block,
+                3,
             )
             .await;
             let notes = s3_scaling(&mut rows, &host, &dsn, &s3, &native_s3).await;

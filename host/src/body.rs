@@ -23,7 +23,8 @@ const DEPTH: usize = 4;
 /// A failure while reading surfaces as an `io::Error` whose inner error is a
 /// [`trove_host::Error`](crate::Error) (`io::Error::get_ref` + downcast).
 pub struct ObjectReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
+    /// `None` for a body that came back whole (`body.bytes`): it is all in `cur`.
+    rx: Option<mpsc::Receiver<io::Result<Bytes>>>,
     cur: Bytes,
     done: bool,
 }
@@ -34,7 +35,7 @@ impl ObjectReader {
         (
             tx,
             ObjectReader {
-                rx,
+                rx: Some(rx),
                 cur: Bytes::new(),
                 done: false,
             },
@@ -44,6 +45,10 @@ impl ObjectReader {
     /// Reads the whole body into memory (for small objects and tests).
     pub async fn read_all(mut self) -> crate::Result<Vec<u8>> {
         use tokio::io::AsyncReadExt;
+        if self.rx.is_none() {
+            // A whole body: its buffer, not a copy.
+            return Ok(Vec::from(std::mem::take(&mut self.cur)));
+        }
         let mut v = Vec::new();
         self.read_to_end(&mut v).await.map_err(to_error)?;
         Ok(v)
@@ -78,7 +83,11 @@ impl AsyncRead for ObjectReader {
             if self.done {
                 return Poll::Ready(Ok(()));
             }
-            match self.rx.poll_recv(cx) {
+            let Some(rx) = self.rx.as_mut() else {
+                self.done = true;
+                return Poll::Ready(Ok(()));
+            };
+            match rx.poll_recv(cx) {
                 Poll::Ready(Some(Ok(b))) => self.cur = b,
                 Poll::Ready(Some(Err(e))) => {
                     self.done = true;
@@ -254,18 +263,22 @@ pub(crate) fn failed(e: Error) -> ObjectReader {
 /// A small body the driver returned whole (`body.bytes`): no pump, no
 /// instance held. Its length is checked like a streamed body's.
 pub(crate) fn from_bytes(data: Vec<u8>, expected: Option<u64>, label: &str) -> ObjectReader {
-    let mut check = Expect {
-        label: label.to_string(),
-        expected,
-        seen: 0,
-    };
-    if let Err(e) = check.add(data.len()).and_then(|()| check.end()) {
-        return failed(e);
+    if expected.is_some_and(|e| e != data.len() as u64) {
+        // The error, worded as for a streamed body.
+        let mut check = Expect {
+            label: label.to_string(),
+            expected,
+            seen: 0,
+        };
+        if let Err(e) = check.add(data.len()).and_then(|()| check.end()) {
+            return failed(e);
+        }
     }
-    let (_, mut reader) = ObjectReader::new();
-    reader.cur = Bytes::from(data);
-    reader.done = true;
-    reader
+    ObjectReader {
+        rx: None,
+        cur: Bytes::from(data),
+        done: true,
+    }
 }
 
 /// An upload body checked against the size the caller announced: more
