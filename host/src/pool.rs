@@ -57,7 +57,7 @@ macro_rules! guest {
             Ok($i) => {
                 // Boxed: the call's future is large, and every enclosing
                 // future would otherwise carry (and move) a copy of it.
-                let r = ::tokio::time::timeout(timeout, ::std::boxed::Box::pin($call)).await;
+                let r = $crate::pool::with_deadline(timeout, ::std::boxed::Box::pin($call)).await;
                 lease.settle(r)
             }
             Err(e) => Err(e),
@@ -65,6 +65,20 @@ macro_rules! guest {
     }};
 }
 pub(crate) use guest;
+
+/// `tokio::time::timeout`, with the timer set only if the call waits: most
+/// guest calls finish in their first poll and need none (a wait is on a host
+/// call; the guest's own CPU time has the epoch deadline).
+pub(crate) async fn with_deadline<F: std::future::Future>(
+    timeout: Duration,
+    mut call: std::pin::Pin<Box<F>>,
+) -> std::result::Result<F::Output, tokio::time::error::Elapsed> {
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(v) => Ok(v),
+        std::task::Poll::Pending => tokio::time::timeout(timeout, call).await,
+    }
+}
 
 impl Pool {
     /// Instantiate the first instance, ask the driver what it is and open it.
@@ -209,15 +223,19 @@ impl Pool {
     /// the pool is below its size.
     pub(crate) async fn acquire(self: &Arc<Self>) -> Result<Lease> {
         let timeout = self.runtime.limits.call_timeout;
-        let permit = tokio::time::timeout(timeout, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                Error::new(
-                    ErrorKind::Timeout,
-                    format!("{}: no instance became free within {timeout:?}", self.label),
-                )
-            })?
-            .expect("semaphore never closed");
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            // All instances busy: wait, with the deadline (no timer otherwise).
+            Err(_) => tokio::time::timeout(timeout, self.permits.clone().acquire_owned())
+                .await
+                .map_err(|_| {
+                    Error::new(
+                        ErrorKind::Timeout,
+                        format!("{}: no instance became free within {timeout:?}", self.label),
+                    )
+                })?
+                .expect("semaphore never closed"),
+        };
         let idle = self.idle.lock().unwrap().pop();
         let inst = match idle {
             Some(i) => i,
