@@ -14,7 +14,7 @@
 //!   prefix appears once across all pages;
 //! - there is no cursor when nothing remains, also when the last page is exactly full.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use crate::keys::{Key, KeyStr};
@@ -260,25 +260,25 @@ pub fn prefix_successor(prefix: &str) -> Option<String> {
     None
 }
 
-/// A [`KeySource`] over the keys of a `BTreeMap`, starting at the request's lower bound
+/// A [`KeySource`] over a sorted set of keys, starting at the request's lower bound
 /// and skipping rolled-up prefixes by seeking.
-pub struct MapKeys<'a, V> {
-    map: &'a BTreeMap<Key, V>,
+pub struct MapKeys<'a> {
+    keys: &'a BTreeSet<Key>,
     lower: Bound<String>,
     done: bool,
 }
 
-impl<'a, V> MapKeys<'a, V> {
-    pub fn new(map: &'a BTreeMap<Key, V>, req: &ListRequest) -> Self {
+impl<'a> MapKeys<'a> {
+    pub fn new(keys: &'a BTreeSet<Key>, req: &ListRequest) -> Self {
         Self {
-            map,
+            keys,
             lower: req.lower_bound().map(str::to_string),
             done: false,
         }
     }
 }
 
-impl<V> KeySource for MapKeys<'_, V> {
+impl KeySource for MapKeys<'_> {
     type Error = std::convert::Infallible;
 
     fn next_key(&mut self) -> Result<Option<String>, Self::Error> {
@@ -287,10 +287,10 @@ impl<V> KeySource for MapKeys<'_, V> {
         }
         let lower = self.lower.as_ref().map(|k| KeyStr::new(k));
         let next = self
-            .map
+            .keys
             .range::<KeyStr, _>((lower, Bound::Unbounded))
             .next()
-            .map(|(k, _)| k.as_str().to_string());
+            .map(|k| k.as_str().to_string());
         match &next {
             Some(k) => self.lower = Bound::Excluded(k.clone()),
             None => self.done = true,
@@ -318,10 +318,10 @@ impl<V> KeySource for MapKeys<'_, V> {
 mod tests {
     use super::*;
 
-    type Map = BTreeMap<Key, ()>;
+    type Map = BTreeSet<Key>;
 
     fn map(keys: &[&str]) -> Map {
-        keys.iter().map(|k| (Key::from(*k), ())).collect()
+        keys.iter().map(|k| Key::from(*k)).collect()
     }
 
     fn req(prefix: &str, delim: &str, max: u32, cursor: Option<&str>) -> ListRequest {
@@ -350,7 +350,7 @@ mod tests {
 
     fn dumb_page(m: &Map, r: &ListRequest) -> Page<String> {
         let mut src = Dumb(
-            m.keys()
+            m.iter()
                 .map(|k| k.as_str().to_string())
                 .collect::<Vec<_>>()
                 .into_iter(),
@@ -489,7 +489,7 @@ mod tests {
     #[test]
     fn thousand_and_one() {
         let keys: Vec<String> = (0..1001).map(|i| format!("k{i:05}")).collect();
-        let m: Map = keys.iter().map(|k| (Key::from(k.as_str()), ())).collect();
+        let m: Map = keys.iter().map(|k| Key::from(k.as_str())).collect();
         let r = ListRequest::new(None, None, None, None).unwrap();
         let p1 = page(&m, &r);
         assert_eq!(p1.objects.len(), 1000);
@@ -501,10 +501,7 @@ mod tests {
         assert_eq!(p2.next_cursor, None);
 
         // Exactly 1000: one page, no cursor.
-        let m: Map = keys[..1000]
-            .iter()
-            .map(|k| (Key::from(k.as_str()), ()))
-            .collect();
+        let m: Map = keys[..1000].iter().map(|k| Key::from(k.as_str())).collect();
         let p = page(&m, &ListRequest::new(None, None, Some(5000), None).unwrap());
         assert_eq!(p.objects.len(), 1000);
         assert_eq!(p.next_cursor, None);
@@ -582,7 +579,7 @@ mod tests {
                 keys.push(format!("{a}{b}"));
             }
         }
-        let m: Map = keys.iter().map(|k| (Key::from(k.as_str()), ())).collect();
+        let m: Map = keys.iter().map(|k| Key::from(k.as_str())).collect();
         for prefix in ["", "a", "a/", "b/", "a/x/", "nothing"] {
             for delim in ["", "/", "x", "/z/"] {
                 let (whole, pages) = all_pages(&m, prefix, delim, 1000, false);

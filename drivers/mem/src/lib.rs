@@ -133,8 +133,8 @@ impl Guest for MemDriver {
             opts.cursor.as_deref(),
         )?;
         with_store(|s| {
-            let objects = s.objects(&bucket)?;
-            let mut keys = common::listing::MapKeys::new(objects, &req);
+            let (sorted, objects) = s.listing(&bucket)?;
+            let mut keys = common::listing::MapKeys::new(sorted, &req);
             let page = common::listing::list_page(&req, &mut keys, |k| {
                 Ok(objects
                     .get(common::keys::KeyStr::new(k))

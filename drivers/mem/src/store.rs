@@ -1,9 +1,16 @@
 //! The buckets and objects of one instance, with the contract's rules for each
 //! operation (names checked first, then missing buckets, then missing keys).
+//!
+//! A bucket finds an object by hashing its key; the sorted order listings need
+//! is a separate set that new keys join at the next listing. A put, get or
+//! head therefore never searches a tree: with 20,000 keys that search was a
+//! fifth of a 1 KiB put's instructions.
 
-use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
+
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use trove_driver_common as common;
 use trove_driver_common::keys::{Key, KeyStr};
@@ -23,7 +30,46 @@ pub struct Object {
 
 struct Bucket {
     created: Timestamp,
-    objects: BTreeMap<Key, Object>,
+    objects: HashMap<Key, Object, Xxh3DefaultBuilder>,
+    /// The keys of `objects` in order, but for those in `unsorted`.
+    sorted: BTreeSet<Key>,
+    /// Keys added since the last listing. Some may have been deleted since;
+    /// a listing sorts in those still present.
+    unsorted: Vec<Key>,
+}
+
+impl Bucket {
+    fn new() -> Bucket {
+        Bucket {
+            created: Timestamp::now(),
+            objects: HashMap::default(),
+            sorted: BTreeSet::new(),
+            unsorted: Vec::new(),
+        }
+    }
+
+    /// Notes a key that `objects` did not have before.
+    fn added(&mut self, key: Key) {
+        self.unsorted.push(key);
+        // Keys put and deleted again between listings would pile up.
+        if self.unsorted.len() > 1024 + self.objects.len() {
+            self.sort_in();
+        }
+    }
+
+    fn sort_in(&mut self) {
+        for key in self.unsorted.drain(..) {
+            if self.objects.contains_key(&key) {
+                self.sorted.insert(key);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &KeyStr) {
+        if self.objects.remove(key).is_some() {
+            self.sorted.remove(key);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -63,9 +109,14 @@ impl Store {
             .ok_or_else(|| StoreError::BucketNotFound(name.into()))
     }
 
-    /// The objects of a bucket, for listing.
-    pub fn objects(&self, bucket: &str) -> Result<&BTreeMap<Key, Object>> {
-        Ok(&self.bucket(bucket)?.objects)
+    /// A bucket's keys in order and its objects, for listing.
+    pub fn listing(
+        &mut self,
+        bucket: &str,
+    ) -> Result<(&BTreeSet<Key>, &HashMap<Key, Object, Xxh3DefaultBuilder>)> {
+        let b = self.bucket_mut(bucket)?;
+        b.sort_in();
+        Ok((&b.sorted, &b.objects))
     }
 
     pub fn object(&self, bucket: &str, key: &str) -> Result<&Object> {
@@ -107,28 +158,29 @@ impl Store {
         object: Object,
     ) -> Result<&Object> {
         validate_key(key)?;
-        let objects = &mut self.bucket_mut(bucket)?.objects;
+        let b = self.bucket_mut(bucket)?;
         let check = |current: Option<&str>| {
             common::conditions::check_put(if_match.as_deref(), if_none_match.as_deref(), current)
         };
-        Ok(match objects.entry(Key::from(key)) {
-            Entry::Occupied(mut o) => {
-                check(Some(&o.get().etag))?;
-                o.insert(object);
-                o.into_mut()
+        match b.objects.get_mut(KeyStr::new(key)) {
+            Some(o) => {
+                check(Some(&o.etag))?;
+                *o = object;
             }
-            Entry::Vacant(v) => {
+            None => {
                 check(None)?;
-                v.insert(object)
+                b.objects.insert(Key::from(key), object);
+                b.added(Key::from(key));
             }
-        })
+        }
+        Ok(&b.objects[KeyStr::new(key)])
     }
 
     /// Removes `key`; a missing key is fine.
     pub fn delete(&mut self, bucket: &str, key: &str) -> Result<()> {
         validate_bucket(bucket)?;
         validate_key(key)?;
-        self.bucket_mut(bucket)?.objects.remove(KeyStr::new(key));
+        self.bucket_mut(bucket)?.remove(KeyStr::new(key));
         Ok(())
     }
 
@@ -154,14 +206,14 @@ impl Store {
             metadata: src.metadata.clone(),
             modified: Timestamp::now(),
         };
-        let objects = &mut self.bucket_mut(dst_bucket)?.objects;
-        Ok(match objects.entry(Key::from(dst_key)) {
-            Entry::Occupied(mut o) => {
-                o.insert(copy);
-                o.into_mut()
-            }
-            Entry::Vacant(v) => v.insert(copy),
-        })
+        let b = self.bucket_mut(dst_bucket)?;
+        if let Entry::Vacant(v) = b.objects.entry(Key::from(dst_key)) {
+            v.insert(copy);
+            b.added(Key::from(dst_key));
+        } else {
+            b.objects.insert(Key::from(dst_key), copy);
+        }
+        Ok(&b.objects[KeyStr::new(dst_key)])
     }
 
     pub fn create_bucket(&mut self, name: &str) -> Result<()> {
@@ -169,13 +221,7 @@ impl Store {
         if self.buckets.contains_key(name) {
             return Err(StoreError::BucketExists(name.into()));
         }
-        self.buckets.insert(
-            name.to_string(),
-            Bucket {
-                created: Timestamp::now(),
-                objects: BTreeMap::new(),
-            },
-        );
+        self.buckets.insert(name.to_string(), Bucket::new());
         Ok(())
     }
 
