@@ -341,11 +341,22 @@ async fn put_get_round(d: &Driver, op: &opendal::Operator, size: u64, block: &By
         }
     })
     .await;
+    remove_all(d, op, bucket, n, key).await;
+    [tp, np, tg, ng]
+}
+
+/// Deletes the `n` keys of a round on both sides.
+async fn remove_all(
+    d: &Driver,
+    op: &opendal::Operator,
+    bucket: &str,
+    n: usize,
+    key: impl Fn(usize) -> String,
+) {
     for i in 0..n {
         let _ = d.delete(bucket, &key(i)).await;
         let _ = op.delete(&format!("{bucket}/{}", key(i))).await;
     }
-    [tp, np, tg, ng]
 }
 
 /// 1 KiB objects put and got as bytes in memory, through each side's
@@ -395,10 +406,7 @@ async fn in_memory_1k(rows: &mut Vec<Row>, d: &Driver, op: &opendal::Operator) {
             }
         })
         .await;
-        for i in 0..n {
-            let _ = d.delete(bucket, &key(i)).await;
-            let _ = op.delete(&format!("{bucket}/{}", key(i))).await;
-        }
+        remove_all(d, op, bucket, n, key).await;
         best = Some(keep_best(best, [tp, np, tg, ng]));
     }
     let [tp, np, tg, ng] = best.expect("three rounds");
