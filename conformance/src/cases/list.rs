@@ -23,6 +23,7 @@ pub(crate) const CASES: &[Case] = &[
     case!("list/prefix-no-match", prefix_no_match),
     case!("list/prefix-mid-segment", prefix_mid_segment),
     case!("list/after-delete", after_delete),
+    case!("list/churn-between-listings", churn_between_listings),
     case!("list/entries-match-head", entries_match_head),
 ];
 
@@ -536,6 +537,34 @@ async fn after_delete(ctx: Ctx) -> CaseResult {
         "list with delimiter after deletes: common-prefixes",
         &page.common_prefixes,
         &Vec::new(),
+    )
+}
+
+/// Keys deleted, put again and overwritten between two listings are listed
+/// once each, in order, on one page and across pages.
+async fn churn_between_listings(ctx: Ctx) -> CaseResult {
+    let b = ctx.bucket().await?;
+    put_keys(&ctx, &b, &["a", "b"]).await?;
+    let first = ctx.list_all(&b, ListOptions::default()).await?;
+    check_eq("first listing", &first.keys(), &strings(&["a", "b"]))?;
+    ctx.d.delete(&b, "a").await.ctx("delete a")?;
+    put_keys(&ctx, &b, &["c", "a"]).await?;
+    ctx.d.delete(&b, "b").await.ctx("delete b")?;
+    put_keys(&ctx, &b, &["b", "b", "d"]).await?;
+    ctx.d.delete(&b, "c").await.ctx("delete c")?;
+    ctx.d.delete(&b, "d").await.ctx("delete d")?;
+    put_keys(&ctx, &b, &["d"]).await?;
+    let all = ctx.list_all(&b, ListOptions::default()).await?;
+    check_eq(
+        "listing after churn",
+        &all.keys(),
+        &strings(&["a", "b", "d"]),
+    )?;
+    let paged = ctx.list_all(&b, with_max(1)).await?;
+    check_eq(
+        "listing after churn, one key a page",
+        &paged.keys(),
+        &strings(&["a", "b", "d"]),
     )
 }
 
