@@ -36,6 +36,9 @@ struct Bucket {
     /// Keys added since the last listing. Some may have been deleted since;
     /// a listing sorts in those still present.
     unsorted: Vec<Key>,
+    /// How many of `unsorted` were deleted since (at most; a key put again
+    /// counts as live).
+    stale: usize,
 }
 
 impl Bucket {
@@ -45,29 +48,40 @@ impl Bucket {
             objects: HashMap::default(),
             sorted: BTreeSet::new(),
             unsorted: Vec::new(),
+            stale: 0,
         }
     }
 
     /// Notes a key that `objects` did not have before.
     fn added(&mut self, key: Key) {
         self.unsorted.push(key);
-        // Keys put and deleted again between listings would pile up.
-        if self.unsorted.len() > 1024 + self.objects.len() {
-            self.sort_in();
-        }
     }
 
     fn sort_in(&mut self) {
-        for key in self.unsorted.drain(..) {
-            if self.objects.contains_key(&key) {
-                self.sorted.insert(key);
-            }
+        self.stale = 0;
+        let few = self.unsorted.len() < self.sorted.len() / 16;
+        let objects = &self.objects;
+        let fresh = self.unsorted.drain(..).filter(|k| objects.contains_key(k));
+        if few {
+            // A few keys: a search each.
+            self.sorted.extend(fresh);
+        } else {
+            // Many (a bulk load before the first listing): sorted once and
+            // merged in one pass.
+            let mut batch: BTreeSet<Key> = fresh.collect();
+            self.sorted.append(&mut batch);
         }
     }
 
     fn remove(&mut self, key: &KeyStr) {
-        if self.objects.remove(key).is_some() {
-            self.sorted.remove(key);
+        if self.objects.remove(key).is_some() && !self.sorted.remove(key) {
+            // It was in `unsorted`. Once half of that is dead, sort in the
+            // rest: deletes pay for it, and `unsorted` stays within twice
+            // the keys it holds.
+            self.stale += 1;
+            if self.stale * 2 > self.unsorted.len() {
+                self.sort_in();
+            }
         }
     }
 }
