@@ -5,9 +5,10 @@
 //! they reach the driver as the `user` / `password` of the DSN record, and
 //! only when the DSN carries none itself.
 //!
-//! An Azure connection string also says where the account lives: when an
-//! `azblob` DSN names no `endpoint`, the host takes it (and the `account`)
-//! from the connection string, so the http grant follows it.
+//! An Azure connection string also says where the account lives: the host
+//! (not the driver) reads it, taking `endpoint` and `account` from it when an
+//! `azblob` DSN names none, so the http grant follows it, and handing the
+//! driver only its key or SAS.
 
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
@@ -82,37 +83,60 @@ impl Credentials {
         Ok(Credentials { user: None, secret })
     }
 
-    /// Fill the DSN's user/password when it has neither, and for `azblob`
-    /// take the endpoint and account from a connection string.
+    /// Fill the DSN's user/password when it has neither.
     pub(crate) fn apply(&self, dsn: &mut Dsn) {
         if dsn.user().is_some() || dsn.password().is_some() {
             return;
         }
         dsn.set_userinfo(self.user.clone(), Some(self.secret.clone()));
-        if dsn.scheme() == "azblob" {
-            let fields = connection_string(&self.secret);
-            let get = |k: &str| {
-                fields
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(k))
-                    .map(|(_, v)| v.clone())
-            };
-            if dsn.param("endpoint").is_none() {
-                let endpoint = get("BlobEndpoint").or_else(|| {
-                    let account = get("AccountName")?;
-                    let proto = get("DefaultEndpointsProtocol").unwrap_or("https".into());
-                    let suffix = get("EndpointSuffix").unwrap_or("core.windows.net".into());
-                    Some(format!("{proto}://{account}.blob.{suffix}"))
-                });
-                if let Some(e) = endpoint {
-                    dsn.push_param("endpoint", e.trim_end_matches('/'));
-                }
-            }
-            if let (None, Some(a)) = (dsn.param("account"), get("AccountName")) {
-                dsn.push_param("account", &a);
-            }
+    }
+}
+
+/// An `azblob` DSN whose password is an Azure connection string (from the DSN
+/// itself or from host-side credentials) becomes the plain form the driver
+/// reads: `endpoint` and `account` from the string when the DSN names none,
+/// so the http grant follows `BlobEndpoint`, and the password its
+/// `AccountKey` or `SharedAccessSignature`. The host is the one place that
+/// reads connection strings.
+pub(crate) fn expand_azure_connection_string(dsn: &mut Dsn) -> Result<()> {
+    if dsn.scheme() != "azblob" {
+        return Ok(());
+    }
+    let fields = connection_string(dsn.password().unwrap_or_default());
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    if dsn.param("endpoint").is_none() {
+        let endpoint = get("BlobEndpoint").or_else(|| {
+            let account = get("AccountName")?;
+            let proto = get("DefaultEndpointsProtocol").unwrap_or("https".into());
+            let suffix = get("EndpointSuffix").unwrap_or("core.windows.net".into());
+            Some(format!("{proto}://{account}.blob.{suffix}"))
+        });
+        if let Some(e) = endpoint {
+            dsn.push_param("endpoint", e.trim_end_matches('/'));
         }
     }
+    if let (None, Some(a)) = (dsn.param("account"), get("AccountName")) {
+        dsn.push_param("account", &a);
+    }
+    let secret = get("AccountKey")
+        .or_else(|| get("SharedAccessSignature"))
+        .ok_or_else(|| {
+            bad(
+                "the Azure connection string has neither AccountKey nor SharedAccessSignature"
+                    .into(),
+            )
+        })?;
+    let user = dsn.user().map(str::to_string);
+    dsn.set_userinfo(user, Some(secret));
+    Ok(())
 }
 
 /// The `Key=Value;...` fields of an Azure connection string; empty when the
@@ -166,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn azure_connection_string_names_the_endpoint_and_account() {
+    fn azure_connection_string_names_the_endpoint_account_and_key() {
         let c = Credentials {
             user: None,
             secret: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
@@ -175,11 +199,13 @@ mod tests {
         };
         let mut d = dsn("azblob://container");
         c.apply(&mut d);
+        expand_azure_connection_string(&mut d).unwrap();
         assert_eq!(
             d.param("endpoint"),
             Some("http://127.0.0.1:10000/devstoreaccount1")
         );
         assert_eq!(d.param("account"), Some("devstoreaccount1"));
+        assert_eq!(d.password(), Some("a2V5"));
         assert!(!d.redacted().contains("a2V5"));
 
         let c = Credentials {
@@ -188,11 +214,37 @@ mod tests {
         };
         let mut d = dsn("azblob://container?account=other");
         c.apply(&mut d);
+        expand_azure_connection_string(&mut d).unwrap();
         assert_eq!(
             d.param("endpoint"),
             Some("https://acct.blob.core.windows.net")
         );
         assert_eq!(d.param("account"), Some("other"));
+
+        // A SAS connection string, written into the DSN itself.
+        let mut d = dsn("azblob://container");
+        d.set_userinfo(
+            None,
+            Some("AccountName=acc;SharedAccessSignature=sv=2021-12-02&ss=b&sig=abc".into()),
+        );
+        expand_azure_connection_string(&mut d).unwrap();
+        assert_eq!(
+            d.param("endpoint"),
+            Some("https://acc.blob.core.windows.net")
+        );
+        assert_eq!(d.password(), Some("sv=2021-12-02&ss=b&sig=abc"));
+
+        // Neither a key nor a SAS: refused, without echoing the string.
+        let mut d = dsn("azblob://container");
+        d.set_userinfo(None, Some("AccountName=acc".into()));
+        let e = expand_azure_connection_string(&mut d).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+
+        // Other schemes are left alone.
+        let mut d = dsn("s3://bucket");
+        d.set_userinfo(None, Some("AccountName=acc;AccountKey=a2V5".into()));
+        expand_azure_connection_string(&mut d).unwrap();
+        assert_eq!(d.param("endpoint"), None);
     }
 
     #[test]

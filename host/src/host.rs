@@ -132,7 +132,7 @@ impl Host {
     async fn open_parsed(&self, source: &DriverSource, dsn: Dsn) -> Result<Driver> {
         let loaded = self.load(source)?;
         let display = dsn.redacted();
-        let dsn = self.with_credentials(dsn);
+        let dsn = self.with_credentials(dsn)?;
         let grants = self.grants(&dsn)?;
         let label = source_label(source).to_string();
         let caps = loaded.capabilities();
@@ -191,15 +191,17 @@ impl Host {
 
     /// The grants a DSN would give a driver (what `inspect --dsn` prints).
     pub fn grants_for(&self, dsn: &str) -> Result<Grants> {
-        self.grants(&self.with_credentials(parse_dsn(dsn)?))
+        self.grants(&self.with_credentials(parse_dsn(dsn)?)?)
     }
 
-    /// The DSN with the host-side credentials applied (when it has none).
-    fn with_credentials(&self, mut dsn: Dsn) -> Dsn {
+    /// The DSN with the host-side credentials applied (when it has none),
+    /// and an Azure connection string turned into endpoint, account and key.
+    fn with_credentials(&self, mut dsn: Dsn) -> Result<Dsn> {
         if let Some(c) = &self.inner.credentials {
             c.apply(&mut dsn);
         }
-        dsn
+        crate::credentials::expand_azure_connection_string(&mut dsn)?;
+        Ok(dsn)
     }
 
     /// The DSN's grants with the host-side settings applied (the SFTP key file).

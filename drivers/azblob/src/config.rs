@@ -5,9 +5,11 @@
 //! - an account key (base64): requests are signed with SharedKey;
 //! - a SAS token (`sv=...&sig=...`, with or without a leading `?`): appended
 //!   to every URL;
-//! - a connection string (`AccountName=...;AccountKey=...;BlobEndpoint=...`
-//!   or `...;SharedAccessSignature=...`): its key or SAS is used as above,
-//!   and its account and endpoint when the DSN names none.
+//!
+//! A connection string (`AccountName=...;AccountKey=...;BlobEndpoint=...`)
+//! never reaches the driver: the host turns it into `endpoint`, `account` and
+//! the key or SAS (host/src/credentials.rs), so that its grant follows the
+//! endpoint too.
 //!
 //! Addressing: path-style (`endpoint/ACCOUNT/container/blob`) when the
 //! endpoint's host is an IP address or `localhost`, or when the endpoint
@@ -51,37 +53,6 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// The fields of an Azure connection string (`Key=Value;...`), or `None`
-/// when `text` is not one.
-pub fn connection_string(text: &str) -> Option<Vec<(String, String)>> {
-    const KNOWN: &[&str] = &[
-        "DefaultEndpointsProtocol",
-        "AccountName",
-        "AccountKey",
-        "BlobEndpoint",
-        "EndpointSuffix",
-        "SharedAccessSignature",
-    ];
-    let fields: Vec<(String, String)> = text
-        .split(';')
-        .filter(|f| !f.trim().is_empty())
-        .filter_map(|f| f.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    fields
-        .iter()
-        .any(|(k, _)| KNOWN.iter().any(|n| n.eq_ignore_ascii_case(k)))
-        .then_some(fields)
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
-}
-
 /// True when `secret` looks like a SAS token rather than an account key.
 fn is_sas(secret: &str) -> bool {
     let s = secret.trim_start_matches('?');
@@ -99,7 +70,7 @@ fn key(secret: &str) -> Result<Auth, Error> {
         .ok_or_else(|| {
             Error::InvalidArgument(
                 "the secret is neither an account key (base64), a SAS token (sv=...&sig=...) \
-                 nor a connection string"
+                 nor (through the host) a connection string"
                     .into(),
             )
         })
@@ -116,24 +87,12 @@ fn is_local_host(host: &str) -> bool {
 impl Config {
     pub fn from_dsn(dsn: &crate::Dsn) -> Result<Config, Error> {
         let bad = |m: String| Error::InvalidArgument(m);
-        let conn = dsn.password.as_deref().and_then(connection_string);
-        let conn_field = |n: &str| conn.as_deref().and_then(|f| field(f, n));
-
         let account = param(&dsn.params, "account")
             .filter(|a| !a.is_empty())
             .map(str::to_string)
-            .or_else(|| conn_field("AccountName").map(str::to_string))
             .or_else(|| dsn.user.clone().filter(|u| !u.is_empty()));
 
-        let endpoint = param(&dsn.params, "endpoint")
-            .map(str::to_string)
-            .or_else(|| conn_field("BlobEndpoint").map(str::to_string))
-            .or_else(|| {
-                let a = conn_field("AccountName")?;
-                let proto = conn_field("DefaultEndpointsProtocol").unwrap_or("https");
-                let suffix = conn_field("EndpointSuffix").unwrap_or("core.windows.net");
-                Some(format!("{proto}://{a}.blob.{suffix}"))
-            });
+        let endpoint = param(&dsn.params, "endpoint").map(str::to_string);
 
         let (scheme, authority, path, account) = match endpoint {
             Some(ep) => {
@@ -204,27 +163,15 @@ impl Config {
             return Err(bad(format!("account {account:?} is not an account name")));
         }
 
-        let auth =
-            match (&conn, dsn.password.as_deref()) {
-                (Some(_), _) => match (
-                    conn_field("AccountKey"),
-                    conn_field("SharedAccessSignature"),
-                ) {
-                    (Some(k), _) => key(k)?,
-                    (None, Some(s)) => sas(s),
-                    (None, None) => return Err(bad(
-                        "the connection string has neither AccountKey nor SharedAccessSignature"
-                            .into(),
-                    )),
-                },
-                (None, Some(p)) if p.trim().is_empty() => Auth::None,
-                (None, Some(p)) if is_sas(p) => sas(p),
-                (None, Some(p)) => key(p)?,
-                (None, None) => match param(&dsn.params, "sas") {
-                    Some(s) => sas(s),
-                    None => Auth::None,
-                },
-            };
+        let auth = match dsn.password.as_deref() {
+            Some(p) if p.trim().is_empty() => Auth::None,
+            Some(p) if is_sas(p) => sas(p),
+            Some(p) => key(p)?,
+            None => match param(&dsn.params, "sas") {
+                Some(s) => sas(s),
+                None => Auth::None,
+            },
+        };
         Ok(Config {
             container: (!dsn.host.is_empty()).then(|| dsn.host.clone()),
             account,
@@ -355,24 +302,6 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((c.account.as_str(), c.base.as_str()), ("acc", ""));
-    }
-
-    #[test]
-    fn connection_strings() {
-        let cs = format!(
-            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};\
-             BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
-        );
-        let c = Config::from_dsn(&dsn("", None, Some(&cs), &[])).unwrap();
-        assert_eq!(c.account, "devstoreaccount1");
-        assert_eq!(c.authority, "127.0.0.1:10000");
-        assert_eq!(c.base, "/devstoreaccount1");
-        assert!(matches!(c.auth, Auth::Key(_)));
-        let cs = "AccountName=acc;SharedAccessSignature=sv=2021-12-02&ss=b&sig=abc";
-        let c = Config::from_dsn(&dsn("", None, Some(cs), &[])).unwrap();
-        assert_eq!(c.authority, "acc.blob.core.windows.net");
-        assert!(matches!(c.auth, Auth::Sas(ref s) if s == "sv=2021-12-02&ss=b&sig=abc"));
-        assert!(Config::from_dsn(&dsn("", None, Some("AccountName=acc"), &[])).is_err());
     }
 
     #[test]
