@@ -20,6 +20,7 @@
 
 use crate::sharedkey::uri_encode;
 use crate::Error;
+use trove_driver_cloud::param;
 
 /// How requests are authorized.
 pub enum Auth {
@@ -43,14 +44,6 @@ pub struct Config {
     /// `` (the account is in the host name). Never ends with `/`.
     pub base: String,
     pub auth: Auth,
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// True when `secret` looks like a SAS token rather than an account key.

@@ -60,6 +60,15 @@ use trove::driver::http::{self, RequestBody};
 use trove::driver::types::Error;
 use wasi::io::streams::{InputStream, StreamError};
 
+/// A DSN query parameter (the last one when repeated).
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// The largest answer read into the guest whole (XML, JSON, errors).
 pub const MAX_ANSWER: usize = 16 << 20;
 

@@ -3,6 +3,7 @@
 
 use crate::sign::ServiceAccount;
 use crate::Error;
+use trove_driver_cloud::param;
 
 /// Google's public endpoint (JSON API, uploads and signed URLs).
 pub const PUBLIC_ENDPOINT: &str = "https://storage.googleapis.com";
@@ -34,14 +35,6 @@ pub struct Config {
     pub key: Option<ServiceAccount>,
     /// `versioning=true`: buckets this driver creates keep noncurrent versions.
     pub versioning: bool,
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 impl Config {

@@ -2,6 +2,7 @@
 
 use crate::sigv4::Credentials;
 use crate::Error;
+use trove_driver_cloud::param;
 
 pub struct Config {
     /// The DSN's bucket (may be empty): `ping` checks it.
@@ -16,14 +17,6 @@ pub struct Config {
     pub credentials: Option<Credentials>,
     /// `versioning=true`: buckets this driver creates get versioning turned on.
     pub versioning: bool,
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 impl Config {
