@@ -24,19 +24,32 @@
 //! | `get("panic-mid", _)`          | the reader panics after 3 chunks                          | driver-crashed, mid-stream      |
 //! | `get("spin-mid", _)`           | the reader loops forever after 2 chunks                   | timeout, mid-stream             |
 //! | `get("short", _)`              | announces 4 MiB, ends after 1 MiB                         | internal: body ended early      |
+//! | `get("long-host", _)`          | (file DSN) announces 10 bytes, hands back a 4 MiB file stream (no limit) | internal: more than announced |
+//! | `get("greedy", _)`             | its reader answers 8 MiB to every `read(max)`             | internal: more than `max`       |
+//! | `head("symlink", _)`           | (file DSN) plants `l -> ../outside/secret`, `l-dir -> ../outside` with `symlink-at`; reports what the host answered | refused: no link is made |
+//! | `head("log-flood", "N")`       | calls the `log` import N times (default 100,000)          | the host drops past its budget  |
+//! | `head("escape", _)`            | fails with a message full of ESC, BEL and C1 bytes        | the bytes come out escaped      |
+//! | `head("escape-panic", _)`      | writes terminal escapes to stderr, then panics            | the stderr tail comes out escaped|
+//! | `list("endless", _)`           | every page: 1,000 keys of 16 KiB and a new cursor, forever | clients stream or stop; bounded |
+//! | `list("stuck", _)`             | every page: the key `a` and the same cursor `again`       | clients stop (repeated cursor)  |
+//! | `list("empty-cursor", _)`      | every page: no entries, and a new cursor                  | clients stop (empty page)       |
 //! | anything else                  | answers like an empty store                               | ok                              |
 
 wit_bindgen::generate!({
     path: "../../../wit",
-    world: "trove:driver/mem-driver@0.1.0",
+    world: "trove:driver/file-driver@0.1.0",
     generate_all,
 });
 
-use exports::trove::driver::core::{Body, Guest, GuestReader, GuestWriter, Reader, Writer};
+use exports::trove::driver::core::{
+    Body, Guest, GuestReader, GuestWriter, HostStream, Reader, Writer,
+};
 use std::cell::{Cell, RefCell};
 use trove::driver::types::{
     BucketInfo, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo, PutOptions,
 };
+
+use wasi::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 struct Hostile;
 export!(Hostile);
@@ -61,6 +74,8 @@ enum ReadMode {
     SpinAfter(u32),
     /// This many chunks, then the end.
     Chunks(u32),
+    /// 8 MiB per read, whatever `max` asks for.
+    Greedy,
 }
 
 pub struct HostileReader {
@@ -78,6 +93,7 @@ impl GuestReader for HostileReader {
             ReadMode::PanicAfter(k) if n >= k => panic!("hostile reader panics mid-stream"),
             ReadMode::SpinAfter(k) if n >= k => spin(),
             ReadMode::Chunks(k) if n >= k => Vec::new(),
+            ReadMode::Greedy => vec![7u8; 8 * MIB],
             _ => chunk(),
         };
         self.sent.set(n + 1);
@@ -114,6 +130,15 @@ fn info(key: String, size: u64) -> ObjectInfo {
         version_id: None,
         storage_class: None,
     }
+}
+
+/// The one directory the host preopened (file DSNs only).
+fn preopen() -> Result<Descriptor, Error> {
+    wasi::filesystem::preopens::get_directories()
+        .into_iter()
+        .next()
+        .map(|(d, _)| d)
+        .ok_or_else(|| Error::Internal("no preopened directory".into()))
 }
 
 fn spin() -> ! {
@@ -191,6 +216,23 @@ impl Guest for Hostile {
             "panic-mid" => (info(key, 16 * MIB as u64), reader(ReadMode::PanicAfter(3))),
             "spin-mid" => (info(key, 16 * MIB as u64), reader(ReadMode::SpinAfter(2))),
             "short" => (info(key, announced), reader(ReadMode::Chunks(1))),
+            "greedy" => (info(key, 64 * MIB as u64), reader(ReadMode::Greedy)),
+            "long-host" => {
+                std::fs::write("/long", vec![9u8; 4 * MIB])
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let fd = preopen()?
+                    .open_at(
+                        PathFlags::empty(),
+                        "long",
+                        OpenFlags::empty(),
+                        DescriptorFlags::READ,
+                    )
+                    .map_err(|e| Error::Internal(format!("{e:?}")))?;
+                let data = fd
+                    .read_via_stream(0)
+                    .map_err(|e| Error::Internal(format!("{e:?}")))?;
+                (info(key, 10), Body::Host(HostStream { data, limit: None }))
+            }
             _ => (info(key, 0), reader(ReadMode::Empty)),
         })
     }
@@ -202,6 +244,32 @@ impl Guest for Hostile {
                 Ok(info(key, 0))
             }
             "panic" => panic!("hostile driver panics on purpose"),
+            "symlink" => {
+                let root = preopen()?;
+                let file = root.symlink_at("../outside/secret", "l");
+                let dir = root.symlink_at("../outside", "l-dir");
+                let show = |r: Result<(), ErrorCode>| match r {
+                    Ok(()) => "made".to_string(),
+                    Err(e) => format!("{e:?}"),
+                };
+                Ok(info(format!("file={} dir={}", show(file), show(dir)), 0))
+            }
+            "log-flood" => {
+                for i in 0..count(Some(&key), 100_000) {
+                    trove::driver::log::log(
+                        trove::driver::log::Level::Info,
+                        &format!("hostile log line {i}"),
+                    );
+                }
+                Ok(info(key, 0))
+            }
+            "escape" => Err(Error::Internal(
+                "\u{1b}]0;pwned\u{7}\u{1b}[2Jcleared\u{9b}31mred\u{1b}[0m".into(),
+            )),
+            "escape-panic" => {
+                eprintln!("\u{1b}]0;pwned\u{7}\u{1b}[2J");
+                panic!("hostile \u{1b}[31mpanic\u{9b}0m");
+            }
             "oom" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
@@ -254,6 +322,34 @@ impl Guest for Hostile {
                 .map(|i| info(format!("key-{i:09}"), 0))
                 .collect(),
             "alias" => aliased_objects(count(o.prefix.as_deref(), 100_000)),
+            "endless" => {
+                // Keys always increase, so the listing looks legitimate.
+                let page: u64 = count(o.cursor.as_deref(), 0) as u64;
+                let pad = "x".repeat(16 << 10);
+                let objects = (0..1000u64)
+                    .map(|i| info(format!("{:012}-{pad}", page * 1000 + i), 0))
+                    .collect();
+                return Ok(ListPage {
+                    objects,
+                    common_prefixes: Vec::new(),
+                    next_cursor: Some((page + 1).to_string()),
+                });
+            }
+            "stuck" => {
+                return Ok(ListPage {
+                    objects: vec![info("a".into(), 0)],
+                    common_prefixes: Vec::new(),
+                    next_cursor: Some("again".into()),
+                })
+            }
+            "empty-cursor" => {
+                let page = count(o.cursor.as_deref(), 0);
+                return Ok(ListPage {
+                    objects: Vec::new(),
+                    common_prefixes: Vec::new(),
+                    next_cursor: Some((page + 1).to_string()),
+                });
+            }
             _ => Vec::new(),
         };
         Ok(ListPage {
