@@ -77,11 +77,16 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error of `kind`. Control and bidi characters in `message` (which
+    /// often carries a driver's own text) are escaped, so that no error can
+    /// reach a terminal with an escape sequence in it.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
-            kind,
-            message: message.into(),
-        }
+        let message = message.into();
+        let message = match crate::text::printable(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        };
+        Error { kind, message }
     }
 
     pub fn kind(&self) -> ErrorKind {

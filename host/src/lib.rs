@@ -30,6 +30,7 @@ mod registry;
 mod runtime;
 mod sftp;
 mod state;
+mod text;
 pub mod types;
 
 pub use body::{to_error, ObjectReader};
@@ -45,4 +46,5 @@ pub use limits::Limits;
 pub use registry::{DriverSource, Registry};
 pub use runtime::CONTRACT;
 pub use sftp::{SftpConfig, SftpGrant};
+pub use text::printable;
 pub use types::*;
