@@ -58,6 +58,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub hostcall_limit: Option<usize>,
 
+    /// Wall-clock budget for compiling one driver, in seconds (default 120).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub compile_timeout: Option<f64>,
+
     /// Compile cache directory (default ~/.cache/trove-host).
     #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

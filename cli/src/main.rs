@@ -78,6 +78,16 @@ fn host(cli: &Cli) -> Result<Host> {
         }
         limits.call_timeout = Duration::from_secs_f64(t);
     }
+    if let Some(t) = cli.compile_timeout {
+        if !(t > 0.0 && t.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "--compile-timeout must be a positive number of seconds",
+            )
+            .into());
+        }
+        limits.compile_timeout = Duration::from_secs_f64(t);
+    }
     if let Some(n) = cli.max_instances {
         limits.pool_size = n.max(1);
     }

@@ -176,6 +176,29 @@ pub(crate) fn from_host_stream(
                 }
             }
         }
+        if limit.is_none() && expected.is_some() {
+            // No limit: the stream must end where the driver said the body
+            // does. One byte more is a body longer than announced.
+            loop {
+                match stream.blocking_read(1).await {
+                    Ok(b) if b.is_empty() => continue,
+                    Ok(_) => {
+                        let e = expect.add(1).expect_err("past the announced size");
+                        let _ = tx.send(Err(io_err(e))).await;
+                        return;
+                    }
+                    Err(StreamError::Closed) => break,
+                    Err(e) => {
+                        let err = Error::new(
+                            ErrorKind::Io,
+                            format!("{}: reading body: {e}", expect.label),
+                        );
+                        let _ = tx.send(Err(io_err(err))).await;
+                        return;
+                    }
+                }
+            }
+        }
         if let Err(e) = expect.end() {
             let _ = tx.send(Err(io_err(e))).await;
         }
@@ -211,6 +234,20 @@ pub(crate) fn from_guest_reader(
                     return; // the instance is gone; nothing to drop
                 }
             };
+            if chunk.len() > CHUNK {
+                // The contract: at most `max` bytes per read. A driver that
+                // ignores it could stream without bound per call.
+                let e = Error::new(
+                    ErrorKind::Internal,
+                    format!(
+                        "{}: driver returned {} bytes to a read of at most {CHUNK}",
+                        expect.label,
+                        chunk.len()
+                    ),
+                );
+                let _ = tx.send(Err(io_err(e))).await;
+                break;
+            }
             if chunk.is_empty() {
                 if let Err(e) = expect.end() {
                     let _ = tx.send(Err(io_err(e))).await;

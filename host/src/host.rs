@@ -154,7 +154,11 @@ impl Host {
         if let Some(l) = self.inner.loaded.lock().unwrap().get(&digest) {
             return Ok(l.clone());
         }
-        let loaded = Arc::new(self.inner.runtime.load(&bytes, &source.to_string())?);
+        let loaded = Arc::new(
+            self.inner
+                .runtime
+                .load(&bytes, &digest, &source.to_string())?,
+        );
         self.inner
             .loaded
             .lock()

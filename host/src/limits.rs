@@ -20,6 +20,9 @@ pub struct Limits {
     pub hostcall_bytes: usize,
     /// Instances kept for one stateless driver (concurrent calls).
     pub pool_size: usize,
+    /// Wall-clock budget for compiling one driver component (after its
+    /// shape passed the compile limits); an overrun is `invalid-driver`.
+    pub compile_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -32,6 +35,7 @@ impl Default for Limits {
             resource_handles: 10_000,
             hostcall_bytes: 64 << 20,
             pool_size: 16,
+            compile_timeout: Duration::from_secs(120),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::state::HostState;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 /// One live instance and the typed handles to its exports.
 pub(crate) struct Instance {
@@ -92,7 +92,7 @@ impl Pool {
     ) -> Result<(Arc<Pool>, wit::DriverInfo)> {
         let mut first = Self::instantiate(&runtime, &loaded, &grants, &label).await?;
         let info = {
-            first.store.set_epoch_deadline(runtime.limits.epoch_ticks());
+            begin_call(&mut first.store, &runtime.limits);
             let r = tokio::time::timeout(
                 runtime.limits.call_timeout,
                 first.core.call_info(&mut first.store),
@@ -130,10 +130,24 @@ impl Pool {
             Error::new(ErrorKind::Io, format!("granting access for {label}: {e:#}"))
         })?;
         let mut store = Store::new(&runtime.engine, state);
-        store.limiter(|s| &mut s.limits);
+        store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(limits.hostcall_bytes);
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(limits.epoch_ticks());
+        // Each epoch tick a guest spends on the CPU, it yields to the
+        // executor (so a spinning guest never holds a worker thread for
+        // longer than a tick: timers and other requests keep running), and
+        // when its call's CPU budget is spent, it traps.
+        store.epoch_deadline_callback(|mut ctx| {
+            let left = &mut ctx.data_mut().cpu_ticks_left;
+            if *left <= 1 {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            *left -= 1;
+            Ok(UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(tokio::task::yield_now()),
+            ))
+        });
+        begin_call(&mut store, limits);
         let instance = match tokio::time::timeout(
             limits.call_timeout,
             loaded.pre.instantiate_async(&mut store),
@@ -208,8 +222,7 @@ impl Pool {
     }
 
     async fn open_instance(&self, inst: &mut Instance) -> Result<()> {
-        inst.store
-            .set_epoch_deadline(self.runtime.limits.epoch_ticks());
+        begin_call(&mut inst.store, &self.runtime.limits);
         let r = tokio::time::timeout(
             self.runtime.limits.call_timeout,
             inst.core.call_open(&mut inst.store, &self.dsn),
@@ -266,16 +279,16 @@ impl Lease {
         self.pool.runtime.limits.call_timeout
     }
 
-    /// The instance, with a fresh CPU deadline.
+    /// The instance, with a fresh CPU deadline and log budget.
     pub(crate) fn arm(&mut self) -> Result<&mut Instance> {
-        let ticks = self.pool.runtime.limits.epoch_ticks();
+        let limits = &self.pool.runtime.limits;
         let inst = self.inst.as_mut().ok_or_else(|| {
             Error::crashed(format!(
                 "{}: the instance was lost in an earlier failure",
                 self.pool.label
             ))
         })?;
-        inst.store.set_epoch_deadline(ticks);
+        begin_call(&mut inst.store, limits);
         self.in_call = true;
         Ok(inst)
     }
@@ -291,8 +304,12 @@ impl Lease {
         r: std::result::Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
     ) -> Result<T> {
         self.in_call = false;
-        let out = match &self.inst {
-            Some(inst) => settle_detached(inst, &self.pool.label, self.timeout(), r),
+        let timeout = self.timeout();
+        let out = match &mut self.inst {
+            Some(inst) => {
+                end_call(&mut inst.store);
+                settle_detached(inst, &self.pool.label, timeout, r)
+            }
             None => return Err(Error::crashed("instance already dropped")),
         };
         if out.is_err() {
@@ -316,6 +333,20 @@ impl Drop for Lease {
             self.pool.idle.lock().unwrap().push(inst);
         }
     }
+}
+
+/// A call begins: the CPU budget of one call deadline (counted in epoch
+/// ticks the guest runs through), a fresh log budget, and the epoch callback
+/// due at the next tick.
+fn begin_call(store: &mut Store<HostState>, limits: &crate::limits::Limits) {
+    store.data_mut().begin_call(limits.epoch_ticks());
+    store.set_epoch_deadline(1);
+}
+
+/// A call ended: say what its log budget dropped.
+fn end_call(store: &mut Store<HostState>) {
+    let state = store.data_mut();
+    state.log.next_call(&state.driver);
 }
 
 fn settle_detached<T>(
@@ -357,9 +388,13 @@ fn classify_trap(inst: &Instance, label: &str, timeout: Duration, e: wasmtime::E
                 // (e.g. "cannot allocate another handle: store handle limit exceeded").
                 first = e.root_cause().to_string();
             }
-            if full.contains("forcing trap when growing memory") {
-                let limit = inst.store.data().memory_limit;
-                Error::crashed(format!("{label}: memory limit of {} MiB reached", limit >> 20))
+            if full.contains(crate::limiter::MEMORY_LIMIT_HIT) {
+                let limit = inst.store.data().limiter.memory_limit();
+                Error::crashed(format!(
+                    "{label}: memory limit of {} MiB reached (all linear memories of the \
+                     instance together)",
+                    limit >> 20
+                ))
             } else {
                 Error::crashed(format!("{label}: {}{detail}", crate::convert::truncate(first, 1024)))
             }

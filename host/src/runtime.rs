@@ -3,11 +3,13 @@
 //! loading a `.wasm` into a pre-instantiated, checked driver.
 
 use crate::bindings::{core, multipart, presign, put_bytes, stream_put, versioning};
-use crate::cache::CompileCache;
+use crate::cache::{self, CompileCache};
+use crate::compile;
 use crate::error::{Error, Result};
 use crate::limits::{Limits, EPOCH_TICK};
 use crate::state::HostState;
 use crate::types::Capabilities;
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,6 +23,7 @@ pub(crate) struct Runtime {
     pub(crate) engine: Engine,
     linker: Linker<HostState>,
     cache: CompileCache,
+    overran: compile::Overran,
     pub(crate) limits: Limits,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -111,6 +114,7 @@ impl Runtime {
                 )
             })
             .and_then(|_| crate::filestream::add_to_linker(&mut linker))
+            .and_then(|_| crate::symlinks::add_to_linker(&mut linker))
             .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("linker: {e}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -141,21 +145,49 @@ impl Runtime {
             engine,
             linker,
             cache,
+            overran: compile::Overran::default(),
             limits,
             ticker_stop,
         })
     }
 
-    /// Compile (or fetch from the cache), link and check a driver component.
-    pub(crate) fn load(&self, bytes: &[u8], origin: &str) -> Result<Loaded> {
+    /// Compile (or fetch from the cache), link and check a driver component
+    /// whose SHA-256 is `digest`.
+    pub(crate) fn load(&self, bytes: &[u8], digest: &[u8; 32], origin: &str) -> Result<Loaded> {
         check_header(bytes, origin)?;
-        let (component, from_cache) = self.cache.load(&self.engine, bytes).map_err(|e| {
+        let (component, origin_kind) = self.component(bytes, digest, origin)?;
+        self.link(component, origin, origin_kind == cache::Origin::Cache)
+    }
+
+    /// The compiled component: from the cache when an authenticated entry
+    /// is there, else compiled within the compile budget (and cached).
+    fn component(
+        &self,
+        bytes: &[u8],
+        digest: &[u8; 32],
+        origin: &str,
+    ) -> Result<(Component, cache::Origin)> {
+        if let Some(c) = self.cache.get(&self.engine, digest) {
+            return Ok((c, cache::Origin::Cache));
+        }
+        compile::check_shape(bytes, origin, &compile::SHAPE)?;
+        let engine = self.engine.clone();
+        let owned = bytes.to_vec();
+        let component = compile::with_deadline(
+            &self.overran,
+            digest,
+            origin,
+            self.limits.compile_timeout,
+            move || Component::new(&engine, &owned),
+        )?
+        .map_err(|e| {
             Error::invalid_driver(format!(
                 "{origin}: not a valid component: {}",
                 root_cause(&e)
             ))
         })?;
-        self.link(component, origin, from_cache)
+        self.cache.put(digest, &component);
+        Ok((component, cache::Origin::Compiled))
     }
 
     fn link(&self, component: Component, origin: &str, from_cache: bool) -> Result<Loaded> {
@@ -196,12 +228,8 @@ impl Runtime {
         origin: &str,
     ) -> Result<(Vec<String>, Vec<String>)> {
         check_header(bytes, origin)?;
-        let (component, _) = self.cache.load(&self.engine, bytes).map_err(|e| {
-            Error::invalid_driver(format!(
-                "{origin}: not a valid component: {}",
-                root_cause(&e)
-            ))
-        })?;
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        let (component, _) = self.component(bytes, &digest, origin)?;
         let ty = component.component_type();
         let imports = ty
             .imports(&self.engine)

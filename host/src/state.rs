@@ -1,11 +1,12 @@
 //! The per-instance store data: the WASI context built from the grants, the
-//! resource table, the limits, and the `log` import.
+//! resource table, the resource limiter, the log budget and the CPU budget of
+//! the current call. Each import is implemented in its own module.
 
-use crate::bindings::trove::driver::log;
 use crate::grants::Grants;
+use crate::limiter::Limiter;
 use crate::limits::Limits;
+use crate::log::LogBudget;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -15,10 +16,13 @@ const STDERR_CAPACITY: usize = 1 << 20;
 pub(crate) struct HostState {
     wasi: WasiCtx,
     pub(crate) table: ResourceTable,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limiter: Limiter,
     pub(crate) stderr: MemoryOutputPipe,
     pub(crate) driver: String,
-    pub(crate) memory_limit: usize,
+    pub(crate) log: LogBudget,
+    /// Epoch ticks the current call may still run on the CPU; the epoch
+    /// callback yields to the executor on each tick and traps at zero.
+    pub(crate) cpu_ticks_left: u64,
     /// Where the `http` import may go (`None`: every request is refused).
     pub(crate) http: Option<crate::http::HttpGrant>,
     /// The session the `sftp` import uses (`None`: every call is refused).
@@ -44,20 +48,20 @@ impl HostState {
         Ok(HostState {
             wasi: b.build(),
             table,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(limits.memory_bytes)
-                .table_elements(limits.table_elements)
-                .instances(limits.instances)
-                .tables(limits.instances)
-                .memories(limits.instances)
-                .trap_on_grow_failure(true)
-                .build(),
+            limiter: Limiter::new(limits),
             stderr,
             driver: driver.to_string(),
-            memory_limit: limits.memory_bytes,
+            log: LogBudget::default(),
+            cpu_ticks_left: limits.epoch_ticks(),
             http: grants.http.clone(),
             sftp: grants.sftp.clone(),
         })
+    }
+
+    /// A new call begins: a fresh CPU budget and log budget.
+    pub(crate) fn begin_call(&mut self, cpu_ticks: u64) {
+        self.cpu_ticks_left = cpu_ticks;
+        self.log.next_call(&self.driver);
     }
 
     /// The last lines the guest wrote to stderr, for crash reports.
@@ -69,7 +73,8 @@ impl HostState {
             .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
             .collect();
         let start = lines.len().saturating_sub(3);
-        crate::convert::truncate(lines[start..].join(" | "), 1024)
+        let tail = crate::text::printable(&lines[start..].join(" | ")).into_owned();
+        crate::convert::truncate(tail, 1024)
     }
 }
 
@@ -79,21 +84,6 @@ impl WasiView for HostState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
-    }
-}
-
-impl log::Host for HostState {
-    async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
-        let message = crate::convert::truncate(message, 4096);
-        let driver = self.driver.as_str();
-        match level {
-            log::Level::Trace => tracing::trace!(target: "trove::driver", driver, "{message}"),
-            log::Level::Debug => tracing::debug!(target: "trove::driver", driver, "{message}"),
-            log::Level::Info => tracing::info!(target: "trove::driver", driver, "{message}"),
-            log::Level::Warn => tracing::warn!(target: "trove::driver", driver, "{message}"),
-            log::Level::Error => tracing::error!(target: "trove::driver", driver, "{message}"),
-        }
-        Ok(())
     }
 }
 

@@ -41,7 +41,10 @@ mod tests {
 
     #[test]
     fn controls_and_bidi_are_escaped_the_rest_kept() {
-        assert!(matches!(printable("plain ü 日本 key/a.txt"), Cow::Borrowed(_)));
+        assert!(matches!(
+            printable("plain ü 日本 key/a.txt"),
+            Cow::Borrowed(_)
+        ));
         assert_eq!(
             printable("\u{1b}]0;t\u{7}\u{1b}[2Jx\u{9b}31m\u{7f}"),
             "\\u{1b}]0;t\\u{7}\\u{1b}[2Jx\\u{9b}31m\\u{7f}"
