@@ -58,7 +58,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub hostcall_limit: Option<usize>,
 
-    /// Wall-clock budget for compiling one driver, in seconds (default 120).
+    /// Wall-clock budget for compiling one driver, in seconds (default 600).
     #[arg(long, global = true, value_name = "SECS")]
     pub compile_timeout: Option<f64>,
 

@@ -23,6 +23,8 @@ use wasmparser::{Parser, Payload};
 pub(crate) struct Shape {
     /// Declared locals of one function.
     pub(crate) locals_per_function: u64,
+    /// Σ locals² over all functions (see [`Measure::locals_squared`]).
+    pub(crate) locals_squared: u64,
     /// Bytes of one function body.
     pub(crate) function_bytes: usize,
     /// Function bodies in all core modules together.
@@ -31,8 +33,14 @@ pub(crate) struct Shape {
     pub(crate) code_bytes: usize,
 }
 
+/// Measured (debug build of the host, Cranelift at opt-level 3): a function
+/// whose N locals are all live across a loop compiles in about
+/// 0.1 s × (N/1000)², 6.3 s at N = 8,000. The largest real drivers: Python
+/// (componentize-py) 271 locals at most, Σ locals² = 654,580; JavaScript 118
+/// and 547,877; the Rust built-ins under 70 and 70,000.
 pub(crate) const SHAPE: Shape = Shape {
-    locals_per_function: 10_000,
+    locals_per_function: 5_000,
+    locals_squared: 50_000_000,
     function_bytes: 2 << 20,
     functions: 200_000,
     code_bytes: 128 << 20,
@@ -45,6 +53,9 @@ pub(crate) struct Measure {
     pub(crate) code_bytes: usize,
     pub(crate) max_locals: u64,
     pub(crate) max_function_bytes: usize,
+    /// Σ locals² over all functions: register allocation grows with the
+    /// square of the values live at once.
+    pub(crate) locals_squared: u64,
 }
 
 /// Measure every function body in `bytes` (a component or a core module).
@@ -69,6 +80,7 @@ pub(crate) fn measure(bytes: &[u8]) -> Measure {
             }
         }
         m.max_locals = m.max_locals.max(locals);
+        m.locals_squared = m.locals_squared.saturating_add(locals.saturating_mul(locals));
     }
     m
 }
@@ -86,6 +98,13 @@ pub(crate) fn check_shape(bytes: &[u8], origin: &str, limits: &Shape) -> Result<
             "the largest number of locals in one function",
             m.max_locals.to_string(),
             limits.locals_per_function.to_string(),
+        );
+    }
+    if m.locals_squared > limits.locals_squared {
+        return over(
+            "the sum over functions of locals squared",
+            m.locals_squared.to_string(),
+            limits.locals_squared.to_string(),
         );
     }
     if m.max_function_bytes > limits.function_bytes {

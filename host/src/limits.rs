@@ -35,7 +35,7 @@ impl Default for Limits {
             resource_handles: 10_000,
             hostcall_bytes: 64 << 20,
             pool_size: 16,
-            compile_timeout: Duration::from_secs(120),
+            compile_timeout: Duration::from_secs(600),
         }
     }
 }
