@@ -69,24 +69,10 @@ fn host(cli: &Cli) -> Result<Host> {
         limits.memory_bytes = m;
     }
     if let Some(t) = cli.call_timeout {
-        if !(t > 0.0 && t.is_finite()) {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "--call-timeout must be a positive number of seconds",
-            )
-            .into());
-        }
-        limits.call_timeout = Duration::from_secs_f64(t);
+        limits.call_timeout = seconds("--call-timeout", t)?;
     }
     if let Some(t) = cli.compile_timeout {
-        if !(t > 0.0 && t.is_finite()) {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                "--compile-timeout must be a positive number of seconds",
-            )
-            .into());
-        }
-        limits.compile_timeout = Duration::from_secs_f64(t);
+        limits.compile_timeout = seconds("--compile-timeout", t)?;
     }
     if let Some(n) = cli.max_instances {
         limits.pool_size = n.max(1);
@@ -124,6 +110,18 @@ fn host(cli: &Cli) -> Result<Host> {
             (None, None) => None,
         },
     })?)
+}
+
+/// A flag's positive number of seconds as a duration.
+fn seconds(flag: &str, secs: f64) -> Result<Duration> {
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{flag} must be a positive number of seconds"),
+        )
+        .into());
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn need_dsn(dsn: Option<&str>) -> Result<String> {

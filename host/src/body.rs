@@ -67,6 +67,14 @@ fn io_err(e: Error) -> io::Error {
     io::Error::other(e)
 }
 
+/// A host stream that failed mid-body.
+fn stream_err(label: &str, e: StreamError) -> io::Error {
+    io_err(Error::new(
+        ErrorKind::Io,
+        format!("{label}: reading body: {e}"),
+    ))
+}
+
 impl AsyncRead for ObjectReader {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -167,11 +175,7 @@ pub(crate) fn from_host_stream(
                 }
                 Err(StreamError::Closed) => break,
                 Err(e) => {
-                    let err = Error::new(
-                        ErrorKind::Io,
-                        format!("{}: reading body: {e}", expect.label),
-                    );
-                    let _ = tx.send(Err(io_err(err))).await;
+                    let _ = tx.send(Err(stream_err(&expect.label, e))).await;
                     return;
                 }
             }
@@ -189,11 +193,7 @@ pub(crate) fn from_host_stream(
                     }
                     Err(StreamError::Closed) => break,
                     Err(e) => {
-                        let err = Error::new(
-                            ErrorKind::Io,
-                            format!("{}: reading body: {e}", expect.label),
-                        );
-                        let _ = tx.send(Err(io_err(err))).await;
+                        let _ = tx.send(Err(stream_err(&expect.label, e))).await;
                         return;
                     }
                 }

@@ -80,7 +80,9 @@ pub(crate) fn measure(bytes: &[u8]) -> Measure {
             }
         }
         m.max_locals = m.max_locals.max(locals);
-        m.locals_squared = m.locals_squared.saturating_add(locals.saturating_mul(locals));
+        m.locals_squared = m
+            .locals_squared
+            .saturating_add(locals.saturating_mul(locals));
     }
     m
 }
@@ -88,45 +90,45 @@ pub(crate) fn measure(bytes: &[u8]) -> Measure {
 /// Refuse a component that is over one of the shape limits.
 pub(crate) fn check_shape(bytes: &[u8], origin: &str, limits: &Shape) -> Result<()> {
     let m = measure(bytes);
-    let over = |what: &str, have: String, limit: String| {
-        Err(Error::invalid_driver(format!(
-            "{origin}: over the compile budget: {what} is {have}, the limit is {limit}"
-        )))
-    };
-    if m.max_locals > limits.locals_per_function {
-        return over(
+    let checks: [(&str, u64, u64, &str); 5] = [
+        (
             "the largest number of locals in one function",
-            m.max_locals.to_string(),
-            limits.locals_per_function.to_string(),
-        );
-    }
-    if m.locals_squared > limits.locals_squared {
-        return over(
+            m.max_locals,
+            limits.locals_per_function,
+            "",
+        ),
+        (
             "the sum over functions of locals squared",
-            m.locals_squared.to_string(),
-            limits.locals_squared.to_string(),
-        );
-    }
-    if m.max_function_bytes > limits.function_bytes {
-        return over(
+            m.locals_squared,
+            limits.locals_squared,
+            "",
+        ),
+        (
             "the largest function body",
-            format!("{} bytes", m.max_function_bytes),
-            format!("{} bytes", limits.function_bytes),
-        );
-    }
-    if m.functions > limits.functions {
-        return over(
+            m.max_function_bytes as u64,
+            limits.function_bytes as u64,
+            " bytes",
+        ),
+        (
             "the number of functions",
-            m.functions.to_string(),
-            limits.functions.to_string(),
-        );
-    }
-    if m.code_bytes > limits.code_bytes {
-        return over(
+            m.functions as u64,
+            limits.functions as u64,
+            "",
+        ),
+        (
             "the code size",
-            format!("{} bytes", m.code_bytes),
-            format!("{} bytes", limits.code_bytes),
-        );
+            m.code_bytes as u64,
+            limits.code_bytes as u64,
+            " bytes",
+        ),
+    ];
+    for (what, have, limit, unit) in checks {
+        if have > limit {
+            return Err(Error::invalid_driver(format!(
+                "{origin}: over the compile budget: {what} is {have}{unit}, the limit is \
+                 {limit}{unit}"
+            )));
+        }
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! every attack. Run with `--nocapture` to see each attack, the error it
 //! produced and the time it took to stop (the figures of the note).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use trove_host::{Driver, Error, ErrorKind, Host, HostConfig, Limits, ListOptions};
 
@@ -14,16 +14,8 @@ const DEADLINE: Duration = Duration::from_secs(2);
 /// machine, but up to 8 s was seen with every test sharing 2 loaded cores.
 const SLACK: Duration = Duration::from_secs(10);
 
-fn guest(name: &str) -> String {
-    Path::new(env!("TROVE_GUEST_DIR"))
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn hostile() -> String {
-    guest("trove_driver_hostile.wasm")
-}
+mod common;
+use common::{guest, hostile};
 
 fn host_with(limits: Limits) -> Host {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile-cache");

@@ -10,16 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use trove_host::{DriverSource, ErrorKind, Host, HostConfig, Limits};
 
-fn guest(name: &str) -> String {
-    Path::new(env!("TROVE_GUEST_DIR"))
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn hostile() -> String {
-    guest("trove_driver_hostile.wasm")
-}
+mod common;
+use common::hostile;
 
 fn small() -> Limits {
     Limits {
@@ -280,12 +272,20 @@ async fn a_reader_that_ignores_max_is_stopped_at_its_first_chunk() {
 #[tokio::test]
 async fn a_compile_bomb_is_refused_before_compiling() {
     let tmp = tempfile::tempdir().unwrap();
-    // One function with 20,000 locals, all live: minutes of register
-    // allocation if compiled.
+    // One function with 20,000 locals, all live across a loop: about 40 s
+    // of register allocation if compiled (0.1 s × (N/1000)², measured).
     let mut body = String::new();
     for i in 0..20_000 {
         body.push_str(&format!("(local.set {i} (i64.const {i}))\n"));
     }
+    body.push_str("(loop $l\n");
+    for i in 0..20_000 {
+        let next = (i + 1) % 20_000;
+        body.push_str(&format!(
+            "(local.set {i} (i64.add (local.get {i}) (local.get {next})))\n"
+        ));
+    }
+    body.push_str("(br_if $l (i64.lt_u (local.get 0) (i64.const 1000))))\n");
     body.push_str("(local.get 0)\n");
     for i in 1..20_000 {
         body.push_str(&format!("(local.get {i}) (i64.add)\n"));
