@@ -1,6 +1,7 @@
 //! Carrying out one command on an opened driver.
 
 use crate::args::Op;
+use crate::listing;
 use crate::output;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,7 +10,7 @@ use std::pin::Pin;
 use std::task::Poll;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use trove_host::{
-    ByteRange, Driver, Error, ErrorKind, GetOptions, ListOptions, ListPage, PresignMethod,
+    printable, ByteRange, Driver, Error, ErrorKind, GetOptions, ListOptions, PresignMethod,
     PutOptions,
 };
 
@@ -32,7 +33,7 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                     println!(
                         "{:20}  {}",
                         b.created.map(output::rfc3339).unwrap_or_default(),
-                        b.name
+                        printable(&b.name)
                     );
                 }
             }
@@ -42,7 +43,7 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
             print_result(
                 json,
                 serde_json::json!({"created": bucket}),
-                &format!("created bucket {bucket}"),
+                &format!("created bucket {}", printable(&bucket)),
             );
         }
         Op::Rb { bucket } => {
@@ -50,7 +51,7 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
             print_result(
                 json,
                 serde_json::json!({"deleted": bucket}),
-                &format!("deleted bucket {bucket}"),
+                &format!("deleted bucket {}", printable(&bucket)),
             );
         }
         Op::Ls {
@@ -61,40 +62,13 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
             cursor,
             all,
         } => {
-            let mut opts = ListOptions {
+            let opts = ListOptions {
                 prefix,
                 delimiter,
                 max_keys,
                 cursor,
             };
-            let mut page = driver.list(&bucket, opts.clone()).await?;
-            if all {
-                let mut acc = ListPage::default();
-                loop {
-                    acc.objects.append(&mut page.objects);
-                    acc.common_prefixes.append(&mut page.common_prefixes);
-                    match page.next_cursor.take() {
-                        Some(c) => {
-                            opts.cursor = Some(c);
-                            page = driver.list(&bucket, opts.clone()).await?;
-                        }
-                        None => break,
-                    }
-                }
-                page = acc;
-            }
-            if json {
-                println!(
-                    "{}",
-                    output::list_json(
-                        &page.objects,
-                        &page.common_prefixes,
-                        page.next_cursor.as_deref()
-                    )
-                );
-            } else {
-                print!("{}", output::list_text(&page));
-            }
+            listing::ls(driver, &bucket, opts, all, json).await?;
         }
         Op::Put {
             bucket,
@@ -154,7 +128,10 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
             } else {
                 eprintln!(
                     "stored {}/{} ({} bytes, etag {})",
-                    bucket, info.key, info.size, info.etag
+                    printable(&bucket),
+                    printable(&info.key),
+                    info.size,
+                    printable(&info.etag)
                 );
             }
         }
@@ -225,7 +202,7 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
             print_result(
                 json,
                 serde_json::json!({"deleted": key}),
-                &format!("deleted {bucket}/{key}"),
+                &format!("deleted {}/{}", printable(&bucket), printable(&key)),
             );
         }
         Op::Cp {
@@ -241,7 +218,11 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                 println!("{}", output::object_json(&info));
             } else {
                 eprintln!(
-                    "copied {src_bucket}/{src_key} to {dst_bucket}/{dst_key} ({} bytes)",
+                    "copied {}/{} to {}/{} ({} bytes)",
+                    printable(&src_bucket),
+                    printable(&src_key),
+                    printable(&dst_bucket),
+                    printable(&dst_key),
                     info.size
                 );
             }
@@ -258,7 +239,7 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                 PresignMethod::Get
             };
             let url = driver.presign(m, &bucket, &key, expires).await?;
-            print_result(json, serde_json::json!({"url": url}), &url);
+            print_result(json, serde_json::json!({"url": url}), &printable(&url));
         }
     }
     Ok(())

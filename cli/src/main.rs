@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod listing;
 mod output;
 mod serve;
 
@@ -10,7 +11,7 @@ use args::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
 use std::time::Duration;
-use trove_host::{Driver, Error, ErrorKind, Host, HostConfig, Limits, Registry};
+use trove_host::{printable, Driver, Error, ErrorKind, Host, HostConfig, Limits, Registry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -35,16 +36,22 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(run(cli)) {
+    let code = match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             report(&e);
             ExitCode::from(1)
         }
-    }
+    };
+    // The command is over: do not wait for work still parked in the
+    // runtime's blocking pool (dropping the runtime would, without limit).
+    rt.shutdown_timeout(Duration::from_millis(500));
+    code
 }
 
-/// One line on stderr: `error: KIND: message`.
+/// One line on stderr: `error: KIND: message`. A driver's text can be in
+/// the message (a `trove_host::Error`'s is escaped already; other errors
+/// may carry it in their context), so the line goes through `printable`.
 fn report(e: &anyhow::Error) {
     match e.downcast_ref::<Error>() {
         Some(err) => eprintln!("error: {}: {}", err.kind(), one_line(&err.to_string())),
@@ -52,8 +59,10 @@ fn report(e: &anyhow::Error) {
     }
 }
 
+/// One line, safe for a terminal: line breaks become spaces, every other
+/// control or bidi character is escaped.
 fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    printable(&s.replace(['\n', '\r'], " ")).into_owned()
 }
 
 fn host(cli: &Cli) -> Result<Host> {
@@ -162,6 +171,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 for (s, src, c) in rows {
                     let c = if c.is_empty() { "-".to_string() } else { c };
+                    let (s, src, c) = (printable(&s), printable(&src), printable(&c));
                     println!("{s:10} {src:40} {c}");
                 }
             }
@@ -183,8 +193,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     })
                 );
             } else {
-                println!("source:       {}", i.source);
-                println!("sha256:       {}", i.sha256);
+                // Names and messages can come from the component: escaped.
+                println!("source:       {}", printable(&i.source));
+                println!("sha256:       {}", printable(&i.sha256));
                 println!("size:         {} bytes", i.size);
                 match (&i.capabilities, &i.problem) {
                     (Some(c), _) => {
@@ -195,28 +206,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             if names.is_empty() {
                                 "none".into()
                             } else {
-                                names.join(", ")
+                                printable(&names.join(", ")).into_owned()
                             }
                         );
                     }
-                    (None, Some(p)) => println!("contract:     NOT USABLE: {p}"),
+                    (None, Some(p)) => println!("contract:     NOT USABLE: {}", one_line(p)),
                     _ => {}
                 }
                 println!("exports:");
                 for e in &i.exports {
-                    println!("  {e}");
+                    println!("  {}", printable(e));
                 }
                 println!("imports:");
                 for e in &i.imports {
-                    println!("  {e}");
+                    println!("  {}", printable(e));
                 }
                 if let Some(g) = grants {
                     println!(
                         "grants for {}:",
-                        trove_host::redact(cli.dsn.as_deref().unwrap_or_default())
+                        printable(&trove_host::redact(cli.dsn.as_deref().unwrap_or_default()))
                     );
                     for line in g.to_string().lines() {
-                        println!("  {line}");
+                        println!("  {}", printable(line));
                     }
                 }
             }
@@ -229,7 +240,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             if list {
                 for name in trove_conformance::case_names() {
-                    println!("{name}");
+                    println!("{}", printable(name));
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -237,9 +248,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let d = host.open_with(&driver, &dsn).await?;
             println!(
                 "# conformance: driver {} {} on {}",
-                d.info().name,
-                d.info().version,
-                d.dsn_display()
+                printable(&d.info().name),
+                printable(&d.info().version),
+                printable(d.dsn_display())
             );
             let skip = parse_skips(&skip)?;
             let opts = trove_conformance::SuiteOptions {
@@ -250,10 +261,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let summary = trove_conformance::run(&d, &opts, |r| {
                 use trove_conformance::Outcome;
                 let ms = r.elapsed.as_millis();
+                let name = printable(r.name);
                 match &r.outcome {
-                    Outcome::Passed => println!("ok      {} ({ms} ms)", r.name),
-                    Outcome::Failed(m) => println!("FAILED  {} ({ms} ms): {}", r.name, one_line(m)),
-                    Outcome::Skipped(m) => println!("skipped {}: {}", r.name, one_line(m)),
+                    Outcome::Passed => println!("ok      {name} ({ms} ms)"),
+                    Outcome::Failed(m) => println!("FAILED  {name} ({ms} ms): {}", one_line(m)),
+                    Outcome::Skipped(m) => println!("skipped {name}: {}", one_line(m)),
                 }
             })
             .await;

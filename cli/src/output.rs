@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
-use trove_host::{BucketInfo, ListPage, ObjectInfo};
+use trove_host::{printable, BucketInfo, ObjectInfo};
 
 /// RFC 3339 UTC with second precision, e.g. `2026-11-26T05:39:06Z`.
 pub fn rfc3339(t: SystemTime) -> String {
@@ -55,14 +55,6 @@ pub fn object_json(o: &ObjectInfo) -> Value {
     })
 }
 
-pub fn list_json(objects: &[ObjectInfo], prefixes: &[String], next: Option<&str>) -> Value {
-    json!({
-        "objects": objects.iter().map(object_json).collect::<Vec<_>>(),
-        "common_prefixes": prefixes,
-        "next_cursor": next,
-    })
-}
-
 pub fn buckets_json(b: &[BucketInfo]) -> Value {
     Value::Array(
         b.iter()
@@ -71,37 +63,26 @@ pub fn buckets_json(b: &[BucketInfo]) -> Value {
     )
 }
 
+/// `head` in text: every string the driver supplied goes through
+/// [`printable`], so no control or bidi character reaches the terminal.
 pub fn object_text(o: &ObjectInfo) -> String {
     let mut s = format!(
         "key:           {}\nsize:          {}\netag:          {}\n",
-        o.key, o.size, o.etag
+        printable(&o.key),
+        o.size,
+        printable(&o.etag)
     );
     if let Some(ct) = &o.content_type {
-        s += &format!("content-type:  {ct}\n");
+        s += &format!("content-type:  {}\n", printable(ct));
     }
     if let Some(t) = o.last_modified {
         s += &format!("last-modified: {}\n", rfc3339(t));
     }
     if let Some(v) = &o.version_id {
-        s += &format!("version-id:    {v}\n");
+        s += &format!("version-id:    {}\n", printable(v));
     }
     for (k, v) in &o.metadata {
-        s += &format!("meta:          {k}={v}\n");
-    }
-    s
-}
-
-pub fn list_text(page: &ListPage) -> String {
-    let mut s = String::new();
-    for p in &page.common_prefixes {
-        s += &format!("{:>12}  {:20}  {p}\n", "PRE", "");
-    }
-    for o in &page.objects {
-        let t = o.last_modified.map(rfc3339).unwrap_or_default();
-        s += &format!("{:>12}  {t:20}  {}\n", o.size, o.key);
-    }
-    if let Some(c) = &page.next_cursor {
-        s += &format!("(more: --cursor {c})\n");
+        s += &format!("meta:          {}={}\n", printable(k), printable(v));
     }
     s
 }

@@ -42,28 +42,44 @@ fn key(value: Option<String>, env: Option<String>, what: &str) -> Result<String>
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from the moment this is made:
+/// made before the "serving" line, so that a signal sent as soon as a script
+/// sees that line is handled (not the default action, which kills the
+/// process on the spot).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let err = |e| anyhow::anyhow!("io: cannot listen for signals: {e}");
+            Ok(Signals {
+                term: signal(SignalKind::terminate()).map_err(err)?,
+                int: signal(SignalKind::interrupt()).map_err(err)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Resolves on the next SIGINT or SIGTERM.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("shutdown signal received");
 }
 
 pub async fn run(host: &Host, dsn: &str, a: ServeArgs) -> Result<()> {
@@ -85,14 +101,37 @@ pub async fn run(host: &Host, dsn: &str, a: ServeArgs) -> Result<()> {
     } else {
         format!("spooled in {}", gateway.spool_dir().display())
     };
+    // The first SIGTERM or Ctrl-C stops accepting and gives in-flight
+    // requests a few seconds to finish; a second one stops at once.
+    let mut signals = Signals::new()?;
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    let (second_tx, second_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        signals.recv().await;
+        tracing::info!("shutdown signal received (send another to stop at once)");
+        let _ = first_tx.send(());
+        signals.recv().await;
+        let _ = second_tx.send(());
+    });
     // The one line scripts wait for; the rest goes through tracing.
     println!(
-        "serving {} {} on {display} at http://{addr} (multipart: {multipart})",
-        info.name, info.version
+        "serving {} {} on {} at http://{addr} (multipart: {})",
+        trove_host::printable(&info.name),
+        trove_host::printable(&info.version),
+        trove_host::printable(&display),
+        trove_host::printable(&multipart)
     );
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    trove_gateway::serve(listener, gateway.service(Some(creds)), shutdown_signal()).await?;
+    let first = async move {
+        let _ = first_rx.await;
+    };
+    tokio::select! {
+        r = trove_gateway::serve(listener, gateway.service(Some(creds)), first) => r?,
+        Ok(()) = second_rx => {
+            tracing::warn!("second signal: stopping without waiting for in-flight requests");
+        }
+    }
     println!("stopped");
     Ok(())
 }

@@ -354,3 +354,332 @@ fn conformance_file() {
     let dir = tempfile::tempdir().unwrap();
     conformance("file", &file_dsn(&dir.path().join("root")));
 }
+
+// ---- hostile drivers: listings that never end, text that is not text ----
+
+/// The hostile test driver (drivers/testing/hostile), built by host/build.rs
+/// into `<target>/wasm-guests/<checkout>/wasm32-wasip2/release` (see
+/// `guest_target_dir` there: `TROVE_GUEST_TARGET_DIR`, or a folder named by
+/// a hash of host/'s path).
+fn hostile() -> String {
+    use std::hash::{Hash, Hasher};
+    let dir = match std::env::var_os("TROVE_GUEST_TARGET_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => {
+            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+            let host = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .unwrap()
+                .join("host");
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            host.to_str().unwrap().to_string().hash(&mut h);
+            target
+                .join("wasm-guests")
+                .join(format!("{:016x}", h.finish()))
+        }
+    };
+    let wasm = dir.join("wasm32-wasip2/release/trove_driver_hostile.wasm");
+    assert!(
+        wasm.exists(),
+        "{} is missing (host/build.rs builds it)",
+        wasm.display()
+    );
+    wasm.display().to_string()
+}
+
+/// Peak RSS of a running process, in KiB (`VmHWM`), if it is still there.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One watched run of `trove-host`.
+struct Watched {
+    /// `None` when the watcher killed it.
+    code: Option<i32>,
+    /// Why the watcher killed it, if it did.
+    killed: Option<String>,
+    /// The first 64 KiB of stdout, and how many bytes it wrote in all.
+    head: Vec<u8>,
+    stdout_bytes: u64,
+    stderr: Vec<u8>,
+    elapsed: std::time::Duration,
+    peak_kib: u64,
+}
+
+/// Runs `trove-host ARGS`, reading its stdout as it comes, and kills it when
+/// it has written `enough` bytes (the expected end of an endless command),
+/// when its peak RSS passes `max_rss_mib`, or after `limit`.
+fn watched(args: &[&str], enough: u64, max_rss_mib: u64, limit: std::time::Duration) -> Watched {
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let t0 = std::time::Instant::now();
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trove-host starts");
+    let pid = child.id();
+    let written = Arc::new(AtomicU64::new(0));
+    let mut out = child.stdout.take().unwrap();
+    let count = written.clone();
+    let reader = std::thread::spawn(move || {
+        let mut head = Vec::new();
+        let mut buf = vec![0u8; 1 << 20];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if head.len() < 64 << 10 {
+                head.extend_from_slice(&buf[..n.min((64 << 10) - head.len())]);
+            }
+            count.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        head
+    });
+    let mut err = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut peak_kib = 0;
+    let mut killed = None;
+    let code = loop {
+        if let Some(k) = peak_rss_kib(pid) {
+            peak_kib = peak_kib.max(k);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        let why = if peak_kib > max_rss_mib << 10 {
+            Some(format!("peak RSS {} MiB", peak_kib >> 10))
+        } else if written.load(Ordering::Relaxed) >= enough {
+            Some(format!("wrote {} MiB", enough >> 20))
+        } else if t0.elapsed() > limit {
+            Some(format!("still running after {limit:?}"))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            killed = Some(why);
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let elapsed = t0.elapsed();
+    Watched {
+        code,
+        killed,
+        head: reader.join().unwrap(),
+        stdout_bytes: written.load(Ordering::Relaxed),
+        stderr: err_reader.join().unwrap(),
+        elapsed,
+        peak_kib,
+    }
+}
+
+#[test]
+fn an_endless_listing_streams_in_flat_memory() {
+    let wasm = hostile();
+    // 200 MiB of text (about 13 pages of 1,000 keys of 16 KiB), then 64 MiB of JSON.
+    for (json, enough) in [(false, 200u64 << 20), (true, 64 << 20)] {
+        let mut args = vec!["run", wasm.as_str(), "--dsn", "hostile://"];
+        if json {
+            args.push("--json");
+        }
+        args.extend(["ls", "endless", "--all"]);
+        let w = watched(&args, enough, 150, std::time::Duration::from_secs(120));
+        println!(
+            "ls endless --all{}: {} MiB out in {:.1?}, peak RSS {} MiB",
+            if json { " --json" } else { "" },
+            w.stdout_bytes >> 20,
+            w.elapsed,
+            w.peak_kib >> 10
+        );
+        assert_eq!(
+            w.killed.as_deref(),
+            Some(format!("wrote {} MiB", enough >> 20).as_str()),
+            "stderr: {}",
+            String::from_utf8_lossy(&w.stderr)
+        );
+        assert!(w.peak_kib < 150 << 10, "peak RSS {} KiB", w.peak_kib);
+        let head = String::from_utf8_lossy(&w.head);
+        if json {
+            assert!(head.starts_with("{\"objects\":[{"), "{}", &head[..200]);
+        } else {
+            let first = head.lines().next().unwrap_or_default();
+            assert!(first.contains("000000000000-xxxx"), "{}", &first[..100]);
+        }
+    }
+}
+
+#[test]
+fn a_listing_that_does_not_advance_stops_with_one_error() {
+    let wasm = hostile();
+    for bucket in ["stuck", "empty-cursor"] {
+        for json in [false, true] {
+            let mut args = vec!["run", wasm.as_str(), "--dsn", "hostile://"];
+            if json {
+                args.push("--json");
+            }
+            args.extend(["ls", bucket, "--all"]);
+            let w = watched(&args, 1 << 30, 150, std::time::Duration::from_secs(30));
+            let err = String::from_utf8_lossy(&w.stderr);
+            println!(
+                "ls {bucket} --all{}: exit {:?} in {:.1?}: {}",
+                if json { " --json" } else { "" },
+                w.code,
+                w.elapsed,
+                err.trim()
+            );
+            assert_eq!(w.killed, None, "stderr: {err}");
+            assert_eq!(w.code, Some(1), "stderr: {err}");
+            let lines: Vec<&str> = err.lines().collect();
+            assert_eq!(lines.len(), 1, "{err}");
+            assert!(
+                lines[0].starts_with("error: internal: the driver's listing does not advance: "),
+                "{err}"
+            );
+            let why = if bucket == "stuck" {
+                "page 2 handed back the cursor \"again\" again (page 1 did)"
+            } else {
+                "page 1 is empty but has a next cursor"
+            };
+            assert!(lines[0].ends_with(why), "{err}");
+        }
+    }
+    // Without --all, one page and its cursor, as always.
+    let out = ok(&["run", &wasm, "--dsn", "hostile://", "ls", "stuck"]);
+    assert!(out.ends_with("  a\n(more: --cursor again)\n"), "{out}");
+}
+
+#[test]
+fn driver_text_reaches_the_terminal_escaped() {
+    let wasm = hostile();
+    // A driver error full of ESC, BEL and C1 bytes.
+    let o = run(&["run", &wasm, "--dsn", "hostile://", "head", "escape", "k"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: internal: "), "{err}");
+    assert!(err.contains("\\u{1b}]0;pwned\\u{7}"), "{err}");
+    // Names the driver hands back (hostile echoes the key): escaped in text,
+    // exact in JSON.
+    let key = "k\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}txt.exe";
+    let o = run(&["run", &wasm, "--dsn", "hostile://", "head", "b", key]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("key:           k\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{9b}31m\\u{202e}txt.exe\n"),
+        "{out}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "run",
+        &wasm,
+        "--dsn",
+        "hostile://",
+        "--json",
+        "head",
+        "b",
+        key,
+    ]))
+    .unwrap();
+    assert_eq!(v["key"], key);
+    for bytes in [&o.stdout, &o.stderr] {
+        for bad in [
+            &[0x1b][..],
+            &[0x07],
+            "\u{9b}".as_bytes(),
+            "\u{202e}".as_bytes(),
+        ] {
+            assert!(
+                !bytes.windows(bad.len()).any(|w| w == bad),
+                "raw {bad:x?} in the output"
+            );
+        }
+    }
+    let o = run(&["run", &wasm, "--dsn", "hostile://", "head", "escape", "k"]);
+    for bad in [&[0x1b][..], &[0x07], "\u{9b}".as_bytes()] {
+        assert!(
+            !o.stderr.windows(bad.len()).any(|w| w == bad),
+            "raw {bad:x?} on stderr"
+        );
+    }
+}
+
+#[test]
+fn conformance_on_an_endless_listing_fails_within_bounds() {
+    let wasm = hostile();
+    // Every listing of this driver is endless: 1,000 keys of 16 KiB a page.
+    let w = watched(
+        &[
+            "conformance",
+            &wasm,
+            "--dsn",
+            "hostile://endless-list",
+            "--filter",
+            "list/e",
+        ],
+        1 << 30,
+        300,
+        std::time::Duration::from_secs(120),
+    );
+    let out = String::from_utf8_lossy(&w.head);
+    println!(
+        "conformance (endless listings): exit {:?} in {:.1?}, peak RSS {} MiB\n{out}",
+        w.code,
+        w.elapsed,
+        w.peak_kib >> 10
+    );
+    assert_eq!(w.killed, None, "{out}");
+    assert_eq!(w.code, Some(1), "{out}");
+    let failed: Vec<&str> = out.lines().filter(|l| l.starts_with("FAILED")).collect();
+    assert!(failed.len() >= 3, "{out}");
+    for line in failed {
+        assert!(
+            line.contains("list did not end within 16 MiB of names"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn serve_stops_promptly_on_sigterm_and_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let mut child = bin()
+            .args(["serve", "--dsn", "mem://", "--listen", "127.0.0.1:0"])
+            .args(["--access-key", "ak", "--secret-key", "sk"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.starts_with("serving mem "), "{first}");
+        let t0 = std::time::Instant::now();
+        // SAFETY: a signal to the child we started.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t0.elapsed() > std::time::Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("serve still running 10 s after signal {sig}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        println!("serve stopped {:.1?} after signal {sig}", t0.elapsed());
+        assert!(status.success(), "{status:?}");
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        assert_eq!(rest, ["stopped"]);
+    }
+}

@@ -226,10 +226,12 @@ impl Ctx {
     }
 
     /// Walks every page of a listing, checking on the way that each page
-    /// respects `max-keys` and that the walk ends.
+    /// respects `max-keys` and that the walk ends: within [`LIST_PAGES`]
+    /// pages and [`LIST_BYTES`] of names, with no cursor coming back.
     pub async fn list_all(&self, bucket: &str, opts: ListOptions) -> CaseResult<Listing> {
         let mut out = Listing::default();
         let mut cursor = None;
+        let mut budget = ListBudget::new("list");
         loop {
             let page = self
                 .d
@@ -249,6 +251,13 @@ impl Ctx {
                 "list page {} has {entries} entries, more than max-keys {max}",
                 out.pages.len() + 1
             );
+            budget
+                .page(
+                    page.objects.iter(),
+                    &page.common_prefixes,
+                    page.next_cursor.as_deref(),
+                )
+                .map_err(Stop::Fail)?;
             let mut names: Vec<String> = page.objects.iter().map(|o| o.key.clone()).collect();
             names.extend(page.common_prefixes.iter().cloned());
             names.sort();
@@ -268,7 +277,6 @@ impl Ctx {
                         "list page {} is empty but has a next-cursor",
                         out.pages.len()
                     );
-                    ensure!(out.pages.len() < 5000, "list did not end after 5000 pages");
                     cursor = Some(c);
                 }
             }
@@ -340,6 +348,104 @@ pub(crate) struct PageShape {
     pub has_cursor: bool,
     /// The page's keys and common prefixes together, sorted.
     pub entries: Vec<String>,
+}
+
+/// The most pages one listing walk reads (a case's `list_all`, the cleanup's
+/// listing of a bucket). The suite's largest listing is 1,001 keys (two
+/// pages of the default max-keys; this leaves room for a driver whose pages
+/// are much smaller).
+pub(crate) const LIST_PAGES: u64 = 2000;
+/// The most bytes of names (keys, prefixes, and the strings of each entry)
+/// one listing walk reads.
+pub(crate) const LIST_BYTES: u64 = 16 << 20;
+
+/// Bounds one listing walk, so that a driver whose listing never ends (a new
+/// cursor on every page, forever) fails the case with a message instead of
+/// growing the runner without limit: at most [`LIST_PAGES`] pages and
+/// [`LIST_BYTES`] of names, and no cursor may come back (a loop, caught in
+/// constant memory by Brent's cycle detection).
+pub(crate) struct ListBudget {
+    what: &'static str,
+    pages: u64,
+    bytes: u64,
+    saved: Option<String>,
+    saved_page: u64,
+    power: u64,
+    steps: u64,
+}
+
+impl ListBudget {
+    pub fn new(what: &'static str) -> Self {
+        ListBudget {
+            what,
+            pages: 0,
+            bytes: 0,
+            saved: None,
+            saved_page: 0,
+            power: 1,
+            steps: 0,
+        }
+    }
+
+    /// Counts one page; the failure message once a bound is passed.
+    pub fn page<'a>(
+        &mut self,
+        objects: impl Iterator<Item = &'a ObjectInfo>,
+        prefixes: &[String],
+        next: Option<&str>,
+    ) -> Result<(), String> {
+        self.pages += 1;
+        let n = self.pages;
+        let what = self.what;
+        self.bytes += objects.map(entry_bytes).sum::<u64>()
+            + prefixes.iter().map(|p| p.len() as u64).sum::<u64>();
+        let Some(cursor) = next else {
+            return Ok(());
+        };
+        if self.saved.as_deref() == Some(cursor) {
+            let c: String = cursor.chars().take(64).collect();
+            return Err(format!(
+                "{what} page {n} handed back the cursor {c:?} again (page {} did): \
+                 the listing does not advance",
+                self.saved_page
+            ));
+        }
+        self.steps += 1;
+        if self.steps == self.power {
+            self.saved = Some(cursor.to_string());
+            self.saved_page = n;
+            self.power = self.power.saturating_mul(2);
+            self.steps = 0;
+        }
+        if self.bytes > LIST_BYTES {
+            return Err(format!(
+                "{what} did not end within {} MiB of names ({n} pages, still a next-cursor): \
+                 a listing that never ends?",
+                LIST_BYTES >> 20
+            ));
+        }
+        if n >= LIST_PAGES {
+            return Err(format!(
+                "{what} did not end within {LIST_PAGES} pages (still a next-cursor): \
+                 a listing that never ends?"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of one listed entry's strings.
+fn entry_bytes(o: &ObjectInfo) -> u64 {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, |s| s.len() as u64);
+    o.key.len() as u64
+        + o.etag.len() as u64
+        + opt(&o.content_type)
+        + opt(&o.version_id)
+        + opt(&o.storage_class)
+        + o.metadata
+            .iter()
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .sum::<u64>()
 }
 
 /// The case-specific middle part of bucket names: the part of the case name
@@ -509,13 +615,15 @@ async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Resul
     if caps.versioning {
         let mut versions = Vec::new();
         let mut cursor: Option<String> = None;
-        for _ in 0..1000 {
+        let mut budget = ListBudget::new("list-versions");
+        loop {
             let opts = ListOptions {
                 cursor: cursor.clone(),
                 ..Default::default()
             };
             match retry(|| d.list_versions(bucket, opts.clone())).await {
                 Ok(page) => {
+                    budget.page(page.versions.iter(), &[], page.next_cursor.as_deref())?;
                     versions.extend(
                         page.versions
                             .into_iter()
@@ -538,13 +646,19 @@ async fn empty_and_delete(d: &Driver, caps: Capabilities, bucket: &str) -> Resul
     }
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
-    for _ in 0..10_000 {
+    let mut budget = ListBudget::new("list");
+    loop {
         let opts = ListOptions {
             cursor: cursor.clone(),
             ..Default::default()
         };
         match retry(|| d.list(bucket, opts.clone())).await {
             Ok(page) => {
+                budget.page(
+                    page.objects.iter(),
+                    &page.common_prefixes,
+                    page.next_cursor.as_deref(),
+                )?;
                 keys.extend(page.objects.into_iter().map(|o| o.key));
                 cursor = page.next_cursor;
                 if cursor.is_none() {
@@ -615,6 +729,66 @@ mod tests {
             Err(Stop::Fail(m)) => m,
             Err(Stop::Unsupported(m)) => format!("unsupported: {m}"),
             Ok(()) => "ok".into(),
+        }
+    }
+
+    fn obj(key: String) -> ObjectInfo {
+        ObjectInfo {
+            key,
+            size: 0,
+            etag: "e".into(),
+            content_type: None,
+            last_modified: None,
+            metadata: Vec::new(),
+            version_id: None,
+            storage_class: None,
+        }
+    }
+
+    /// Feeds pages of `keys` (each with a fresh cursor, or `cursor(n)`) until
+    /// the budget stops them: the page and the message.
+    fn walk(keys: usize, key_len: usize, cursor: impl Fn(u64) -> String) -> (u64, String) {
+        let mut b = ListBudget::new("list");
+        for n in 1..=100_000u64 {
+            let page: Vec<ObjectInfo> = (0..keys)
+                .map(|i| obj(format!("{n:08}-{i:04}-{}", "x".repeat(key_len))))
+                .collect();
+            if let Err(m) = b.page(page.iter(), &[], Some(&cursor(n))) {
+                return (n, m);
+            }
+        }
+        panic!("never stopped");
+    }
+
+    #[test]
+    fn listing_budgets_stop_endless_and_stuck_listings() {
+        // 1,000 keys of 16 KiB a page: stopped by the bytes, on page 2
+        let (n, m) = walk(1000, 16 << 10, |n| n.to_string());
+        assert_eq!(n, 2);
+        assert!(
+            m.starts_with("list did not end within 16 MiB of names"),
+            "{m}"
+        );
+        // one small key a page: stopped by the pages
+        let (n, m) = walk(1, 1, |n| n.to_string());
+        assert_eq!(n, LIST_PAGES);
+        assert!(m.contains("did not end within 2000 pages"), "{m}");
+        // the same cursor every time: stopped on page 2
+        let (n, m) = walk(1, 1, |_| "again".into());
+        assert_eq!(n, 2);
+        assert!(
+            m.contains("handed back the cursor \"again\" again (page 1 did)"),
+            "{m}"
+        );
+        // a loop of three cursors
+        let (n, _) = walk(1, 1, |n| (n % 3).to_string());
+        assert!(n <= 8, "{n}");
+        // the suite's largest listing passes: 1,001 keys, in pages of 1
+        let mut b = ListBudget::new("list");
+        for n in 1..=1001u64 {
+            let page = [obj(format!("obj-{n:04}"))];
+            let next = (n < 1001).then(|| n.to_string());
+            b.page(page.iter(), &[], next.as_deref()).unwrap();
         }
     }
 

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use trove_host::Driver;
+use trove_host::{printable, Driver};
 
 use harness::{Case, Ctx, Stop, Tracked};
 
@@ -78,12 +78,15 @@ pub struct CaseReport {
 
 impl fmt::Display for CaseReport {
     /// One line: `PASS name (12 ms)`, `FAIL name (3 ms): why`, `SKIP name: why`.
+    /// The reason can carry the driver's text (keys, messages): control and
+    /// bidi characters come out escaped, and line breaks as `\n`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.elapsed.as_millis();
+        let name = printable(self.name);
         match &self.outcome {
-            Outcome::Passed => write!(f, "PASS {} ({ms} ms)", self.name),
-            Outcome::Failed(why) => write!(f, "FAIL {} ({ms} ms): {why}", self.name),
-            Outcome::Skipped(why) => write!(f, "SKIP {}: {why}", self.name),
+            Outcome::Passed => write!(f, "PASS {name} ({ms} ms)"),
+            Outcome::Failed(why) => write!(f, "FAIL {name} ({ms} ms): {}", printable(why)),
+            Outcome::Skipped(why) => write!(f, "SKIP {name}: {}", printable(why)),
         }
     }
 }

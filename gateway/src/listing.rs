@@ -4,7 +4,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use s3s::dto::{CommonPrefix, ETag, EncodingType, Object, ObjectStorageClass, Timestamp};
-use trove_host::{Driver, ListOptions, ListPage, ObjectInfo, Result};
+use trove_host::{Driver, Error, ErrorKind, ListOptions, ListPage, ObjectInfo, Result};
 
 /// What S3 leaves unencoded with `encoding-type=url`: unreserved characters and `/`.
 const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC
@@ -27,16 +27,36 @@ pub struct Query<'a> {
     pub start_after: Option<&'a str>,
 }
 
+/// The most driver pages one request reads (skipping to `start-after`, then
+/// topping up): past it the request fails instead of spinning on a listing
+/// that never gets anywhere.
+pub const PAGE_BUDGET: u32 = 1000;
+/// The most bytes of names (keys and prefixes) one request reads.
+pub const BYTE_BUDGET: u64 = 256 << 20;
+
 /// One page of at most `max_keys` entries, `start_after` applied: pages
 /// that fall entirely before it are skipped, and the page where it ends is
 /// topped up from the next ones (asking for exactly what is missing, so no
 /// entry is ever read past the cursor that is handed back).
+///
+/// Bounded: at most [`PAGE_BUDGET`] driver pages and [`BYTE_BUDGET`] of
+/// names per request, a cursor that comes back (the listing goes round in a
+/// loop) ends it at once, and the task yields between driver calls so that a
+/// long walk never holds a worker thread (other requests, the shutdown
+/// signal) to itself. Each ends the request with an `internal` error saying
+/// the driver's listing did not advance (S3: InternalError).
 pub async fn page(driver: &Driver, bucket: &str, q: &Query<'_>) -> Result<ListPage> {
     let sa = q.start_after.filter(|s| !s.is_empty());
     let mut out = ListPage::default();
     let mut cursor = q.cursor.map(str::to_string);
+    let mut watch = CursorWatch::new(cursor.clone());
     let mut skipping = sa.is_some();
+    let mut pages = 0u32;
+    let mut bytes = 0u64;
     loop {
+        if pages > 0 {
+            tokio::task::yield_now().await;
+        }
         let have = (out.objects.len() + out.common_prefixes.len()) as u32;
         let opts = ListOptions {
             prefix: q.prefix.filter(|p| !p.is_empty()).map(str::to_string),
@@ -49,6 +69,13 @@ pub async fn page(driver: &Driver, bucket: &str, q: &Query<'_>) -> Result<ListPa
             cursor: cursor.take(),
         };
         let mut page = driver.list(bucket, opts).await?;
+        pages += 1;
+        bytes += page.objects.iter().map(|o| o.key.len() as u64).sum::<u64>()
+            + page
+                .common_prefixes
+                .iter()
+                .map(|p| p.len() as u64)
+                .sum::<u64>();
         if let (true, Some(sa)) = (skipping, sa) {
             page.objects.retain(|o| o.key.as_str() > sa);
             // A rolled-up prefix stays when some key under it may come after `sa`.
@@ -63,7 +90,74 @@ pub async fn page(driver: &Driver, bucket: &str, q: &Query<'_>) -> Result<ListPa
         if out.next_cursor.is_none() || (!skipping && have >= q.max_keys) || sa.is_none() {
             return Ok(out);
         }
-        cursor = out.next_cursor.clone();
+        let next = out.next_cursor.clone().unwrap_or_default();
+        if let Err(why) = watch.check(pages, &next) {
+            return Err(not_advancing(why));
+        }
+        if pages >= PAGE_BUDGET || bytes >= BYTE_BUDGET {
+            return Err(not_advancing(format!(
+                "{pages} pages ({} MiB of names) read for one request without {}",
+                bytes >> 20,
+                if skipping {
+                    "getting past start-after"
+                } else {
+                    "filling the page"
+                }
+            )));
+        }
+        cursor = Some(next);
+    }
+}
+
+fn not_advancing(why: String) -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        format!("the driver's listing did not advance: {why}"),
+    )
+}
+
+/// Catches a cursor that comes back, in constant memory (Brent's cycle
+/// detection): it keeps one cursor, compares each new one with it, and moves
+/// it on at pages 1, 2, 4, 8, …, so a loop of any length is caught within
+/// about twice its length plus its start. The same cursor twice means the
+/// same pages again, for ever.
+struct CursorWatch {
+    saved: Option<String>,
+    saved_page: u32,
+    power: u32,
+    steps: u32,
+}
+
+impl CursorWatch {
+    fn new(start: Option<String>) -> Self {
+        CursorWatch {
+            saved: start,
+            saved_page: 0,
+            power: 1,
+            steps: 0,
+        }
+    }
+
+    fn check(&mut self, n: u32, cursor: &str) -> std::result::Result<(), String> {
+        if self.saved.as_deref() == Some(cursor) {
+            let c: String = cursor.chars().take(64).collect();
+            return Err(if self.saved_page == 0 {
+                format!("page {n} handed back the cursor it was given ({c:?})")
+            } else {
+                format!(
+                    "page {n} handed back the cursor {c:?} again (page {} did)",
+                    self.saved_page
+                )
+            });
+        }
+        self.steps += 1;
+        if self.steps == self.power {
+            self.saved = Some(cursor.to_string());
+            self.saved_page = n;
+            self.power = self.power.saturating_mul(2);
+            self.steps = 0;
+        }
+        Ok(())
     }
 }
 
@@ -139,6 +233,23 @@ pub fn last_name(page: &ListPage) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursor_loops_are_caught() {
+        let mut w = CursorWatch::new(None);
+        assert!(w.check(1, "again").is_ok());
+        assert!(w.check(2, "again").is_err());
+        let mut w = CursorWatch::new(Some("c".into()));
+        assert!(w.check(1, "c").is_err());
+        let mut w = CursorWatch::new(None);
+        let caught = ["a", "b", "a", "b", "a", "b"]
+            .iter()
+            .zip(1..)
+            .find(|(c, n)| w.check(*n, c).is_err());
+        assert_eq!(caught.map(|(_, n)| n), Some(3));
+        let mut w = CursorWatch::new(None);
+        assert!((1..5000).all(|n| w.check(n, &n.to_string()).is_ok()));
+    }
 
     #[test]
     fn url_encoding() {

@@ -93,3 +93,127 @@ async fn unsigned_requests_are_refused_with_credentials() {
     // and the secret never appears in Debug output
     assert!(!format!("{:?}", Credentials::new("ak", "sk-secret")).contains("sk-secret"));
 }
+
+/// The hostile test driver (drivers/testing/hostile), built by host/build.rs
+/// into `<target>/wasm-guests/<checkout>/wasm32-wasip2/release` (see
+/// `guest_target_dir` there: `TROVE_GUEST_TARGET_DIR`, or a folder named by
+/// a hash of host/'s path).
+fn hostile() -> String {
+    use std::hash::{Hash, Hasher};
+    use std::path::{Path, PathBuf};
+    let dir = match std::env::var_os("TROVE_GUEST_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+            let host = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .unwrap()
+                .join("host");
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            host.to_str().unwrap().to_string().hash(&mut h);
+            target
+                .join("wasm-guests")
+                .join(format!("{:016x}", h.finish()))
+        }
+    };
+    let wasm = dir.join("wasm32-wasip2/release/trove_driver_hostile.wasm");
+    assert!(
+        wasm.exists(),
+        "{} is missing (host/build.rs builds it)",
+        wasm.display()
+    );
+    wasm.display().to_string()
+}
+
+/// A listing whose cursor never gets anywhere ends in an S3 error, and other
+/// requests are served while the gateway walks it. One worker thread: a walk
+/// that never yielded would hold it (and every other request) for ever, so
+/// the answers are awaited from outside the runtime, with a deadline.
+#[test]
+fn a_listing_that_does_not_advance_is_an_error_and_others_are_served() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let svc = rt.block_on(async {
+        let host = trove_host::Host::new(trove_host::HostConfig {
+            cache_dir: Some(concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache").into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let d = host
+            .open_with(&hostile(), "hostile://")
+            .await
+            .expect("the hostile driver opens");
+        Gateway::new(d, None).expect("a spool folder").service(None)
+    });
+    let (tx, rx) = mpsc::channel();
+    let t0 = Instant::now();
+    // `empty-cursor`: empty pages with a new cursor each, for ever, so
+    // skipping to start-after never ends (the page budget does);
+    // `stuck`: the key `a` and the same cursor every time (caught at once);
+    // then a plain request, sent while the first walk goes on.
+    for (name, uri, method) in [
+        (
+            "empty-cursor",
+            "/empty-cursor?list-type=2&start-after=b",
+            Method::GET,
+        ),
+        ("stuck", "/stuck?list-type=2&start-after=b", Method::GET),
+        ("other", "/other", Method::HEAD),
+    ] {
+        let svc = svc.clone();
+        let tx = tx.clone();
+        rt.spawn(async move {
+            let answer = call(&svc, method, uri, &[], b"").await;
+            let _ = tx.send((name, answer, t0.elapsed()));
+        });
+    }
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(a) => answers.push(a),
+            Err(_) => {
+                let got: Vec<_> = answers.iter().map(|a| a.0).collect();
+                // The runtime's worker may be stuck: do not wait for it.
+                rt.shutdown_background();
+                panic!("only {got:?} answered within 30 s");
+            }
+        }
+    }
+    for (name, (status, _, body), t) in &answers {
+        println!(
+            "{name}: {status} after {t:.1?}: {}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let order: Vec<&str> = answers.iter().map(|a| a.0).collect();
+    let by = |n: &str| answers.iter().find(|a| a.0 == n).unwrap();
+    let (_, (status, _, _), _) = by("other");
+    assert_eq!(*status, StatusCode::OK);
+    for name in ["stuck", "empty-cursor"] {
+        let (_, (status, _, body), t) = by(name);
+        let body = String::from_utf8_lossy(body);
+        assert_eq!(*status, StatusCode::INTERNAL_SERVER_ERROR, "{name}: {body}");
+        assert!(
+            body.contains("<Code>InternalError</Code>"),
+            "{name}: {body}"
+        );
+        assert!(
+            body.contains("the driver&apos;s listing did not advance")
+                || body.contains("the driver's listing did not advance"),
+            "{name}: {body}"
+        );
+        assert!(*t < Duration::from_secs(20), "{name} took {t:?}");
+    }
+    // the plain request did not wait for the long walk
+    let pos = |n: &str| order.iter().position(|o| *o == n).unwrap();
+    assert!(
+        pos("other") < pos("empty-cursor"),
+        "answered in order {order:?}"
+    );
+    rt.shutdown_background();
+}

@@ -1,13 +1,15 @@
-//! A driver that misbehaves on purpose, to prove the sandbox. Used by the
-//! host's tests only (host/tests/sandbox.rs); never shipped.
+//! A driver that misbehaves on purpose, to prove the sandbox. Used by tests
+//! only (host/tests/sandbox.rs; the listing attacks also by cli/tests/cli.rs
+//! and gateway/tests/service.rs); never shipped.
 //!
-//! What it does is chosen by the DSN's host (for `open` and `list-buckets`)
-//! or by the bucket name of the call:
+//! What it does is chosen by the DSN's host (for `open`, `list-buckets` and
+//! the `*-list` modes of `list`) or by the bucket name of the call:
 //!
 //! | where                          | what it does                                              | the host must answer            |
 //! |--------------------------------|-----------------------------------------------------------|---------------------------------|
 //! | DSN `hostile://spin-open`      | `open` loops forever on the CPU                           | timeout (epoch), open fails     |
 //! | DSN `hostile://huge-buckets`   | `list-buckets` returns 1.5 million entries               | driver-crashed (memory/hostcall)|
+//! | DSN `hostile://endless-list` (also `stuck-list`, `empty-cursor-list`) | every `list`, whatever the bucket, behaves as `list("endless")` (`"stuck"`, `"empty-cursor"`) below | clients stop (conformance: bounded) |
 //! | `head("spin", _)`              | loops forever on the CPU                                  | timeout (epoch)                 |
 //! | `head("sleep", _)`             | blocks in a host call (a clock wait) forever              | timeout (wall clock)            |
 //! | `head("panic", _)`             | panics                                                    | driver-crashed                  |
@@ -317,7 +319,13 @@ impl Guest for Hostile {
         Ok(())
     }
     fn list(bucket: String, o: ListOptions) -> Result<ListPage, Error> {
-        let objects = match bucket.as_str() {
+        // `hostile://endless-list` and the like: every bucket lists that way.
+        let mode = MODE.with(|m| m.borrow().clone());
+        let behaviour = mode
+            .strip_suffix("-list")
+            .filter(|b| matches!(*b, "endless" | "stuck" | "empty-cursor"))
+            .unwrap_or(bucket.as_str());
+        let objects = match behaviour {
             "huge-list" => (0..count(o.prefix.as_deref(), 1_000_000))
                 .map(|i| info(format!("key-{i:09}"), 0))
                 .collect(),
