@@ -357,34 +357,12 @@ fn conformance_file() {
 
 // ---- hostile drivers: listings that never end, text that is not text ----
 
-/// The hostile test driver (drivers/testing/hostile), built by host/build.rs
-/// into `<target>/wasm-guests/<checkout>/wasm32-wasip2/release` (see
-/// `guest_target_dir` there: `TROVE_GUEST_TARGET_DIR`, or a folder named by
-/// a hash of host/'s path).
+/// The hostile test driver (drivers/testing/hostile), built by host/build.rs.
 fn hostile() -> String {
-    use std::hash::{Hash, Hasher};
-    let dir = match std::env::var_os("TROVE_GUEST_TARGET_DIR") {
-        Some(d) => std::path::PathBuf::from(d),
-        None => {
-            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
-            let host = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .unwrap()
-                .join("host");
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            host.to_str().unwrap().to_string().hash(&mut h);
-            target
-                .join("wasm-guests")
-                .join(format!("{:016x}", h.finish()))
-        }
-    };
-    let wasm = dir.join("wasm32-wasip2/release/trove_driver_hostile.wasm");
-    assert!(
-        wasm.exists(),
-        "{} is missing (host/build.rs builds it)",
-        wasm.display()
-    );
-    wasm.display().to_string()
+    std::path::Path::new(trove_host::GUEST_DIR)
+        .join("trove_driver_hostile.wasm")
+        .display()
+        .to_string()
 }
 
 /// Peak RSS of a running process, in KiB (`VmHWM`), if it is still there.

@@ -22,3 +22,9 @@ pub(crate) const ALL: &[(&str, &[u8])] = &[
 pub fn component(name: &str) -> Option<&'static [u8]> {
     ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
 }
+
+/// Where host/build.rs put the wasm guests it built: the built-ins and the
+/// test drivers of `drivers/testing` (`trove_driver_hostile.wasm`, …). For
+/// this workspace's own tests; not part of the API.
+#[doc(hidden)]
+pub const GUEST_DIR: &str = env!("TROVE_GUEST_DIR");

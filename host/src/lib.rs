@@ -39,6 +39,8 @@ pub mod types;
 
 pub use body::{to_error, ObjectReader};
 pub use builtin::component as builtin_component;
+#[doc(hidden)]
+pub use builtin::GUEST_DIR;
 pub use credentials::Credentials;
 pub use driver::{BoxReader, Driver};
 pub use dsn::{redact, Dsn, DsnError};
