@@ -88,6 +88,32 @@ async fn a_planted_cache_entry_is_never_run() {
     assert!(h.was_cached(&DriverSource::Builtin("mem")).unwrap());
 }
 
+/// The file range of the `.text` section (the compiled machine code) of the
+/// ELF image inside a cache entry.
+fn code_section(entry: &[u8]) -> std::ops::Range<usize> {
+    let elf = entry
+        .windows(4)
+        .position(|w| w == b"\x7fELF")
+        .expect("an ELF image in the entry");
+    let img = &entry[elf..];
+    let u16_at = |o: usize| u16::from_le_bytes(img[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(img[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(img[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let section = |i: usize| shoff + i * shentsize;
+    let names = u64_at(section(shstrndx) + 24);
+    for i in 0..shnum {
+        let h = section(i);
+        let name_at = names + u32_at(h);
+        if img[name_at..].starts_with(b".text\0") {
+            let (offset, size) = (u64_at(h + 24), u64_at(h + 32));
+            return elf + offset..elf + offset + size;
+        }
+    }
+    panic!("no .text section");
+}
+
 #[tokio::test]
 async fn a_corrupted_cache_entry_is_recompiled_not_run() {
     let tmp = tempfile::tempdir().unwrap();
@@ -98,9 +124,12 @@ async fn a_corrupted_cache_entry_is_recompiled_not_run() {
         .unwrap();
     let path = entry(&dir);
     let mut bytes = std::fs::read(&path).unwrap();
-    // Flip bytes across the artifact (its code is in there somewhere).
-    for at in (100..bytes.len()).step_by(bytes.len() / 64) {
-        bytes[at] ^= 0xff;
+    // Garbage machine code: every byte of the code section flipped. Run, it
+    // would crash the whole process (SIGSEGV/SIGILL), not just the driver.
+    let code = code_section(&bytes);
+    assert!(code.len() > 1000, "{code:?}");
+    for b in &mut bytes[code] {
+        *b ^= 0xff;
     }
     std::fs::write(&path, &bytes).unwrap();
     let started = Instant::now();
@@ -110,7 +139,11 @@ async fn a_corrupted_cache_entry_is_recompiled_not_run() {
     d.put_bytes("b", "k", b"v".to_vec(), Default::default())
         .await
         .unwrap();
-    report("bytes flipped in our own entry", started, &"recompiled");
+    report(
+        "the code section of our own entry flipped",
+        started,
+        &"recompiled",
+    );
     assert!(!h.was_cached(&DriverSource::Builtin("mem")).unwrap());
     // Truncated to its header: also recompiled.
     std::fs::write(&path, &bytes[..40]).unwrap();
