@@ -191,24 +191,14 @@ impl Driver {
             broken: broken.clone(),
         }));
         let timeout = l.timeout();
-        let ticks = (timeout.as_millis() / crate::limits::EPOCH_TICK.as_millis()).max(1) as u64;
         let label = l.label().to_string();
         let r = {
             let inst = l.arm()?;
             let res = inst.store.data_mut().table.push(stream).map_err(|e| {
                 Error::new(ErrorKind::Internal, format!("{label}: upload stream: {e}"))
             })?;
-            let seen = progress.clone();
-            let mut last = seen.get();
-            inst.store.epoch_deadline_callback(move |_| {
-                let now = seen.get();
-                if now != last {
-                    last = now;
-                    Ok(wasmtime::UpdateDeadline::Continue(ticks))
-                } else {
-                    Err(wasmtime::Trap::Interrupt.into())
-                }
-            });
+            // The call's CPU budget starts again whenever bytes move.
+            inst.store.data_mut().watch_progress(progress.clone());
             let Some(sp) = inst.stream_put.as_ref() else {
                 return Err(unsupported("stream-put", &self.inner.info.name));
             };
@@ -219,9 +209,6 @@ impl Driver {
             )
             .await
         };
-        if let Some(i) = l.instance() {
-            i.store.epoch_deadline_trap();
-        }
         let out = wit(l.settle(r)?).map(convert::object_info);
         // A failure of the application's reader is the application's (`io`),
         // whatever the driver made of the broken stream.

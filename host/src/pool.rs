@@ -137,11 +137,9 @@ impl Pool {
         // longer than a tick: timers and other requests keep running), and
         // when its call's CPU budget is spent, it traps.
         store.epoch_deadline_callback(|mut ctx| {
-            let left = &mut ctx.data_mut().cpu_ticks_left;
-            if *left <= 1 {
+            if !ctx.data_mut().tick() {
                 return Ok(UpdateDeadline::Interrupt);
             }
-            *left -= 1;
             Ok(UpdateDeadline::YieldCustom(
                 1,
                 Box::pin(tokio::task::yield_now()),
@@ -345,8 +343,7 @@ fn begin_call(store: &mut Store<HostState>, limits: &crate::limits::Limits) {
 
 /// A call ended: say what its log budget dropped.
 fn end_call(store: &mut Store<HostState>) {
-    let state = store.data_mut();
-    state.log.next_call(&state.driver);
+    store.data_mut().end_call();
 }
 
 fn settle_detached<T>(

@@ -22,7 +22,13 @@ pub(crate) struct HostState {
     pub(crate) log: LogBudget,
     /// Epoch ticks the current call may still run on the CPU; the epoch
     /// callback yields to the executor on each tick and traps at zero.
-    pub(crate) cpu_ticks_left: u64,
+    cpu_ticks_left: u64,
+    /// The CPU budget of the whole call, in ticks.
+    cpu_ticks: u64,
+    /// Bytes moved by the current call's upload, when it has one: the CPU
+    /// budget starts again whenever they move (a long streamed put that
+    /// makes progress is never cut off; a stalled one is).
+    progress: Option<(crate::http::Progress, u64)>,
     /// Where the `http` import may go (`None`: every request is refused).
     pub(crate) http: Option<crate::http::HttpGrant>,
     /// The session the `sftp` import uses (`None`: every call is refused).
@@ -53,6 +59,8 @@ impl HostState {
             driver: driver.to_string(),
             log: LogBudget::default(),
             cpu_ticks_left: limits.epoch_ticks(),
+            cpu_ticks: limits.epoch_ticks(),
+            progress: None,
             http: grants.http.clone(),
             sftp: grants.sftp.clone(),
         })
@@ -60,8 +68,38 @@ impl HostState {
 
     /// A new call begins: a fresh CPU budget and log budget.
     pub(crate) fn begin_call(&mut self, cpu_ticks: u64) {
+        self.cpu_ticks = cpu_ticks;
         self.cpu_ticks_left = cpu_ticks;
+        self.progress = None;
         self.log.next_call(&self.driver);
+    }
+
+    /// A call ended: say what its log budget dropped, stop watching progress.
+    pub(crate) fn end_call(&mut self) {
+        self.progress = None;
+        self.log.next_call(&self.driver);
+    }
+
+    /// Restart the call's CPU budget whenever `progress` moves.
+    pub(crate) fn watch_progress(&mut self, progress: crate::http::Progress) {
+        let seen = progress.get();
+        self.progress = Some((progress, seen));
+    }
+
+    /// One epoch tick of guest CPU time passed: whether the call may go on.
+    pub(crate) fn tick(&mut self) -> bool {
+        if let Some((p, last)) = self.progress.as_mut() {
+            let now = p.get();
+            if now != *last {
+                *last = now;
+                self.cpu_ticks_left = self.cpu_ticks;
+            }
+        }
+        if self.cpu_ticks_left <= 1 {
+            return false;
+        }
+        self.cpu_ticks_left -= 1;
+        true
     }
 
     /// The last lines the guest wrote to stderr, for crash reports.
