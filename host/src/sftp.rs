@@ -5,6 +5,18 @@
 //!   that host, port and user; every path the driver passes must be `root` or
 //!   below it (no `.` or `..` segments), so a driver cannot reach the rest of the
 //!   server even through this import.
+//! - **No symbolic links below the root.** The text check alone is not enough: a
+//!   symlink inside `root` (planted by anyone who can write there) would lead the
+//!   server out of it. So before every path operation the host `lstat`s each
+//!   component of each path below `root` (the root itself is the operator's
+//!   choice and may be a link), all requests in flight at once: one round trip.
+//!   Any component that is a symlink, whether in the middle or last, and wherever
+//!   it points, makes the call `permission-denied`; components that do not exist
+//!   are fine (nothing there to follow). Nothing is cached between calls. What is
+//!   left is the race between the check and the operation (SFTP v3 has no
+//!   `openat`/`O_NOFOLLOW`): someone swapping a folder for a link in that window.
+//!   The import cannot create links itself. With `root` `/` nothing is outside,
+//!   and nothing is checked.
 //! - **Credentials** stay in the host: the DSN's password, or the private key
 //!   file the user named (`--identity`, [`SftpConfig`]). The driver never sees a key.
 //! - **Host key** checked against `known_hosts` (the DSN's `known_hosts=PATH`,
@@ -113,7 +125,8 @@ impl fmt::Display for SftpGrant {
         };
         write!(
             f,
-            "one SSH session to {}@{}:{}, paths under {root}; auth: {}; host key: {}",
+            "one SSH session to {}@{}:{}, paths under {root} (no symlink below it followed); \
+             auth: {}; host key: {}",
             self.user,
             self.host,
             self.port,
@@ -240,28 +253,122 @@ impl SftpGrant {
         }
     }
 
-    /// Runs a path operation; if the session turns out to be gone, reconnects
-    /// once and runs it again.
+    /// The paths to `lstat` before an operation on `path` (already inside the
+    /// root by [`confine`](Self::confine)): every prefix of `path` that ends
+    /// below the root, `path` itself included. None for the root itself, and
+    /// none when the root is `/` (nothing is outside it).
+    fn below_root<'a>(&self, path: &'a str) -> Vec<&'a str> {
+        let start = match self.root.as_str() {
+            "/" => return Vec::new(),
+            "" => 0,
+            root if path.len() <= root.len() => return Vec::new(),
+            root => root.len() + 1,
+        };
+        let mut out: Vec<&str> = path[start..]
+            .match_indices('/')
+            .map(|(i, _)| &path[..start + i])
+            .collect();
+        out.push(path);
+        out
+    }
+
+    /// Refuses the operation when any component of `paths` below the root is
+    /// a symbolic link, as the server sees it now: one `lstat` per component,
+    /// all in flight at once (one round trip).
+    async fn no_symlinks(
+        &self,
+        c: &Conn,
+        what: &str,
+        paths: &[&str],
+    ) -> std::result::Result<(), Fail> {
+        let mut checks: Vec<&str> = paths.iter().flat_map(|p| self.below_root(p)).collect();
+        // Sorted, a prefix comes before what is under it: the shallowest link is named.
+        checks.sort_unstable();
+        checks.dedup();
+        let answers = join_all(checks.iter().map(|p| c.sftp.lstat(*p))).await;
+        let refuse = |why: String| {
+            Fail::Refused(wit::Error::PermissionDenied(format!(
+                "sftp {what} {:?}: {why}",
+                paths[0]
+            )))
+        };
+        for (p, answer) in checks.iter().zip(answers) {
+            match answer {
+                Ok(a) => match a.attrs.permissions {
+                    Some(mode) if mode & S_IFMT == S_IFLNK => {
+                        let which = if *p == paths[0] {
+                            "it".to_string()
+                        } else {
+                            format!("{p:?}")
+                        };
+                        return Err(refuse(format!(
+                            "{which} is a symbolic link, and the sftp import follows none \
+                             below the granted folder {:?}",
+                            self.root
+                        )));
+                    }
+                    Some(_) => {}
+                    None => {
+                        return Err(refuse(format!(
+                            "the server did not say whether {p:?} is a symbolic link"
+                        )))
+                    }
+                },
+                // Nothing there, so nothing to follow (the operation may create it).
+                Err(SftpError::Status(s)) if s.status_code == StatusCode::NoSuchFile => {}
+                Err(e) => return Err(Fail::Sftp(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a path operation on `paths` (the first names it in errors) after
+    /// [`no_symlinks`](Self::no_symlinks) on the same session; if the session
+    /// turns out to be gone, reconnects once and runs both again.
     async fn run<T, F, Fut>(
         &self,
         what: &str,
-        path: &str,
+        paths: &[&str],
         op: F,
     ) -> std::result::Result<T, wit::Error>
     where
         F: Fn(Arc<Conn>) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, SftpError>>,
     {
+        let path = paths[0];
+        let attempt = |c: Arc<Conn>| async {
+            self.no_symlinks(&c, what, paths).await?;
+            op(c).await.map_err(Fail::Sftp)
+        };
         let c = self.conn().await?;
-        match op(c.clone()).await {
+        match attempt(c.clone()).await {
             Ok(v) => Ok(v),
-            Err(e) if is_transport(&e) => {
+            Err(Fail::Sftp(e)) if is_transport(&e) => {
                 tracing::info!(target: "trove::sftp", "{what} {path:?}: {e}; reconnecting once");
                 self.forget(&c).await;
                 let c = self.conn().await?;
-                op(c).await.map_err(|e| map_error(&e, what, path))
+                attempt(c).await.map_err(|f| f.into_wit(what, path))
             }
-            Err(e) => Err(map_error(&e, what, path)),
+            Err(f) => Err(f.into_wit(what, path)),
+        }
+    }
+}
+
+/// File type bits of a mode (`st_mode & S_IFMT`), and the symlink type.
+const S_IFMT: u32 = 0o170000;
+const S_IFLNK: u32 = 0o120000;
+
+/// Why a path operation failed: the server's answer, or the host's refusal.
+enum Fail {
+    Sftp(SftpError),
+    Refused(wit::Error),
+}
+
+impl Fail {
+    fn into_wit(self, what: &str, path: &str) -> wit::Error {
+        match self {
+            Fail::Sftp(e) => map_error(&e, what, path),
+            Fail::Refused(e) => e,
         }
     }
 }
@@ -571,7 +678,7 @@ impl wit_sftp::Host for HostState {
             }
         }
         let opened = g
-            .run("open", &path, |c| {
+            .run("open", &[&path], |c| {
                 let path = path.clone();
                 async move {
                     let h = c.sftp.open(path, flags, FileAttributes::default()).await?;
@@ -595,7 +702,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("stat", &path, |c| {
+        Ok(g.run("stat", &[&path], |c| {
             let path = path.clone();
             async move { c.sftp.stat(path).await.map(|a| attrs(&a.attrs)) }
         })
@@ -607,7 +714,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("readdir", &path, |c| {
+        Ok(g.run("readdir", &[&path], |c| {
             let path = path.clone();
             async move {
                 let h = c.sftp.opendir(path).await?.handle;
@@ -641,7 +748,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("mkdir", &path, |c| {
+        Ok(g.run("mkdir", &[&path], |c| {
             let path = path.clone();
             async move {
                 c.sftp
@@ -658,7 +765,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("rename", &src, |c| {
+        Ok(g.run("rename", &[&src, &dst], |c| {
             let (src, dst) = (src.clone(), dst.clone());
             async move {
                 if c.posix_rename {
@@ -680,7 +787,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("remove", &path, |c| {
+        Ok(g.run("remove", &[&path], |c| {
             let path = path.clone();
             async move { c.sftp.remove(path).await.map(|_| ()) }
         })
@@ -692,7 +799,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("rmdir", &path, |c| {
+        Ok(g.run("rmdir", &[&path], |c| {
             let path = path.clone();
             async move { c.sftp.rmdir(path).await.map(|_| ()) }
         })
@@ -855,5 +962,26 @@ mod tests {
         assert!(home.confine("b/k").is_ok());
         assert!(home.confine("/etc").is_err());
         assert!(home.confine("../x").is_err());
+    }
+
+    #[test]
+    fn every_component_below_the_root_is_checked_for_symlinks() {
+        let g = grant("sftp://ann@h/srv/store");
+        assert!(g.below_root("/srv/store").is_empty());
+        assert_eq!(g.below_root("/srv/store/b"), ["/srv/store/b"]);
+        assert_eq!(
+            g.below_root("/srv/store/b/k/x"),
+            ["/srv/store/b", "/srv/store/b/k", "/srv/store/b/k/x"]
+        );
+        // A trailing slash or an empty segment: the bare name is checked too.
+        assert_eq!(
+            g.below_root("/srv/store/d/"),
+            ["/srv/store/d", "/srv/store/d/"]
+        );
+        assert_eq!(g.below_root("/srv/store/"), ["/srv/store/"]);
+        let home = grant("sftp://ann@h");
+        assert_eq!(home.below_root("b/k"), ["b", "b/k"]);
+        // Everything is inside `/`: nothing to check.
+        assert!(grant("sftp://ann@h/").below_root("/etc/passwd").is_empty());
     }
 }
