@@ -15,7 +15,8 @@
 //!   from: a planted, renamed, truncated or bit-flipped file is never
 //!   deserialized.
 //!
-//! Entry layout: `TROVECC1` (8 bytes), the MAC (32 bytes), the artifact.
+//! Entry layout (`<engine hash>-<component sha256>.trove-cwasm`): `TROVECC1`
+//! (8 bytes), the MAC (32 bytes), the artifact.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -102,6 +103,13 @@ impl CompileCache {
         };
         let artifact = match self.verify(key, digest, &bytes) {
             Some(a) => a,
+            None if !bytes.starts_with(MAGIC) => {
+                tracing::debug!(
+                    "compile cache entry {} has no header; recompiling",
+                    path.display()
+                );
+                return None;
+            }
             None => {
                 tracing::warn!(
                     "compile cache entry {} failed authentication (not written by this host, \
@@ -135,7 +143,8 @@ impl CompileCache {
     }
 
     fn entry_name(&self, digest: &[u8; 32]) -> String {
-        format!("{}-{}.cwasm", self.engine_hash, hex::encode(digest))
+        // Not `.cwasm`: entries of earlier versions (no MAC) are never looked at.
+        format!("{}-{}.trove-cwasm", self.engine_hash, hex::encode(digest))
     }
 
     fn mac(&self, key: &[u8; 32], digest: &[u8; 32], artifact: &[u8]) -> HmacSha256 {

@@ -41,12 +41,12 @@ fn report(attack: &str, started: Instant, outcome: &dyn std::fmt::Display) {
     );
 }
 
-/// The one `.cwasm` entry in a cache directory.
+/// The one entry (`.trove-cwasm`) in a cache directory.
 fn entry(dir: &Path) -> PathBuf {
     let found: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .filter(|p| p.extension().is_some_and(|e| e == "trove-cwasm"))
         .collect();
     assert_eq!(found.len(), 1, "{found:?}");
     found.into_iter().next().unwrap()
