@@ -9,14 +9,17 @@
 //!   symlink inside `root` (planted by anyone who can write there) would lead the
 //!   server out of it. So before every path operation the host `lstat`s each
 //!   component of each path below `root` (the root itself is the operator's
-//!   choice and may be a link), all requests in flight at once: one round trip.
-//!   Any component that is a symlink, whether in the middle or last, and wherever
-//!   it points, makes the call `permission-denied`; components that do not exist
-//!   are fine (nothing there to follow). Nothing is cached between calls. What is
-//!   left is the race between the check and the operation (SFTP v3 has no
-//!   `openat`/`O_NOFOLLOW`): someone swapping a folder for a link in that window.
-//!   The import cannot create links itself. With `root` `/` nothing is outside,
-//!   and nothing is checked.
+//!   choice and may be a link), all requests in flight at once: one round trip,
+//!   relying only on `lstat` not following links (as SFTP v3 defines it), not on
+//!   how the server's `realpath` treats them. Any component that is a symlink,
+//!   whether in the middle or last, and wherever it points, makes the call
+//!   `permission-denied`; components that do not exist are fine (nothing there
+//!   to follow). `stat` is answered by the check's own `lstat` of the path (the
+//!   same thing once the path is no link), so it costs no extra request. Nothing
+//!   is cached between calls. What is left is the race between the check and
+//!   the operation (SFTP v3 has no `openat`/`O_NOFOLLOW`): someone swapping a
+//!   folder for a link in that window. The import cannot create links itself.
+//!   With `root` `/` nothing is outside, and nothing is checked.
 //! - **Credentials** stay in the host: the DSN's password, or the private key
 //!   file the user named (`--identity`, [`SftpConfig`]). The driver never sees a key.
 //! - **Host key** checked against `known_hosts` (the DSN's `known_hosts=PATH`,
@@ -273,30 +276,44 @@ impl SftpGrant {
     }
 
     /// Refuses the operation when any component of `paths` below the root is
-    /// a symbolic link, as the server sees it now: one `lstat` per component,
-    /// all in flight at once (one round trip).
+    /// a symbolic link, as the server sees it now: one `lstat` per component
+    /// (shared prefixes once), all in flight at once (one round trip). A
+    /// component that does not exist is fine: there is nothing to follow, and
+    /// the operation may create it. Returns what `lstat` said of `paths[0]`
+    /// itself: `None` when it was not asked (the root, or a root of `/`),
+    /// `Some(None)` when it does not exist.
     async fn no_symlinks(
         &self,
         c: &Conn,
         what: &str,
         paths: &[&str],
-    ) -> std::result::Result<(), Fail> {
-        let mut checks: Vec<&str> = paths.iter().flat_map(|p| self.below_root(p)).collect();
-        // Sorted, a prefix comes before what is under it: the shallowest link is named.
+    ) -> std::result::Result<Option<Option<FileAttributes>>, Fail> {
+        let per_path: Vec<Vec<&str>> = paths.iter().map(|p| self.below_root(p)).collect();
+        let mut checks: Vec<&str> = per_path.iter().flatten().copied().collect();
         checks.sort_unstable();
         checks.dedup();
         let answers = join_all(checks.iter().map(|p| c.sftp.lstat(*p))).await;
-        let refuse = |why: String| {
-            Fail::Refused(wit::Error::PermissionDenied(format!(
-                "sftp {what} {:?}: {why}",
-                paths[0]
-            )))
-        };
-        for (p, answer) in checks.iter().zip(answers) {
-            match answer {
-                Ok(a) => match a.attrs.permissions {
+        let mut found = std::collections::HashMap::with_capacity(checks.len());
+        for (p, answer) in checks.into_iter().zip(answers) {
+            let attrs = match answer {
+                Ok(a) => Some(a.attrs),
+                Err(SftpError::Status(s)) if s.status_code == StatusCode::NoSuchFile => None,
+                Err(e) => return Err(Fail::Sftp(e)),
+            };
+            found.insert(p, attrs);
+        }
+        // Each path's components in order: the shallowest link is named.
+        for (path, components) in paths.iter().zip(&per_path) {
+            for p in components {
+                let refuse = |why: String| {
+                    Fail::Refused(wit::Error::PermissionDenied(format!(
+                        "sftp {what} {path:?}: {why}"
+                    )))
+                };
+                let Some(attrs) = &found[p] else { continue };
+                match attrs.permissions {
                     Some(mode) if mode & S_IFMT == S_IFLNK => {
-                        let which = if *p == paths[0] {
+                        let which = if p == path {
                             "it".to_string()
                         } else {
                             format!("{p:?}")
@@ -313,18 +330,19 @@ impl SftpGrant {
                             "the server did not say whether {p:?} is a symbolic link"
                         )))
                     }
-                },
-                // Nothing there, so nothing to follow (the operation may create it).
-                Err(SftpError::Status(s)) if s.status_code == StatusCode::NoSuchFile => {}
-                Err(e) => return Err(Fail::Sftp(e)),
+                }
             }
         }
-        Ok(())
+        Ok(per_path[0]
+            .last()
+            .filter(|last| **last == paths[0])
+            .map(|last| found[last].clone()))
     }
 
     /// Runs a path operation on `paths` (the first names it in errors) after
     /// [`no_symlinks`](Self::no_symlinks) on the same session; if the session
-    /// turns out to be gone, reconnects once and runs both again.
+    /// turns out to be gone, reconnects once and runs both again. `op` gets
+    /// what the check's `lstat` said of `paths[0]` (see `no_symlinks`).
     async fn run<T, F, Fut>(
         &self,
         what: &str,
@@ -332,13 +350,14 @@ impl SftpGrant {
         op: F,
     ) -> std::result::Result<T, wit::Error>
     where
-        F: Fn(Arc<Conn>) -> Fut,
+        F: Fn(Arc<Conn>, Option<Option<FileAttributes>>) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, SftpError>>,
     {
         let path = paths[0];
+        tracing::trace!(target: "trove::sftp", "{what} {paths:?}");
         let attempt = |c: Arc<Conn>| async {
-            self.no_symlinks(&c, what, paths).await?;
-            op(c).await.map_err(Fail::Sftp)
+            let seen = self.no_symlinks(&c, what, paths).await?;
+            op(c, seen).await.map_err(Fail::Sftp)
         };
         let c = self.conn().await?;
         match attempt(c.clone()).await {
@@ -678,7 +697,7 @@ impl wit_sftp::Host for HostState {
             }
         }
         let opened = g
-            .run("open", &[&path], |c| {
+            .run("open", &[&path], |c, _| {
                 let path = path.clone();
                 async move {
                     let h = c.sftp.open(path, flags, FileAttributes::default()).await?;
@@ -702,9 +721,22 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("stat", &[&path], |c| {
+        // The check's lstat of the path is its stat (it is no link), unless
+        // the path is the root, which is not checked.
+        Ok(g.run("stat", &[&path], |c, seen| {
             let path = path.clone();
-            async move { c.sftp.stat(path).await.map(|a| attrs(&a.attrs)) }
+            async move {
+                match seen {
+                    Some(Some(a)) => Ok(attrs(&a)),
+                    Some(None) => Err(SftpError::Status(russh_sftp::protocol::Status {
+                        id: 0,
+                        status_code: StatusCode::NoSuchFile,
+                        error_message: "No such file".into(),
+                        language_tag: "en-US".into(),
+                    })),
+                    None => c.sftp.stat(path).await.map(|a| attrs(&a.attrs)),
+                }
+            }
         })
         .await)
     }
@@ -714,7 +746,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("readdir", &[&path], |c| {
+        Ok(g.run("readdir", &[&path], |c, _| {
             let path = path.clone();
             async move {
                 let h = c.sftp.opendir(path).await?.handle;
@@ -748,7 +780,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("mkdir", &[&path], |c| {
+        Ok(g.run("mkdir", &[&path], |c, _| {
             let path = path.clone();
             async move {
                 c.sftp
@@ -765,7 +797,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("rename", &[&src, &dst], |c| {
+        Ok(g.run("rename", &[&src, &dst], |c, _| {
             let (src, dst) = (src.clone(), dst.clone());
             async move {
                 if c.posix_rename {
@@ -787,7 +819,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("remove", &[&path], |c| {
+        Ok(g.run("remove", &[&path], |c, _| {
             let path = path.clone();
             async move { c.sftp.remove(path).await.map(|_| ()) }
         })
@@ -799,7 +831,7 @@ impl wit_sftp::Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(g.run("rmdir", &[&path], |c| {
+        Ok(g.run("rmdir", &[&path], |c, _| {
             let path = path.clone();
             async move { c.sftp.rmdir(path).await.map(|_| ()) }
         })

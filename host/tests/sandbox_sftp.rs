@@ -55,6 +55,7 @@ fn host() -> Host {
 /// <case>/granted/d       -> ../outside           a link to a folder outside
 /// <case>/granted/new     -> ../outside/new       a dangling link (create through it)
 /// <case>/granted/inner   -> ok.txt               a link that stays inside
+/// <case>/granted/sub/up  -> ../../outside        a folder link one level down
 /// ```
 struct Case {
     /// The server's path of `granted/` (= the local path: the server is local).
@@ -83,6 +84,7 @@ fn case(name: &str) -> Case {
     symlink("../outside", granted.join("d")).unwrap();
     symlink("../outside/new", granted.join("new")).unwrap();
     symlink("ok.txt", granted.join("inner")).unwrap();
+    symlink("../../outside", granted.join("sub/up")).unwrap();
     let granted = granted.display().to_string();
     let q = if query.is_empty() {
         String::new()
@@ -108,90 +110,129 @@ async fn symlinks_below_the_granted_folder_are_refused_for_every_sftp_operation(
     let c = case("confine");
     let d = host.open_with(&hostile_sftp(), &c.dsn).await.unwrap();
     let g = |rel: &str| format!("{}/{rel}", c.granted);
-    let rename = |src: &str, dst: &str| format!("{}\t{}", g(src), g(dst));
-    // (attack, op, path, the link the refusal must name)
+    // (attack, op, path (a rename's: `src<TAB>dst`), the path the refusal
+    // names (a rename's refused side), the link it names); relative to the
+    // granted folder.
     let attacks = [
-        ("read through a final file link", "read", g("l"), g("l")),
-        ("read through a folder link", "read", g("d/secret"), g("d")),
-        ("overwrite through a final link", "write", g("l"), g("l")),
+        ("read through a final file link", "read", "l", "l", "l"),
+        (
+            "read through a folder link",
+            "read",
+            "d/secret",
+            "d/secret",
+            "d",
+        ),
+        ("overwrite through a final link", "write", "l", "l", "l"),
         (
             "overwrite through a folder link",
             "write",
-            g("d/secret"),
-            g("d"),
+            "d/secret",
+            "d/secret",
+            "d",
+        ),
+        (
+            "overwrite via a deeper folder link",
+            "write",
+            "sub/up/secret",
+            "sub/up/secret",
+            "sub/up",
         ),
         (
             "write without truncate via final link",
             "append",
-            g("l"),
-            g("l"),
+            "l",
+            "l",
+            "l",
         ),
         (
             "create through a dangling final link",
             "create",
-            g("new"),
-            g("new"),
+            "new",
+            "new",
+            "new",
         ),
         (
             "create a file in a linked folder",
             "create",
-            g("d/new"),
-            g("d"),
+            "d/new",
+            "d/new",
+            "d",
         ),
-        ("stat through a final file link", "stat", g("l"), g("l")),
-        ("stat through a folder link", "stat", g("d/secret"), g("d")),
-        ("stat a final folder link", "stat", g("d"), g("d")),
-        ("list a linked folder", "readdir", g("d"), g("d")),
+        ("stat through a final file link", "stat", "l", "l", "l"),
+        (
+            "stat through a folder link",
+            "stat",
+            "d/secret",
+            "d/secret",
+            "d",
+        ),
+        ("stat a final folder link", "stat", "d", "d", "d"),
+        ("list a linked folder", "readdir", "d", "d", "d"),
         (
             "list a linked folder, trailing /",
             "readdir",
-            g("d/"),
-            g("d"),
+            "d/",
+            "d/",
+            "d",
         ),
         (
             "list a folder under a linked one",
             "readdir",
-            g("d/empty"),
-            g("d"),
+            "d/empty",
+            "d/empty",
+            "d",
         ),
         (
             "rename a final link into place",
             "rename",
-            rename("l", "stolen"),
-            g("l"),
+            "l\tstolen",
+            "l",
+            "l",
         ),
         (
             "rename out of a linked folder",
             "rename",
-            rename("d/secret", "stolen"),
-            g("d"),
+            "d/secret\tstolen",
+            "d/secret",
+            "d",
         ),
         (
             "rename over a file in a linked folder",
             "rename",
-            rename("ok.txt", "d/secret"),
-            g("d"),
+            "ok.txt\td/secret",
+            "d/secret",
+            "d",
         ),
+        ("rename over a final link", "rename", "ok.txt\tl", "l", "l"),
         (
-            "rename over a final link",
-            "rename",
-            rename("ok.txt", "l"),
-            g("l"),
+            "remove in a linked folder",
+            "remove",
+            "d/secret",
+            "d/secret",
+            "d",
         ),
-        ("remove in a linked folder", "remove", g("d/secret"), g("d")),
-        ("remove a final link", "remove", g("l"), g("l")),
-        ("mkdir in a linked folder", "mkdir", g("d/made"), g("d")),
-        ("rmdir in a linked folder", "rmdir", g("d/empty"), g("d")),
+        ("remove a final link", "remove", "l", "l", "l"),
+        ("mkdir in a linked folder", "mkdir", "d/made", "d/made", "d"),
+        (
+            "rmdir in a linked folder",
+            "rmdir",
+            "d/empty",
+            "d/empty",
+            "d",
+        ),
         (
             "read through a link that stays inside",
             "read",
-            g("inner"),
-            g("inner"),
+            "inner",
+            "inner",
+            "inner",
         ),
     ];
-    for (attack, op, path, link) in &attacks {
+    for (attack, op, rel, named, link) in attacks {
+        let path = rel.split('\t').map(g).collect::<Vec<_>>().join("\t");
+        let (named, link) = (g(named), g(link));
         let started = Instant::now();
-        let outcome = attempt(&d, op, path).await;
+        let outcome = attempt(&d, op, &path).await;
         let took = started.elapsed();
         let err = match outcome {
             Ok(answer) => panic!("ATTACK {attack}: {op} {path:?} was allowed: {answer:?}"),
@@ -204,10 +245,16 @@ async fn symlinks_below_the_granted_folder_are_refused_for_every_sftp_operation(
         assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{attack}: {err}");
         let msg = err.to_string();
         assert!(
-            msg.contains(&format!("{link:?}")),
-            "{attack}: names {link:?}: {msg}"
+            msg.contains(&format!("{named:?}: ")),
+            "{attack}: names {named:?}: {msg}"
         );
-        assert!(msg.contains("symbolic link"), "{attack}: {msg}");
+        // The link itself, or `it` when it is the path named.
+        let link_named = if link == named {
+            "it is a symbolic link".to_string()
+        } else {
+            format!("{link:?} is a symbolic link")
+        };
+        assert!(msg.contains(&link_named), "{attack}: {link_named}: {msg}");
         assert_eq!(msg.lines().count(), 1, "{attack}: {msg}");
     }
 
@@ -236,7 +283,7 @@ async fn symlinks_below_the_granted_folder_are_refused_for_every_sftp_operation(
     assert_eq!(outside, ["empty", "secret"]);
     assert!(!Path::new(&g("stolen")).exists());
     assert_eq!(std::fs::read_to_string(g("ok.txt")).unwrap(), "fine");
-    for link in ["l", "d", "new", "inner"] {
+    for link in ["l", "d", "new", "inner", "sub/up"] {
         let meta = std::fs::symlink_metadata(g(link)).unwrap();
         assert!(meta.file_type().is_symlink(), "{link} was replaced");
     }
@@ -259,7 +306,7 @@ async fn sftp_operations_without_symlinks_still_work_next_to_planted_ones() {
         ("mkdir", g("sub/deeper"), "done"),
         ("write", g("sub/deeper/y"), "wrote"),
         ("rename", rename("sub/deeper/y", "sub/y"), "done"),
-        ("readdir", g("sub"), "deeper,new.txt,x,y"),
+        ("readdir", g("sub"), "deeper,new.txt,up,x,y"),
         // The links are listed (as entries), not followed.
         ("readdir", c.granted.clone(), "d,inner,l,new,ok.txt,sub"),
         ("remove", g("sub/y"), "done"),
@@ -335,6 +382,17 @@ async fn the_sftp_driver_cannot_be_led_out_through_a_planted_link() {
     println!(
         "ATTACK {:<40} | {:<17} | {:>9.2?} | {err}",
         "put a key under a linked folder",
+        err.kind().to_string(),
+        started.elapsed()
+    );
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    // A listing meets the links as entries and describes each: refused too,
+    // rather than showing what they point to.
+    let started = Instant::now();
+    let err = d.list("b", Default::default()).await.unwrap_err();
+    println!(
+        "ATTACK {:<40} | {:<17} | {:>9.2?} | {err}",
+        "list a bucket holding links",
         err.kind().to_string(),
         started.elapsed()
     );
