@@ -15,8 +15,13 @@
 //!   from: a planted, renamed, truncated or bit-flipped file is never
 //!   deserialized.
 //!
-//! Entry layout (`<engine hash>-<component sha256>.trove-cwasm`): `TROVECC1`
-//! (8 bytes), the MAC (32 bytes), the artifact.
+//! An entry is two files: `<engine hash>-<component sha256>.trove-cwasm`, the
+//! artifact as wasmtime wrote it, and beside it `….trove-mac`: `TROVECC1`
+//! (8 bytes) and the MAC (32 bytes). The artifact is verified by streaming it
+//! through the MAC in 256 KiB reads, then mapped with
+//! `Component::deserialize_file`, so a warm start touches no more memory than
+//! before the MAC (reading it whole and copying it into a new mapping cost
+//! 300 more page faults: 13.1 ms against 11.2 ms for `ping --dsn mem://`).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -90,7 +95,7 @@ impl CompileCache {
     pub(crate) fn get(&self, engine: &Engine, digest: &[u8; 32]) -> Option<Component> {
         let (dir, key) = self.usable()?;
         let path = dir.join(self.entry_name(digest));
-        let bytes = match read_entry(&path) {
+        let tag = match read_checked(&mac_path(&path)) {
             Ok(Some(b)) => b,
             Ok(None) => return None,
             Err(why) => {
@@ -101,16 +106,9 @@ impl CompileCache {
                 return None;
             }
         };
-        let artifact = match self.verify(key, digest, &bytes) {
-            Some(a) => a,
-            None if !bytes.starts_with(MAGIC) => {
-                tracing::debug!(
-                    "compile cache entry {} has no header; recompiling",
-                    path.display()
-                );
-                return None;
-            }
-            None => {
+        match self.verify(key, digest, &path, &tag) {
+            Ok(true) => {}
+            Ok(false) => {
                 tracing::warn!(
                     "compile cache entry {} failed authentication (not written by this host, \
                      or corrupted); recompiling",
@@ -118,11 +116,20 @@ impl CompileCache {
                 );
                 return None;
             }
-        };
+            Err(why) => {
+                tracing::warn!(
+                    "compile cache entry {} refused: {why}; recompiling",
+                    path.display()
+                );
+                return None;
+            }
+        }
         // SAFETY: the artifact's MAC verified under this user's secret key,
         // over this engine's hash and this component's digest: it is
         // `Component::serialize` output this host wrote for this component.
-        match unsafe { Component::deserialize(engine, artifact) } {
+        // (It is mapped again by path: only the owner of the 0700 directory
+        // could swap it in between, and that user can run code anyway.)
+        match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::warn!("discarding unusable cache entry {}: {e}", path.display());
@@ -156,16 +163,33 @@ impl CompileCache {
         mac
     }
 
-    /// The artifact inside `entry`, if its MAC verifies.
-    fn verify<'a>(&self, key: &[u8; 32], digest: &[u8; 32], entry: &'a [u8]) -> Option<&'a [u8]> {
-        let rest = entry.strip_prefix(MAGIC)?;
-        if rest.len() < MAC_LEN {
-            return None;
+    /// Whether the artifact at `path` matches `tag` (the `.trove-mac` file's
+    /// bytes), read in chunks through the MAC.
+    fn verify(
+        &self,
+        key: &[u8; 32],
+        digest: &[u8; 32],
+        path: &Path,
+        tag: &[u8],
+    ) -> Result<bool, String> {
+        let Some(tag) = tag.strip_prefix(MAGIC).filter(|t| t.len() == MAC_LEN) else {
+            return Ok(false);
+        };
+        let Some(mut f) = open_checked(path)? else {
+            return Ok(false);
+        };
+        let mut mac = self.mac(key, digest, &[]);
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => mac.update(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.to_string()),
+            }
         }
-        let (tag, artifact) = rest.split_at(MAC_LEN);
         // Constant-time comparison.
-        self.mac(key, digest, artifact).verify_slice(tag).ok()?;
-        Some(artifact)
+        Ok(mac.verify_slice(tag).is_ok())
     }
 
     fn write_entry(
@@ -178,15 +202,22 @@ impl CompileCache {
     ) -> anyhow::Result<()> {
         let artifact = component.serialize()?;
         let tag = self.mac(key, digest, &artifact).finalize().into_bytes();
-        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), unique()));
-        let mut f = create_private(&tmp)?;
-        let written = f
-            .write_all(MAGIC)
-            .and_then(|()| f.write_all(&tag))
-            .and_then(|()| f.write_all(&artifact));
-        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
+        let mut header = MAGIC.to_vec();
+        header.extend_from_slice(&tag);
+        // The artifact first, then its MAC: a reader never finds a MAC for an
+        // artifact that is not complete (a stale pair just fails to verify).
+        for (bytes, dest) in [
+            (&artifact[..], path.to_path_buf()),
+            (&header[..], mac_path(path)),
+        ] {
+            let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), unique()));
+            let written = create_private(&tmp)
+                .and_then(|mut f| f.write_all(bytes))
+                .and_then(|()| std::fs::rename(&tmp, &dest));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
         }
         Ok(())
     }
@@ -240,7 +271,7 @@ fn open_dir(dir: &Path) -> Result<[u8; 32], String> {
 }
 
 fn read_key(path: &Path) -> Result<Option<[u8; 32]>, String> {
-    let Some(bytes) = read_entry(path)? else {
+    let Some(bytes) = read_checked(path)? else {
         return Ok(None);
     };
     let key: [u8; 32] = bytes
@@ -250,15 +281,31 @@ fn read_key(path: &Path) -> Result<Option<[u8; 32]>, String> {
     Ok(Some(key))
 }
 
-/// The whole file at `path` if it passes the ownership checks (checked on
-/// the open descriptor, so the file read is the file checked); `None` if
-/// there is none.
-fn read_entry(path: &Path) -> Result<Option<Vec<u8>>, String> {
+/// The MAC file of the artifact at `path`.
+fn mac_path(path: &Path) -> PathBuf {
+    path.with_extension("trove-mac")
+}
+
+/// The whole (small) file at `path` if it passes the ownership checks;
+/// `None` if there is none.
+fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let Some(mut f) = open_checked(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(Some(bytes))
+}
+
+/// The file at `path`, opened without following a symlink, if it is a
+/// regular file that passes the ownership checks (checked on the open
+/// descriptor, so the file read is the file checked); `None` if there is none.
+fn open_checked(path: &Path) -> Result<Option<std::fs::File>, String> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NOFOLLOW);
-    let mut f = match opts.open(path) {
+    let f = match opts.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
@@ -268,9 +315,7 @@ fn read_entry(path: &Path) -> Result<Option<Vec<u8>>, String> {
         return Err("not a regular file".into());
     }
     check_owner(&meta, 0o022)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    f.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    Ok(Some(bytes))
+    Ok(Some(f))
 }
 
 /// Owned by the current user, and no `forbidden` mode bits set.
@@ -338,6 +383,7 @@ mod tests {
         let other = [8u8; 32];
         let path = |d: &[u8; 32]| dir.join(c.entry_name(d));
         std::fs::copy(path(&digest), path(&other)).unwrap();
+        std::fs::copy(mac_path(&path(&digest)), mac_path(&path(&other))).unwrap();
         assert!(c.get(&engine, &other).is_none());
         // One flipped byte anywhere is refused.
         let mut bytes = std::fs::read(path(&digest)).unwrap();

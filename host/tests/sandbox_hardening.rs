@@ -72,6 +72,9 @@ async fn a_planted_cache_entry_is_never_run() {
         .unwrap();
     let mem_entry = entry(&ours);
     std::fs::copy(&planted, &mem_entry).unwrap();
+    // And the MAC their host wrote for it.
+    let mac = |p: &Path| p.with_extension("trove-mac");
+    std::fs::copy(mac(&planted), mac(&mem_entry)).unwrap();
 
     let started = Instant::now();
     let h = host(small(), Some(ours.clone()));
@@ -145,7 +148,7 @@ async fn a_corrupted_cache_entry_is_recompiled_not_run() {
         &"recompiled",
     );
     assert!(!h.was_cached(&DriverSource::Builtin("mem")).unwrap());
-    // Truncated to its header: also recompiled.
+    // Truncated: also recompiled.
     std::fs::write(&path, &bytes[..40]).unwrap();
     let h = host(small(), Some(dir));
     h.open("mem://").await.unwrap();
