@@ -19,6 +19,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 
 use anyhow::Result;
 use tempfile::SpooledTempFile;
+use trove_host::cursor::CursorWatch;
 use trove_host::{printable, Driver, Error, ErrorKind, ListOptions, ListPage};
 
 use crate::output;
@@ -118,66 +119,6 @@ fn write_err(e: io::Error) -> anyhow::Error {
         return Closed.into();
     }
     Error::new(ErrorKind::Io, format!("cannot write the listing: {e}")).into()
-}
-
-/// A cursor as it goes into a message: quoted, and cut short when long.
-fn show_cursor(c: &str) -> String {
-    const MAX: usize = 64;
-    match c.char_indices().nth(MAX) {
-        None => format!("{c:?}"),
-        Some((at, _)) => format!("{:?}… ({} bytes)", &c[..at], c.len()),
-    }
-}
-
-/// Finds a cursor that comes back (a listing going round in a loop of any
-/// length) in constant memory: Brent's cycle detection. It keeps one cursor,
-/// compares every new one with it, and moves it forward at pages 1, 2, 4, 8,
-/// …, so a loop is caught within about twice its length plus its start.
-/// (A cursor says where the listing goes on, so the same cursor twice means
-/// the same pages again, for ever.)
-pub struct CursorWatch {
-    saved: Option<String>,
-    saved_page: u64,
-    power: u64,
-    steps: u64,
-}
-
-impl CursorWatch {
-    /// `start`: the cursor the first page is asked with, if any.
-    pub fn new(start: Option<String>) -> Self {
-        CursorWatch {
-            saved: start,
-            saved_page: 0,
-            power: 1,
-            steps: 0,
-        }
-    }
-
-    /// Page `n` handed back `cursor`: an error naming the repeat, if it is one.
-    pub fn check(&mut self, n: u64, cursor: &str) -> std::result::Result<(), String> {
-        if self.saved.as_deref() == Some(cursor) {
-            return Err(if self.saved_page == 0 {
-                format!(
-                    "page {n} handed back the cursor it was given, {}",
-                    show_cursor(cursor)
-                )
-            } else {
-                format!(
-                    "page {n} handed back the cursor {} again (page {} did)",
-                    show_cursor(cursor),
-                    self.saved_page
-                )
-            });
-        }
-        self.steps += 1;
-        if self.steps == self.power {
-            self.saved = Some(cursor.to_string());
-            self.saved_page = n;
-            self.power = self.power.saturating_mul(2);
-            self.steps = 0;
-        }
-        Ok(())
-    }
 }
 
 enum Format {
@@ -306,35 +247,6 @@ impl Format {
 mod tests {
     use super::*;
 
-    /// Feeds a cursor sequence; the page at which a repeat is caught.
-    fn caught(start: Option<&str>, cursors: &[&str]) -> Option<u64> {
-        let mut w = CursorWatch::new(start.map(str::to_string));
-        for (i, c) in cursors.iter().enumerate() {
-            if w.check(i as u64 + 1, c).is_err() {
-                return Some(i as u64 + 1);
-            }
-        }
-        None
-    }
-
-    #[test]
-    fn repeated_cursors_are_caught_and_fresh_ones_pass() {
-        let fresh: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
-        let fresh: Vec<&str> = fresh.iter().map(String::as_str).collect();
-        assert_eq!(caught(None, &fresh), None);
-        // the same cursor back at once
-        assert_eq!(caught(None, &["again", "again"]), Some(2));
-        assert_eq!(caught(Some("c"), &["c"]), Some(1));
-        // a loop of two, and of five after a lead-in
-        assert_eq!(caught(None, &["a", "b", "a", "b", "a", "b"]), Some(3));
-        let mut lp = vec!["x", "y"];
-        for _ in 0..10 {
-            lp.extend(["1", "2", "3", "4", "5"]);
-        }
-        let at = caught(None, &lp).expect("a loop of five is caught");
-        assert!(at <= 20, "caught at page {at}");
-    }
-
     #[test]
     fn json_document_over_pages_with_spilled_prefixes() {
         let obj = |k: String| trove_host::ObjectInfo {
@@ -376,13 +288,5 @@ mod tests {
         assert_eq!(prefixes[0], format!("0-0000000-{}/", "p".repeat(28)));
         assert_eq!(prefixes[299_999], format!("2-0099999-{}/", "p".repeat(28)));
         assert!(v["next_cursor"].is_null());
-    }
-
-    #[test]
-    fn long_cursors_are_cut_in_messages() {
-        let long = "z".repeat(10_000);
-        let m = show_cursor(&long);
-        assert!(m.len() < 100 && m.contains("10000 bytes"), "{m}");
-        assert_eq!(show_cursor("ab"), "\"ab\"");
     }
 }

@@ -368,10 +368,7 @@ pub(crate) struct ListBudget {
     what: &'static str,
     pages: u64,
     bytes: u64,
-    saved: Option<String>,
-    saved_page: u64,
-    power: u64,
-    steps: u64,
+    watch: trove_host::cursor::CursorWatch,
 }
 
 impl ListBudget {
@@ -380,10 +377,7 @@ impl ListBudget {
             what,
             pages: 0,
             bytes: 0,
-            saved: None,
-            saved_page: 0,
-            power: 1,
-            steps: 0,
+            watch: trove_host::cursor::CursorWatch::new(None),
         }
     }
 
@@ -402,20 +396,8 @@ impl ListBudget {
         let Some(cursor) = next else {
             return Ok(());
         };
-        if self.saved.as_deref() == Some(cursor) {
-            let c: String = cursor.chars().take(64).collect();
-            return Err(format!(
-                "{what} page {n} handed back the cursor {c:?} again (page {} did): \
-                 the listing does not advance",
-                self.saved_page
-            ));
-        }
-        self.steps += 1;
-        if self.steps == self.power {
-            self.saved = Some(cursor.to_string());
-            self.saved_page = n;
-            self.power = self.power.saturating_mul(2);
-            self.steps = 0;
+        if let Err(why) = self.watch.check(n, cursor) {
+            return Err(format!("{what} {why}: the listing does not advance"));
         }
         if self.bytes > LIST_BYTES {
             return Err(format!(

@@ -4,6 +4,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use s3s::dto::{CommonPrefix, ETag, EncodingType, Object, ObjectStorageClass, Timestamp};
+use trove_host::cursor::CursorWatch;
 use trove_host::{Driver, Error, ErrorKind, ListOptions, ListPage, ObjectInfo, Result};
 
 /// What S3 leaves unencoded with `encoding-type=url`: unreserved characters and `/`.
@@ -91,7 +92,7 @@ pub async fn page(driver: &Driver, bucket: &str, q: &Query<'_>) -> Result<ListPa
             return Ok(out);
         }
         let next = out.next_cursor.clone().unwrap_or_default();
-        if let Err(why) = watch.check(pages, &next) {
+        if let Err(why) = watch.check(u64::from(pages), &next) {
             return Err(not_advancing(why));
         }
         if pages >= PAGE_BUDGET || bytes >= BYTE_BUDGET {
@@ -114,51 +115,6 @@ fn not_advancing(why: String) -> Error {
         ErrorKind::Internal,
         format!("the driver's listing did not advance: {why}"),
     )
-}
-
-/// Catches a cursor that comes back, in constant memory (Brent's cycle
-/// detection): it keeps one cursor, compares each new one with it, and moves
-/// it on at pages 1, 2, 4, 8, …, so a loop of any length is caught within
-/// about twice its length plus its start. The same cursor twice means the
-/// same pages again, for ever.
-struct CursorWatch {
-    saved: Option<String>,
-    saved_page: u32,
-    power: u32,
-    steps: u32,
-}
-
-impl CursorWatch {
-    fn new(start: Option<String>) -> Self {
-        CursorWatch {
-            saved: start,
-            saved_page: 0,
-            power: 1,
-            steps: 0,
-        }
-    }
-
-    fn check(&mut self, n: u32, cursor: &str) -> std::result::Result<(), String> {
-        if self.saved.as_deref() == Some(cursor) {
-            let c: String = cursor.chars().take(64).collect();
-            return Err(if self.saved_page == 0 {
-                format!("page {n} handed back the cursor it was given ({c:?})")
-            } else {
-                format!(
-                    "page {n} handed back the cursor {c:?} again (page {} did)",
-                    self.saved_page
-                )
-            });
-        }
-        self.steps += 1;
-        if self.steps == self.power {
-            self.saved = Some(cursor.to_string());
-            self.saved_page = n;
-            self.power = self.power.saturating_mul(2);
-            self.steps = 0;
-        }
-        Ok(())
-    }
 }
 
 /// A name as it goes into the answer.
@@ -233,23 +189,6 @@ pub fn last_name(page: &ListPage) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursor_loops_are_caught() {
-        let mut w = CursorWatch::new(None);
-        assert!(w.check(1, "again").is_ok());
-        assert!(w.check(2, "again").is_err());
-        let mut w = CursorWatch::new(Some("c".into()));
-        assert!(w.check(1, "c").is_err());
-        let mut w = CursorWatch::new(None);
-        let caught = ["a", "b", "a", "b", "a", "b"]
-            .iter()
-            .zip(1..)
-            .find(|(c, n)| w.check(*n, c).is_err());
-        assert_eq!(caught.map(|(_, n)| n), Some(3));
-        let mut w = CursorWatch::new(None);
-        assert!((1..5000).all(|n| w.check(n, &n.to_string()).is_ok()));
-    }
 
     #[test]
     fn url_encoding() {

@@ -18,6 +18,7 @@ mod cache;
 mod compile;
 mod convert;
 mod credentials;
+pub mod cursor;
 mod driver;
 pub mod dsn;
 pub mod error;
