@@ -45,6 +45,10 @@ fn main() {
                 empty.display()
             );
         }
+        println!(
+            "cargo:rustc-env=TROVE_GUEST_DIR={}",
+            empty.parent().unwrap().display()
+        );
         return;
     }
 

@@ -1,6 +1,7 @@
 //! Bindings generated from the contract (`wit/`), for the `host` world: every
 //! import the host can provide and every export it looks for. Optional
-//! exports are found one interface at a time (see `runtime`).
+//! exports are found one interface at a time (see `runtime`). The bindings
+//! name no host type: each import module maps its own resources.
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -9,7 +10,6 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     with: {
         "wasi:io": wasmtime_wasi::p2::bindings::io,
-        "trove:driver/sftp.file": crate::sftp::SftpFile,
     },
     require_store_data_send: true,
 });

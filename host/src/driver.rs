@@ -183,7 +183,7 @@ impl Driver {
         use wasmtime_wasi::p2::pipe::AsyncReadStream;
         let mut l = self.lease().await?;
         let wopts = convert::put_options(&opts);
-        let progress = crate::http::Progress::default();
+        let progress = crate::progress::Progress::default();
         let broken = Arc::new(std::sync::Mutex::new(None::<String>));
         let stream: wasmtime_wasi::p2::DynInputStream = Box::new(AsyncReadStream::new(Counting {
             inner: body,
@@ -202,7 +202,7 @@ impl Driver {
             let Some(sp) = inst.stream_put.as_ref() else {
                 return Err(unsupported("stream-put", &self.inner.info.name));
             };
-            crate::http::with_progress(
+            crate::progress::with_progress(
                 timeout,
                 &progress,
                 sp.call_put_stream(&mut inst.store, bucket, key, res, &wopts),
@@ -602,7 +602,7 @@ fn backoff(attempt: u32) -> std::time::Duration {
 /// An `AsyncRead` that counts the bytes it yields (upload progress).
 struct Counting<R> {
     inner: R,
-    progress: crate::http::Progress,
+    progress: crate::progress::Progress,
     /// The reader's own failure, if it failed.
     broken: Arc<std::sync::Mutex<Option<String>>>,
 }

@@ -270,11 +270,6 @@ impl Dsn {
         self.user = user;
         self.password = password;
     }
-
-    /// A parameter the host derives (an endpoint from a connection string).
-    pub(crate) fn push_param(&mut self, name: &str, value: &str) {
-        self.params.push((name.to_string(), value.to_string()));
-    }
 }
 
 impl FromStr for Dsn {

@@ -8,7 +8,6 @@
 //! made from a descriptor the guest already holds (opened under its one
 //! preopen), exactly as wasmtime-wasi makes its own.
 
-use crate::state::HostState;
 use bytes::Bytes;
 use std::io;
 use std::sync::Arc;
@@ -16,6 +15,7 @@ use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi::filesystem::Descriptor;
 use wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode;
 use wasmtime_wasi::p2::{DynInputStream, InputStream, Pollable, StreamError, StreamResult};
+use wasmtime_wasi::WasiView;
 
 /// Bytes per read (and per chunk handed out) once a file proves large; the
 /// first read is small, so a small file costs no 1 MiB buffer.
@@ -23,15 +23,16 @@ const READ: usize = 1 << 20;
 const FIRST_READ: usize = 64 << 10;
 
 /// Shadow `[method]descriptor.read-via-stream` in `linker` (after
-/// wasmtime-wasi's own functions were added).
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// wasmtime-wasi's own functions were added). It sees only the WASI view's
+/// resource table.
+pub(crate) fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let r = linker.instance("wasi:filesystem/types@0.2.12")?.func_wrap(
         "[method]descriptor.read-via-stream",
-        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+        |mut store: wasmtime::StoreContextMut<'_, T>,
          (fd, offset): (Resource<Descriptor>, u64)|
          -> wasmtime::Result<(Result<Resource<DynInputStream>, ErrorCode>,)> {
-            let table = &mut store.data_mut().table;
+            let table = store.data_mut().ctx().table;
             let file = match table.get(&fd)? {
                 Descriptor::File(f) => f.file.clone(),
                 Descriptor::Dir(_) => return Ok((Err(ErrorCode::IsDirectory),)),

@@ -4,7 +4,8 @@
 use crate::bindings::wit;
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
-use crate::grants::Grants;
+use crate::declare::Declaration;
+use crate::grants::GrantLine;
 use crate::limits::Limits;
 use crate::pool::Pool;
 use crate::registry::{DriverSource, Registry};
@@ -69,6 +70,9 @@ pub struct Inspection {
     pub capabilities: Option<Capabilities>,
     /// Why it is not a usable driver, when it is not.
     pub problem: Option<String>,
+    /// The grants it declares (its `trove:grants` section); `Err`: why
+    /// the declaration is malformed.
+    pub declared: std::result::Result<Declaration, String>,
 }
 
 impl Host {
@@ -132,9 +136,13 @@ impl Host {
     async fn open_parsed(&self, source: &DriverSource, dsn: Dsn) -> Result<Driver> {
         let loaded = self.load(source)?;
         let display = dsn.redacted();
-        let dsn = self.with_credentials(dsn)?;
-        let grants = self.grants(&dsn)?;
+        let dsn = self.with_credentials(dsn);
         let label = source_label(source).to_string();
+        let allowed = self.inner.registry.allowed(source, dsn.scheme());
+        let mut grants = crate::grants::resolve(&loaded.declared, &allowed, &dsn, &label)?;
+        if let Some(s) = grants.sftp.as_mut() {
+            s.configure(&self.inner.sftp);
+        }
         let caps = loaded.capabilities();
         let mut wdsn = wit_dsn(&dsn);
         wdsn.display = display.clone();
@@ -182,6 +190,7 @@ impl Host {
             Ok(l) => (Some(l.capabilities()), None),
             Err(e) => (None, Some(e.message().to_string())),
         };
+        let declared = Declaration::read(&bytes).map_err(|e| e.message().to_string());
         Ok(Inspection {
             source: source.to_string(),
             sha256: hex::encode(Sha256::digest(&bytes)),
@@ -190,31 +199,27 @@ impl Host {
             exports,
             capabilities,
             problem,
+            declared,
         })
     }
 
-    /// The grants a DSN would give a driver (what `inspect --dsn` prints).
-    pub fn grants_for(&self, dsn: &str) -> Result<Grants> {
-        self.grants(&self.with_credentials(parse_dsn(dsn)?)?)
+    /// For each grant kind: what `driver` (a `.wasm` path or a scheme)
+    /// declares, whether the user allows it for `dsn`'s scheme, and what
+    /// `dsn` resolves it to (what `inspect --dsn` prints). Creates nothing.
+    pub fn grant_report(&self, driver: &str, dsn: &str) -> Result<Vec<GrantLine>> {
+        let source = self.inner.registry.resolve(driver)?;
+        let declared = Declaration::read(&source.bytes()?)?;
+        let dsn = self.with_credentials(parse_dsn(dsn)?);
+        let allowed = self.inner.registry.allowed(&source, dsn.scheme());
+        Ok(crate::grants::report(&declared, &allowed, &dsn))
     }
 
-    /// The DSN with the host-side credentials applied (when it has none),
-    /// and an Azure connection string turned into endpoint, account and key.
-    fn with_credentials(&self, mut dsn: Dsn) -> Result<Dsn> {
+    /// The DSN with the host-side credentials applied (when it has none).
+    fn with_credentials(&self, mut dsn: Dsn) -> Dsn {
         if let Some(c) = &self.inner.credentials {
             c.apply(&mut dsn);
         }
-        crate::credentials::expand_azure_connection_string(&mut dsn)?;
-        Ok(dsn)
-    }
-
-    /// The DSN's grants with the host-side settings applied (the SFTP key file).
-    fn grants(&self, dsn: &Dsn) -> Result<Grants> {
-        let mut grants = Grants::for_dsn(dsn)?;
-        if let Some(s) = grants.sftp.as_mut() {
-            s.configure(&self.inner.sftp);
-        }
-        Ok(grants)
+        dsn
     }
 }
 

@@ -4,9 +4,11 @@
 //! is over the budget is dropped and counted, and one warning at the end of
 //! the call says how much was dropped, so a flooding driver cannot fill the
 //! host's log (100,000 messages in one call were 26 MiB before the budget).
+//!
+//! The import is implemented on [`LogView`]: the budget and the driver's name.
 
 use crate::bindings::trove::driver::log;
-use crate::state::HostState;
+use wasmtime::component::HasData;
 
 /// Messages one guest call may log.
 pub const MESSAGES_PER_CALL: u32 = 256;
@@ -58,14 +60,27 @@ impl LogBudget {
     }
 }
 
-impl log::Host for HostState {
+/// What the `log` import sees of the store.
+pub(crate) struct LogView<'a> {
+    pub(crate) budget: &'a mut LogBudget,
+    pub(crate) driver: &'a str,
+}
+
+/// The `log` import's [`HasData`]: its function gets a [`LogView`].
+pub(crate) struct LogImport;
+
+impl HasData for LogImport {
+    type Data<'a> = LogView<'a>;
+}
+
+impl log::Host for LogView<'_> {
     async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
-        if !self.log.admit(message.len().min(MESSAGE_MAX)) {
+        if !self.budget.admit(message.len().min(MESSAGE_MAX)) {
             return Ok(());
         }
         let message = crate::convert::truncate(message, MESSAGE_MAX);
         let message = crate::text::printable(&message);
-        let driver = self.driver.as_str();
+        let driver = self.driver;
         match level {
             log::Level::Trace => tracing::trace!(target: "trove::driver", driver, "{message}"),
             log::Level::Debug => tracing::debug!(target: "trove::driver", driver, "{message}"),

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// The contract version this host speaks.
@@ -47,6 +47,8 @@ pub(crate) struct Loaded {
     pub(crate) presign: Option<presign::GuestIndices>,
     pub(crate) versioning: Option<versioning::GuestIndices>,
     pub(crate) from_cache: bool,
+    /// The grants the component declares (read before it was compiled).
+    pub(crate) declared: crate::declare::Declaration,
 }
 
 impl Loaded {
@@ -88,33 +90,7 @@ impl Runtime {
             .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("engine: {e}")))?;
 
         let mut linker = Linker::<HostState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .and_then(|_| {
-                crate::bindings::trove::driver::log::add_to_linker::<_, HasSelf<_>>(
-                    &mut linker,
-                    |s| s,
-                )
-            })
-            .and_then(|_| {
-                crate::bindings::trove::driver::types::add_to_linker::<_, HasSelf<_>>(
-                    &mut linker,
-                    |s| s,
-                )
-            })
-            .and_then(|_| {
-                crate::bindings::trove::driver::http::add_to_linker::<_, HasSelf<_>>(
-                    &mut linker,
-                    |s| s,
-                )
-            })
-            .and_then(|_| {
-                crate::bindings::trove::driver::sftp::add_to_linker::<_, HasSelf<_>>(
-                    &mut linker,
-                    |s| s,
-                )
-            })
-            .and_then(|_| crate::filestream::add_to_linker(&mut linker))
-            .and_then(|_| crate::symlinks::add_to_linker(&mut linker))
+        crate::state::add_to_linker(&mut linker)
             .map_err(|e| Error::new(crate::ErrorKind::Internal, format!("linker: {e}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -155,8 +131,12 @@ impl Runtime {
     /// whose SHA-256 is `digest`.
     pub(crate) fn load(&self, bytes: &[u8], digest: &[u8; 32], origin: &str) -> Result<Loaded> {
         check_header(bytes, origin)?;
+        let declared = crate::declare::Declaration::read(bytes)
+            .map_err(|e| Error::invalid_driver(format!("{origin}: {}", e.message())))?;
         let (component, origin_kind) = self.component(bytes, digest, origin)?;
-        self.link(component, origin, origin_kind == cache::Origin::Cache)
+        let mut loaded = self.link(component, origin, origin_kind == cache::Origin::Cache)?;
+        loaded.declared = declared;
+        Ok(loaded)
     }
 
     /// The compiled component: from the cache when an authenticated entry
@@ -218,6 +198,7 @@ impl Runtime {
             core,
             pre,
             from_cache,
+            declared: Default::default(),
         })
     }
 

@@ -35,7 +35,6 @@ use crate::bindings::trove::driver::sftp::{self as wit_sftp, Attrs, DirEntry, Op
 use crate::bindings::wit;
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
-use crate::state::HostState;
 use futures::future::join_all;
 use russh::client;
 use russh::keys::{self, HashAlg, PrivateKeyWithHashAlg};
@@ -46,7 +45,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Resource, ResourceTable};
 
 /// Host-side SFTP settings the user passes explicitly (CLI flags or config).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -658,9 +657,32 @@ fn status_ok(p: Packet) -> std::result::Result<(), SftpError> {
 
 type Wit<T> = wasmtime::Result<std::result::Result<T, wit::Error>>;
 
-impl HostState {
+/// What the `sftp` import sees of the store: the resource table (open
+/// files) and the grant.
+pub(crate) struct SftpView<'a> {
+    pub(crate) table: &'a mut ResourceTable,
+    pub(crate) grant: Option<&'a SftpGrant>,
+}
+
+/// The `sftp` import's [`HasData`]: its functions get an [`SftpView`].
+pub(crate) struct SftpImport;
+
+impl HasData for SftpImport {
+    type Data<'a> = SftpView<'a>;
+}
+
+/// The WIT `file` handle of an [`SftpFile`] in the table, and back.
+fn handle_of(r: Resource<SftpFile>) -> Resource<wit_sftp::File> {
+    Resource::new_own(r.rep())
+}
+
+fn file(r: &Resource<wit_sftp::File>) -> Resource<SftpFile> {
+    Resource::new_borrow(r.rep())
+}
+
+impl SftpView<'_> {
     fn sftp_grant(&self) -> std::result::Result<SftpGrant, wit::Error> {
-        self.sftp.clone().ok_or_else(|| {
+        self.grant.cloned().ok_or_else(|| {
             wit::Error::PermissionDenied(
                 "this driver has no sftp grant (only sftp:// DSNs get one)".into(),
             )
@@ -673,13 +695,13 @@ impl HostState {
         Ok(g)
     }
 
-    fn sftp_file(&self, f: &Resource<SftpFile>) -> wasmtime::Result<&SftpFile> {
-        Ok(self.table.get(f)?)
+    fn sftp_file(&self, f: &Resource<wit_sftp::File>) -> wasmtime::Result<&SftpFile> {
+        Ok(self.table.get(&file(f))?)
     }
 }
 
-impl wit_sftp::Host for HostState {
-    async fn open(&mut self, path: String, mode: OpenFlags) -> Wit<Resource<SftpFile>> {
+impl wit_sftp::Host for SftpView<'_> {
+    async fn open(&mut self, path: String, mode: OpenFlags) -> Wit<Resource<wit_sftp::File>> {
         let g = match self.sftp_path(&path) {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
@@ -706,12 +728,12 @@ impl wit_sftp::Host for HostState {
             })
             .await;
         match opened {
-            Ok((conn, handle)) => Ok(Ok(self.table.push(SftpFile {
+            Ok((conn, handle)) => Ok(Ok(handle_of(self.table.push(SftpFile {
                 conn,
                 handle,
                 path,
                 open: true,
-            })?)),
+            })?))),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -921,21 +943,31 @@ impl SftpFile {
     }
 }
 
-impl wit_sftp::HostFile for HostState {
-    async fn read(&mut self, f: Resource<SftpFile>, offset: u64, max: u32) -> Wit<Vec<u8>> {
+impl wit_sftp::HostFile for SftpView<'_> {
+    async fn read(
+        &mut self,
+        f: Resource<wit_sftp::File>,
+        offset: u64,
+        max: u32,
+    ) -> Wit<Vec<u8>> {
         Ok(self.sftp_file(&f)?.read(offset, max).await)
     }
 
-    async fn write(&mut self, f: Resource<SftpFile>, offset: u64, data: Vec<u8>) -> Wit<()> {
+    async fn write(
+        &mut self,
+        f: Resource<wit_sftp::File>,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Wit<()> {
         Ok(self.sftp_file(&f)?.write(offset, &data).await)
     }
 
-    async fn close(&mut self, f: Resource<SftpFile>) -> Wit<()> {
-        Ok(self.table.get_mut(&f)?.close().await)
+    async fn close(&mut self, f: Resource<wit_sftp::File>) -> Wit<()> {
+        Ok(self.table.get_mut(&file(&f))?.close().await)
     }
 
-    async fn drop(&mut self, f: Resource<SftpFile>) -> wasmtime::Result<()> {
-        let mut file = self.table.delete(f)?;
+    async fn drop(&mut self, f: Resource<wit_sftp::File>) -> wasmtime::Result<()> {
+        let mut file = self.table.delete(Resource::<SftpFile>::new_own(f.rep()))?;
         if let Err(e) = file.close().await {
             tracing::debug!(target: "trove::sftp", "closing on drop: {e:?}");
         }

@@ -1,12 +1,18 @@
-//! The per-instance store data: the WASI context built from the grants, the
-//! resource table, the resource limiter, the log budget and the CPU budget of
-//! the current call. Each import is implemented in its own module.
+//! The per-instance store data, composed of what each import needs: the WASI
+//! context built from the grants, the resource table, the resource limiter,
+//! the log budget, the CPU budget of the current call, and the http and sftp
+//! grants. Each import is implemented in its own module on its own view
+//! (`log::LogView`, `http::HttpView`, `sftp::SftpView`, and wasmtime-wasi's
+//! `WasiCtxView` for `filestream` and `symlinks`); [`add_to_linker`] wires
+//! each view to its import.
 
 use crate::grants::Grants;
+use crate::http::{HttpImport, HttpView};
 use crate::limiter::Limiter;
 use crate::limits::Limits;
-use crate::log::LogBudget;
-use wasmtime::component::ResourceTable;
+use crate::log::{LogBudget, LogImport, LogView};
+use crate::sftp::{SftpImport, SftpView};
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -28,11 +34,34 @@ pub(crate) struct HostState {
     /// Bytes moved by the current call's upload, when it has one: the CPU
     /// budget starts again whenever they move (a long streamed put that
     /// makes progress is never cut off; a stalled one is).
-    progress: Option<(crate::http::Progress, u64)>,
+    progress: Option<(crate::progress::Progress, u64)>,
     /// Where the `http` import may go (`None`: every request is refused).
-    pub(crate) http: Option<crate::http::HttpGrant>,
+    http: Option<crate::http_policy::HttpGrant>,
     /// The session the `sftp` import uses (`None`: every call is refused).
-    pub(crate) sftp: Option<crate::sftp::SftpGrant>,
+    sftp: Option<crate::sftp::SftpGrant>,
+}
+
+/// Every import the host provides, each on its own view of [`HostState`].
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    use crate::bindings::trove::driver::{http, log, sftp, types};
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    types::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
+    log::add_to_linker::<_, LogImport>(linker, |s| LogView {
+        budget: &mut s.log,
+        driver: &s.driver,
+    })?;
+    http::add_to_linker::<_, HttpImport>(linker, |s| HttpView {
+        table: &mut s.table,
+        grant: s.http.as_ref(),
+        driver: &s.driver,
+    })?;
+    sftp::add_to_linker::<_, SftpImport>(linker, |s| SftpView {
+        table: &mut s.table,
+        grant: s.sftp.as_ref(),
+    })?;
+    // Shadow two wasi:filesystem functions (after wasmtime-wasi added its own).
+    crate::filestream::add_to_linker(linker)?;
+    crate::symlinks::add_to_linker(linker)
 }
 
 impl HostState {
@@ -81,7 +110,7 @@ impl HostState {
     }
 
     /// Restart the call's CPU budget whenever `progress` moves.
-    pub(crate) fn watch_progress(&mut self, progress: crate::http::Progress) {
+    pub(crate) fn watch_progress(&mut self, progress: crate::progress::Progress) {
         let seen = progress.get();
         self.progress = Some((progress, seen));
     }

@@ -6,17 +6,16 @@
 //! function that answers `not-permitted` and touches nothing. (Hard links
 //! need no rule: both ends must already be inside the root.)
 
-use crate::state::HostState;
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi::filesystem::Descriptor;
 use wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode;
 
 /// Shadow `symlink-at` in `linker` (after wasmtime-wasi's own functions).
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let r = linker.instance("wasi:filesystem/types@0.2.12")?.func_wrap(
         "[method]descriptor.symlink-at",
-        |_store: wasmtime::StoreContextMut<'_, HostState>,
+        |_store: wasmtime::StoreContextMut<'_, T>,
          (_fd, _target, _link): (Resource<Descriptor>, String, String)|
          -> wasmtime::Result<(Result<(), ErrorCode>,)> {
             Ok((Err(ErrorCode::NotPermitted),))
