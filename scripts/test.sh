@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/setup-test-tools.sh   # curl, openssl, python3, npm (apt-get where missing)
 scripts/build-other-drivers.sh   # the Python and JavaScript drivers (cli/tests/other_languages.rs)
+examples/webdav/build.sh >/dev/null   # the third-party example (cli/tests/third_party.rs)
 
 # The sandbox tests need a name other than `localhost` that resolves to a
 # loopback address (a driver must not reach it through DNS): add one if the

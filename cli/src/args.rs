@@ -26,7 +26,15 @@ pub struct Cli {
     #[arg(long = "driver", global = true, value_name = "SCHEME=PATH")]
     pub drivers: Vec<String>,
 
-    /// A TOML file mapping schemes to .wasm paths ([drivers] s3 = "s3.wasm").
+    /// Allow the driver serving SCHEME the grants of KIND it declares
+    /// (http, dir or sftp; repeatable), e.g. --allow dav:http. Built-in
+    /// drivers come allowed what they declare; any other .wasm gets nothing
+    /// it is not allowed.
+    #[arg(long = "allow", global = true, value_name = "SCHEME:KIND")]
+    pub allow: Vec<String>,
+
+    /// A TOML file mapping schemes to .wasm paths ([drivers] mine = "mine.wasm",
+    /// or [drivers.dav] path = "dav.wasm", allow = ["http"]).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -104,11 +112,17 @@ pub struct Cli {
 pub enum Command {
     /// List the registered drivers and their capabilities.
     Drivers,
-    /// Show a driver's exports, capabilities and imports, and the grants a DSN would give.
+    /// Show a driver's exports, capabilities, imports and declared grants,
+    /// and with --dsn, what is allowed and granted for that DSN.
     Inspect {
         /// A .wasm path or a registered scheme.
         driver: String,
     },
+    /// Show or set the grants a driver component declares (its trove:grants
+    /// section), for toolchains that cannot write a custom section
+    /// (componentize-py, componentize-js).
+    #[command(subcommand)]
+    Grants(GrantsCmd),
     /// Run the conformance suite against a driver.
     Conformance {
         /// A .wasm path or a registered scheme.
@@ -135,6 +149,34 @@ pub enum Command {
     Serve(crate::serve::ServeArgs),
     #[command(flatten)]
     Op(Op),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GrantsCmd {
+    /// Print the declaration of DRIVER.wasm as JSON ({} when it declares nothing).
+    Show { driver: PathBuf },
+    /// Write DRIVER.wasm's declaration (replacing the one at its top level):
+    /// grants set dav.wasm --http '{endpoint}'.
+    Set {
+        driver: PathBuf,
+        /// One http alternative: origin templates separated by spaces, e.g.
+        /// '{endpoint}' or 'https://api.{param.region|eu-1}.example.com ?{password.json.token_uri}'
+        /// (repeatable: the first alternative that resolves wins).
+        #[arg(long = "http", value_name = "TEMPLATES")]
+        http: Vec<String>,
+        /// The directory template, e.g. '{path}'.
+        #[arg(long, value_name = "TEMPLATE")]
+        dir: Option<String>,
+        /// One SSH session to the DSN's host, port and user.
+        #[arg(long)]
+        sftp: bool,
+        /// The whole declaration as JSON instead of the flags above.
+        #[arg(long = "from-json", value_name = "JSON", conflicts_with_all = ["http", "dir", "sftp"])]
+        from_json: Option<String>,
+        /// Write here instead of changing DRIVER.wasm in place.
+        #[arg(long, short = 'o', value_name = "OUT.wasm")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod grants;
 mod listing;
 mod output;
 mod serve;
@@ -73,6 +74,9 @@ fn host(cli: &Cli) -> Result<Host> {
     for spec in &cli.drivers {
         registry.register_spec(spec)?;
     }
+    for spec in &cli.allow {
+        registry.allow_spec(spec)?;
+    }
     let mut limits = Limits::default();
     if let Some(m) = cli.memory_limit {
         limits.memory_bytes = m;
@@ -121,6 +125,14 @@ fn host(cli: &Cli) -> Result<Host> {
     })?)
 }
 
+fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
 /// A flag's positive number of seconds as a duration.
 fn seconds(flag: &str, secs: f64) -> Result<Duration> {
     if !(secs > 0.0 && secs.is_finite()) {
@@ -149,36 +161,64 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let dsn_arg = cli.dsn.clone();
     let need_dsn = || need_dsn(dsn_arg.as_deref());
     match cli.command {
+        Command::Grants(cmd) => grants::run(cmd)?,
         Command::Drivers => {
             let mut rows = Vec::new();
             for (scheme, source) in host.registry().entries() {
-                let caps = match host.inspect(scheme) {
-                    Ok(i) => match (i.capabilities, i.problem) {
-                        (Some(c), _) => c.names().join(","),
-                        (None, Some(p)) => format!("unusable: {p}"),
-                        (None, None) => String::new(),
-                    },
-                    Err(e) => format!("unusable: {e}"),
+                let (caps, declared) = match host.inspect(scheme) {
+                    Ok(i) => (
+                        match (i.capabilities, i.problem) {
+                            (Some(c), _) => c.names().join(","),
+                            (None, Some(p)) => format!("unusable: {p}"),
+                            (None, None) => String::new(),
+                        },
+                        i.declared.map(|d| d.kinds()).unwrap_or_default(),
+                    ),
+                    Err(e) => (format!("unusable: {e}"), Vec::new()),
                 };
-                rows.push((scheme.to_string(), source.to_string(), caps));
+                let allowed = host.registry().allowed(source, scheme);
+                let granted: Vec<&str> = declared
+                    .iter()
+                    .filter(|k| allowed.allows(**k))
+                    .map(|k| k.name())
+                    .collect();
+                let allowed = match allowed {
+                    trove_host::Allowed::AsDeclared => {
+                        format!("as declared: {}", or_none(&granted.join(",")))
+                    }
+                    only => only.to_string(),
+                };
+                rows.push((scheme.to_string(), source.to_string(), allowed, caps));
             }
             if json {
                 let v: Vec<_> = rows
                     .iter()
-                    .map(|(s, src, c)| serde_json::json!({"scheme": s, "source": src, "capabilities": c}))
+                    .map(|(s, src, a, c)| serde_json::json!({"scheme": s, "source": src, "allowed": a, "capabilities": c}))
                     .collect();
                 println!("{}", serde_json::Value::Array(v));
             } else {
-                for (s, src, c) in rows {
-                    let c = if c.is_empty() { "-".to_string() } else { c };
-                    let (s, src, c) = (printable(&s), printable(&src), printable(&c));
-                    println!("{s:10} {src:40} {c}");
+                for (s, src, a, c) in rows {
+                    let (s, src, a, c) = (
+                        printable(&s),
+                        printable(&src),
+                        printable(&a),
+                        printable(or_none(&c)),
+                    );
+                    println!("{s:10} {src:32} allowed: {a:24} {c}");
                 }
             }
         }
         Command::Inspect { driver } => {
             let i = host.inspect(&driver)?;
-            let grants = cli.dsn.as_deref().map(|d| host.grants_for(d)).transpose()?;
+            let grants = cli
+                .dsn
+                .as_deref()
+                .map(|d| host.grant_report(&driver, d))
+                .transpose()?;
+            let declared = match &i.declared {
+                Ok(d) => d.to_json(),
+                Err(e) => format!("MALFORMED: {e}"),
+            };
             if json {
                 println!(
                     "{}",
@@ -189,7 +229,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "problem": i.problem,
                         "capabilities": i.capabilities.map(|c| c.names()),
                         "exports": i.exports, "imports": i.imports,
-                        "grants": grants.map(|g| g.to_string()),
+                        "declared": declared,
+                        "grants": grants.map(|g| g.iter().map(|l| serde_json::json!({
+                            "kind": l.kind.name(),
+                            "declared": l.declared,
+                            "allowed": l.allowed,
+                            "granted": l.granted.as_ref().ok().cloned().flatten(),
+                            "problem": l.granted.as_ref().err(),
+                        })).collect::<Vec<_>>()),
                     })
                 );
             } else {
@@ -221,14 +268,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 for e in &i.imports {
                     println!("  {}", printable(e));
                 }
-                if let Some(g) = grants {
+                println!("declares:     {}", printable(&declared));
+                if let Some(lines) = grants {
                     println!(
                         "grants for {}:",
                         printable(&trove_host::redact(cli.dsn.as_deref().unwrap_or_default()))
                     );
-                    for line in g.to_string().lines() {
-                        println!("  {}", printable(line));
+                    for line in lines {
+                        println!("  {}", one_line(&line.to_string()));
+                        if line.declared.is_some() && !line.allowed {
+                            let scheme =
+                                trove_host::Dsn::parse(cli.dsn.as_deref().unwrap_or_default())
+                                    .map(|d| d.scheme().to_string())
+                                    .unwrap_or_default();
+                            println!(
+                                "    allow it with --allow {}:{}",
+                                printable(&scheme),
+                                line.kind
+                            );
+                        }
                     }
+                    println!("  network: none (no sockets, no DNS)");
+                    println!("  environment, arguments, stdin: none");
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! `trove:grants` in its component, holding JSON such as
 //!
 //! ```json
-//! {"http": [["{endpoint}"], ["https://s3.{param.region|us-east-1}.amazonaws.com"]],
+//! {"http": [["{endpoint}"], ["https://api.{param.region|eu-1}.example.com"]],
 //!  "dir": "{path}",
 //!  "sftp": true}
 //! ```
@@ -12,7 +12,8 @@
 //!   for the DSN is the grant. A list of strings is one alternative. A
 //!   template starting with `?` is optional: it is left out when one of its
 //!   sources is missing.
-//! - `dir`: a template for the one directory preopened as the guest's `/`.
+//! - `dir`: a template for the one directory preopened as the guest's `/`
+//!   (with a leading `?`: none when the DSN gives no value for it).
 //! - `sftp`: `true` for one SSH session to the DSN's host, port and user.
 //!
 //! Why a custom section and not an exported function: it is read from the
@@ -89,9 +90,8 @@ impl Declaration {
     pub fn read(component: &[u8]) -> Result<Declaration> {
         match section(component).map_err(Error::invalid_driver)? {
             None => Ok(Declaration::default()),
-            Some(text) => Declaration::parse(&text).map_err(|e| {
-                Error::invalid_driver(format!("the driver's {SECTION} section: {e}"))
-            }),
+            Some(text) => Declaration::parse(&text)
+                .map_err(|e| Error::invalid_driver(format!("the driver's {SECTION} section: {e}"))),
         }
     }
 
@@ -110,7 +110,7 @@ impl Declaration {
                     let t = value
                         .as_str()
                         .ok_or("\"dir\" must be a template string such as \"{path}\"")?;
-                    crate::template::check(t).map_err(|e| format!("dir {t:?}: {e}"))?;
+                    crate::template::check_origin(t).map_err(|e| format!("dir {t:?}: {e}"))?;
                     d.dir = Some(t.to_string());
                 }
                 Some(GrantKind::Sftp) => {
@@ -368,7 +368,10 @@ mod tests {
         let d2 = Declaration::parse(r#"{"dir":"{path}"}"#).unwrap();
         let twice = write(&once, &d2).unwrap();
         assert_eq!(Declaration::read(&twice).unwrap(), d2);
-        assert_eq!(twice.len(), once.len() - d.to_json().len() + d2.to_json().len());
+        assert_eq!(
+            twice.len(),
+            once.len() - d.to_json().len() + d2.to_json().len()
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! ```text
 //! mem://
 //! file:///var/lib/trove
-//! s3://AKID:SECRET@bucket?region=us-east-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000
+//! s3://AKID:SECRET@bucket?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000
 //! sftp://user:p%40ss@host:22/base/path
 //! ```
 //!

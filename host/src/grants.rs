@@ -118,7 +118,7 @@ pub(crate) fn resolve(
     }
     let mut grants = Grants::default();
     if let Some(t) = &decl.dir {
-        grants.preopen = Some(dir(t, dsn, true)?);
+        grants.preopen = dir(t, dsn, true)?;
     }
     if !decl.http.is_empty() {
         grants.http = Some(http(&decl.http, dsn)?);
@@ -141,8 +141,12 @@ pub(crate) fn report(decl: &Declaration, allowed: &Allowed, dsn: &Dsn) -> Vec<Gr
             } else {
                 let r = match kind {
                     GrantKind::Http => http(&decl.http, dsn).map(|g| g.to_string()),
-                    GrantKind::Dir => dir(decl.dir.as_deref().unwrap_or_default(), dsn, false)
-                        .map(|p| format!("{} (read-write, preopened as /)", p.display())),
+                    GrantKind::Dir => {
+                        dir(decl.dir.as_deref().unwrap_or_default(), dsn, false).map(|p| match p {
+                            Some(p) => format!("{} (read-write, preopened as /)", p.display()),
+                            None => "none (the DSN gives no value for it)".into(),
+                        })
+                    }
                     GrantKind::Sftp => SftpGrant::for_dsn(dsn).map(|g| g.to_string()),
                 };
                 r.map(Some).map_err(|e| e.message().to_string())
@@ -214,7 +218,11 @@ fn origin(text: &str) -> std::result::Result<Origin, String> {
     }
     let mut o = Origin::of(&u)?;
     if wild {
-        let parent = o.host.strip_prefix("wildcard.").unwrap_or(&o.host).to_string();
+        let parent = o
+            .host
+            .strip_prefix("wildcard.")
+            .unwrap_or(&o.host)
+            .to_string();
         if parent.split('.').filter(|l| !l.is_empty()).count() < 2
             || parent.parse::<std::net::IpAddr>().is_ok()
         {
@@ -231,19 +239,38 @@ fn origin(text: &str) -> std::result::Result<Origin, String> {
 /// names: an endpoint URL's host, or the value itself as a host.
 fn named_by_dsn(host: &str, values: &[String]) -> bool {
     values.iter().any(|v| {
-        let as_url = reqwest::Url::parse(v).ok().and_then(|u| Origin::of(&u).ok());
+        let as_url = reqwest::Url::parse(v)
+            .ok()
+            .and_then(|u| Origin::of(&u).ok());
         let as_host = Origin::parse(&format!("http://{v}")).ok();
         as_url.or(as_host).is_some_and(|o| o.host == host)
     })
 }
 
 /// The one directory: the template's absolute path, created when missing
-/// (`create`), canonicalized.
-fn dir(t: &str, dsn: &Dsn, create: bool) -> Result<PathBuf> {
-    let path = crate::template::expand(t, dsn)
+/// (`create`), canonicalized. `None`: an optional (`?`) template the DSN
+/// gives no value for. A DSN that names a host (other than `localhost`)
+/// gets no local folder: `file://relative/path` is a missing slash, not
+/// `/path`.
+fn dir(t: &str, dsn: &Dsn, create: bool) -> Result<Option<PathBuf>> {
+    if !dsn.host().is_empty() && dsn.host() != "localhost" {
+        return Err(invalid(format!(
+            "the DSN names a host ({}), and a dir grant is a local folder; use {}:///absolute/path",
+            crate::text::printable(dsn.host()),
+            dsn.scheme()
+        )));
+    }
+    let (optional, t) = match t.strip_prefix('?') {
+        Some(b) => (true, b),
+        None => (false, t),
+    };
+    let path = match crate::template::expand(t, dsn)
         .map_err(|e| invalid(format!("dir grant {t}: {e}")))?
-        .map(|e| e.text)
-        .unwrap_or_default();
+    {
+        Some(e) => e.text,
+        None if optional => return Ok(None),
+        None => String::new(),
+    };
     if !path.starts_with('/') {
         return Err(invalid(format!(
             "the driver's dir grant is {t}, which this DSN makes {:?}; it needs an absolute \
@@ -260,11 +287,12 @@ fn dir(t: &str, dsn: &Dsn, create: bool) -> Result<PathBuf> {
         ));
     }
     if !create {
-        return Ok(root.canonicalize().unwrap_or(root));
+        return Ok(Some(root.canonicalize().unwrap_or(root)));
     }
     std::fs::create_dir_all(&root)
         .map_err(|e| Error::io(&format!("creating {}", root.display()), e))?;
     root.canonicalize()
+        .map(Some)
         .map_err(|e| Error::io(&format!("directory {}", root.display()), e))
 }
 
@@ -382,7 +410,11 @@ mod tests {
         assert_eq!(g.private_hosts, ["127.0.0.1"]);
         // A declaration naming a metadata or loopback address itself: the
         // origin is granted, but the private-address rule still refuses it.
-        for literal in ["http://169.254.169.254", "http://127.0.0.1:9000", "http://localhost:1"] {
+        for literal in [
+            "http://169.254.169.254",
+            "http://127.0.0.1:9000",
+            "http://localhost:1",
+        ] {
             let json = format!(r#"{{"http":[["{literal}"]]}}"#);
             let g = grants(&json, "x://").unwrap().http.unwrap();
             assert!(g.private_hosts.is_empty(), "{literal}");
@@ -431,5 +463,12 @@ mod tests {
         assert_eq!(g.preopen.unwrap(), root.canonicalize().unwrap());
         let e = grants(r#"{"dir":"{path}"}"#, "myscheme://").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidDsn);
+        // A host is a missing slash, never a folder.
+        let e = grants(r#"{"dir":"{path}"}"#, "myscheme://relative/path").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidDsn);
+        assert!(e.message().contains(":///absolute/path"), "{e}");
+        // Optional: nothing when the DSN has no path.
+        let g = grants(r#"{"dir":"?{path}"}"#, "myscheme://").unwrap();
+        assert_eq!(g.preopen, None);
     }
 }

@@ -2,9 +2,9 @@
 //! registry, opens drivers by DSN, and describes driver files.
 
 use crate::bindings::wit;
+use crate::declare::Declaration;
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
-use crate::declare::Declaration;
 use crate::grants::GrantLine;
 use crate::limits::Limits;
 use crate::pool::Pool;

@@ -180,9 +180,7 @@ impl wit_http::Host for HttpView<'_> {
             Ok(h) => h,
             Err(m) => return Ok(Err(WitError::InvalidArgument(m))),
         };
-        let mut rb = client
-            .request(method.clone(), url.clone())
-            .headers(headers);
+        let mut rb = client.request(method.clone(), url.clone()).headers(headers);
         let progress = Progress::default();
         // reqwest sends no Content-Length for an empty body, and Azure
         // refuses a PUT or POST without one (411; Azurite: 400).
@@ -266,4 +264,3 @@ enum ReqBody {
     Bytes(Vec<u8>),
     Stream(DynInputStream),
 }
-

@@ -261,7 +261,6 @@ pub(crate) fn headers_for_log(headers: &[(String, String)]) -> String {
         .join("; ")
 }
 
-
 /// The request headers a driver set, checked: `Host`, `Content-Length` and
 /// `Transfer-Encoding` are the host's to set (dropped); a bad name or value
 /// is refused with a message.

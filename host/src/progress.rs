@@ -40,4 +40,3 @@ pub(crate) async fn with_progress<F: std::future::Future>(
         }
     }
 }
-

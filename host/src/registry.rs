@@ -232,7 +232,10 @@ impl Registry {
             };
             self.register(&scheme, wasm)?;
             for name in allow {
-                let k = kind(&name, &format!("config {} [drivers.{scheme}]", path.display()))?;
+                let k = kind(
+                    &name,
+                    &format!("config {} [drivers.{scheme}]", path.display()),
+                )?;
                 self.allow(&scheme, k)?;
             }
         }

@@ -944,21 +944,11 @@ impl SftpFile {
 }
 
 impl wit_sftp::HostFile for SftpView<'_> {
-    async fn read(
-        &mut self,
-        f: Resource<wit_sftp::File>,
-        offset: u64,
-        max: u32,
-    ) -> Wit<Vec<u8>> {
+    async fn read(&mut self, f: Resource<wit_sftp::File>, offset: u64, max: u32) -> Wit<Vec<u8>> {
         Ok(self.sftp_file(&f)?.read(offset, max).await)
     }
 
-    async fn write(
-        &mut self,
-        f: Resource<wit_sftp::File>,
-        offset: u64,
-        data: Vec<u8>,
-    ) -> Wit<()> {
+    async fn write(&mut self, f: Resource<wit_sftp::File>, offset: u64, data: Vec<u8>) -> Wit<()> {
         Ok(self.sftp_file(&f)?.write(offset, &data).await)
     }
 

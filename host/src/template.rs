@@ -76,13 +76,9 @@ fn pieces(t: &str) -> Result<Vec<Piece<'_>>, String> {
 
 fn known_source(s: &str) -> Result<(), String> {
     let ok = matches!(s, "scheme" | "user" | "host" | "port" | "path" | "endpoint")
-        || [
-            "param.",
-            "password.json.",
-            "password.kv.",
-        ]
-        .iter()
-        .any(|p| s.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        || ["param.", "password.json.", "password.kv."]
+            .iter()
+            .any(|p| s.strip_prefix(p).is_some_and(|n| !n.is_empty()));
     if ok {
         Ok(())
     } else {
@@ -98,7 +94,7 @@ pub(crate) fn check(t: &str) -> Result<(), String> {
     pieces(t).map(|_| ())
 }
 
-/// Check an origin template (`?` marks it optional).
+/// Check an origin or dir template (`?` marks it optional).
 pub(crate) fn check_origin(t: &str) -> Result<(), String> {
     let body = t.strip_prefix('?').unwrap_or(t);
     if body.trim().is_empty() {
@@ -138,8 +134,7 @@ fn lookup(dsn: &Dsn, source: &str) -> Option<String> {
 
 fn host_chars(v: &str) -> bool {
     !v.is_empty()
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
 }
 

@@ -22,6 +22,7 @@ fn host_with(limits: Limits) -> Host {
     Host::new(HostConfig {
         limits,
         cache_dir: Some(cache),
+        registry: common::registry(),
         ..Default::default()
     })
     .unwrap()
@@ -276,7 +277,8 @@ async fn a_million_host_resources_hit_the_resource_limit() {
     let host = host();
     let root = tempfile::tempdir().unwrap();
     let dsn = format!("file://{}", root.path().display());
-    let d = host.open_with(&hostile(), &dsn).await.unwrap();
+    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
+    let d = host.open_with(&hostile, &dsn).await.unwrap();
     let mem = mem(&host).await;
     let started = Instant::now();
     let err = d.head("streams", "k").await.unwrap_err();

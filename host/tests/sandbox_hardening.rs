@@ -25,6 +25,7 @@ fn host(limits: Limits, cache_dir: Option<PathBuf>) -> Host {
     Host::new(HostConfig {
         limits,
         cache_dir,
+        registry: common::registry(),
         ..Default::default()
     })
     .unwrap()
@@ -207,8 +208,9 @@ async fn a_driver_cannot_plant_symlinks_in_its_directory() {
     std::fs::create_dir_all(tmp.path().join("outside")).unwrap();
     std::fs::write(tmp.path().join("outside/secret"), b"secret").unwrap();
     let h = host(small(), shared_cache());
+    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
     let d = h
-        .open_with(&hostile(), &format!("file://{}", root.display()))
+        .open_with(&hostile, &format!("file://{}", root.display()))
         .await
         .unwrap();
     let started = Instant::now();
@@ -273,8 +275,9 @@ async fn memories_in_sibling_instances_count_against_one_limit() {
 async fn a_host_stream_longer_than_announced_fails_the_read() {
     let tmp = tempfile::tempdir().unwrap();
     let h = host(small(), shared_cache());
+    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
     let d = h
-        .open_with(&hostile(), &format!("file://{}", tmp.path().display()))
+        .open_with(&hostile, &format!("file://{}", tmp.path().display()))
         .await
         .unwrap();
     let started = Instant::now();

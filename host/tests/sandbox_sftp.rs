@@ -38,6 +38,13 @@ fn host() -> Host {
             identity: Some(var("TROVE_TEST_SFTP_IDENTITY").into()),
             known_hosts: Some(var("TROVE_TEST_SFTP_KNOWN_HOSTS").into()),
         },
+        // The hostile-sftp driver declares one SSH session; allowed as a
+        // user would with --allow sftp:sftp.
+        registry: {
+            let mut r = trove_host::Registry::with_builtins();
+            r.allow("sftp", trove_host::GrantKind::Sftp).unwrap();
+            r
+        },
         ..Default::default()
     })
     .unwrap()

@@ -6,10 +6,12 @@
 //! - a SAS token (`sv=...&sig=...`, with or without a leading `?`): appended
 //!   to every URL;
 //!
-//! A connection string (`AccountName=...;AccountKey=...;BlobEndpoint=...`)
-//! never reaches the driver: the host turns it into `endpoint`, `account` and
-//! the key or SAS (host/src/credentials.rs), so that its grant follows the
-//! endpoint too.
+//! - a connection string (`AccountName=...;AccountKey=...;BlobEndpoint=...`):
+//!   its `BlobEndpoint` (or `DefaultEndpointsProtocol`, `AccountName` and
+//!   `EndpointSuffix`) is the endpoint and its `AccountName` the account when
+//!   the DSN names none, and its `AccountKey` or `SharedAccessSignature` the
+//!   secret. The driver's declared grants name the same fields
+//!   (`{password.kv.BlobEndpoint}`, …), so the host grants that endpoint.
 //!
 //! Addressing: path-style (`endpoint/ACCOUNT/container/blob`) when the
 //! endpoint's host is an IP address or `localhost`, or when the endpoint
@@ -63,7 +65,7 @@ fn key(secret: &str) -> Result<Auth, Error> {
         .ok_or_else(|| {
             Error::InvalidArgument(
                 "the secret is neither an account key (base64), a SAS token (sv=...&sig=...) \
-                 nor (through the host) a connection string"
+                 nor a connection string"
                     .into(),
             )
         })
@@ -77,15 +79,86 @@ fn is_local_host(host: &str) -> bool {
         || h.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
+/// The `Key=Value;...` fields of an Azure connection string; empty when the
+/// text is not one (an account key or a SAS token).
+fn connection_string(text: &str) -> Vec<(String, String)> {
+    const KNOWN: &[&str] = &[
+        "DefaultEndpointsProtocol",
+        "AccountName",
+        "AccountKey",
+        "BlobEndpoint",
+        "EndpointSuffix",
+        "SharedAccessSignature",
+    ];
+    let fields: Vec<(String, String)> = text
+        .split(';')
+        .filter(|f| !f.trim().is_empty())
+        .filter_map(|f| f.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let known = fields
+        .iter()
+        .any(|(k, _)| KNOWN.iter().any(|n| n.eq_ignore_ascii_case(k)));
+    if known {
+        fields
+    } else {
+        Vec::new()
+    }
+}
+
+/// What a connection string in the password says: (endpoint, account, secret).
+fn from_connection_string(
+    text: &str,
+) -> Result<Option<(Option<String>, Option<String>, String)>, Error> {
+    let fields = connection_string(text);
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let endpoint = get("BlobEndpoint").or_else(|| {
+        let account = get("AccountName")?;
+        let proto = get("DefaultEndpointsProtocol").unwrap_or("https".into());
+        let suffix = get("EndpointSuffix").unwrap_or("core.windows.net".into());
+        Some(format!("{proto}://{account}.blob.{suffix}"))
+    });
+    let secret = get("AccountKey")
+        .or_else(|| get("SharedAccessSignature"))
+        .ok_or_else(|| {
+            Error::InvalidArgument(
+                "the Azure connection string has neither AccountKey nor SharedAccessSignature"
+                    .into(),
+            )
+        })?;
+    Ok(Some((
+        endpoint.map(|e| e.trim_end_matches('/').to_string()),
+        get("AccountName"),
+        secret,
+    )))
+}
+
 impl Config {
     pub fn from_dsn(dsn: &crate::Dsn) -> Result<Config, Error> {
         let bad = |m: String| Error::InvalidArgument(m);
+        let conn = from_connection_string(dsn.password.as_deref().unwrap_or_default())?;
+        let (conn_endpoint, conn_account, conn_secret) = match conn {
+            Some((e, a, s)) => (e, a, Some(s)),
+            None => (None, None, None),
+        };
         let account = param(&dsn.params, "account")
             .filter(|a| !a.is_empty())
             .map(str::to_string)
+            .or(conn_account)
             .or_else(|| dsn.user.clone().filter(|u| !u.is_empty()));
 
-        let endpoint = param(&dsn.params, "endpoint").map(str::to_string);
+        let endpoint = param(&dsn.params, "endpoint")
+            .map(str::to_string)
+            .or(conn_endpoint);
 
         let (scheme, authority, path, account) = match endpoint {
             Some(ep) => {
@@ -156,7 +229,7 @@ impl Config {
             return Err(bad(format!("account {account:?} is not an account name")));
         }
 
-        let auth = match dsn.password.as_deref() {
+        let auth = match conn_secret.as_deref().or(dsn.password.as_deref()) {
             Some(p) if p.trim().is_empty() => Auth::None,
             Some(p) if is_sas(p) => sas(p),
             Some(p) => key(p)?,
@@ -254,6 +327,33 @@ mod tests {
             "http://127.0.0.1:10000/devstoreaccount1/c/a%20b/%C3%BC"
         );
         assert_eq!(c.path(None, None), "/devstoreaccount1/");
+    }
+
+    #[test]
+    fn a_connection_string_names_the_endpoint_account_and_secret() {
+        let conn = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
+                    AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
+        let c = Config::from_dsn(&dsn("c", None, Some(conn), &[])).unwrap();
+        assert_eq!(c.authority, "127.0.0.1:10000");
+        assert_eq!(c.account, "devstoreaccount1");
+        assert_eq!(c.base, "/devstoreaccount1");
+        assert!(matches!(c.auth, Auth::Key(ref k) if k == b"key"));
+
+        let conn = "AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net";
+        let c = Config::from_dsn(&dsn("c", None, Some(conn), &[("account", "other")])).unwrap();
+        assert_eq!(c.authority, "acct.blob.core.windows.net");
+        assert_eq!(c.account, "other");
+
+        let conn = "AccountName=acc;SharedAccessSignature=sv=2021-12-02&ss=b&sig=abc";
+        let c = Config::from_dsn(&dsn("c", None, Some(conn), &[])).unwrap();
+        assert_eq!(c.authority, "acc.blob.core.windows.net");
+        assert!(matches!(c.auth, Auth::Sas(ref s) if s == "sv=2021-12-02&ss=b&sig=abc"));
+
+        // Neither a key nor a SAS: refused.
+        assert!(Config::from_dsn(&dsn("c", None, Some("AccountName=acc"), &[])).is_err());
+        // A plain key or SAS is not a connection string.
+        assert!(connection_string(KEY).is_empty());
+        assert!(connection_string("sv=2021-08-06&ss=b&sig=abc%3D").is_empty());
     }
 
     #[test]

@@ -28,6 +28,16 @@ mod sharedkey;
 mod upload;
 mod xml;
 
+// HTTP to the DSN's endpoint; else to the BlobEndpoint of a connection
+// string in the password, or the account it names; else to the DSN's
+// account (`?account=` or the user) on Azure's public cloud.
+trove_driver_common::declare_grants!(
+    br#"{"http":[["{endpoint}"], ["{password.kv.BlobEndpoint}"],
+    ["{password.kv.DefaultEndpointsProtocol|https}://{password.kv.AccountName}.blob.{password.kv.EndpointSuffix|core.windows.net}"],
+    ["https://{param.account}.blob.core.windows.net"],
+    ["https://{user}.blob.core.windows.net"]]}"#
+);
+
 // The bindings of this world; the imports are trove-driver-cloud's, generated there once.
 trove_driver_cloud::driver_bindings!("trove:driver/cloud-driver@0.1.0");
 

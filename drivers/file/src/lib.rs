@@ -29,6 +29,9 @@ mod objects;
 mod sidecar;
 mod upload;
 
+// The one directory the host preopens: the DSN's path (file:///root).
+trove_driver_common::declare_grants!(br#"{"dir":"{path}"}"#);
+
 wit_bindgen::generate!({
     path: "../../wit",
     world: "trove:driver/file-driver@0.1.0",
@@ -64,6 +67,12 @@ impl Guest for FileDriver {
 
     /// The DSN's path is the host's; the driver sees only its preopen.
     fn open(dsn: Dsn) -> Result<(), Error> {
+        if !dsn.host.is_empty() && dsn.host != "localhost" {
+            return Err(Error::InvalidArgument(format!(
+                "file DSN names a host ({}); use file:///absolute/path",
+                dsn.host
+            )));
+        }
         fs::root()?;
         fs::prepare_state_dirs();
         upload::sweep_stale_uploads();

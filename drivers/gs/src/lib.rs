@@ -33,6 +33,15 @@ mod sign;
 mod upload;
 mod versioning;
 
+// HTTP to the DSN's endpoint (an emulator), else to Google Cloud Storage
+// and Google's token endpoint; plus the `token_uri` a service-account key
+// (the DSN's password) names, when it names one.
+trove_driver_common::declare_grants!(
+    br#"{"http":[["{endpoint}", "?{password.json.token_uri}"],
+    ["https://storage.googleapis.com", "https://oauth2.googleapis.com",
+     "?{password.json.token_uri}"]]}"#
+);
+
 // The bindings of this world; the imports are trove-driver-cloud's, generated there once.
 trove_driver_cloud::driver_bindings!("trove:driver/versioned-cloud-driver@0.1.0");
 

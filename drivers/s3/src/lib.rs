@@ -27,6 +27,14 @@ mod upload;
 mod versioning;
 mod xml;
 
+// HTTP to the DSN's endpoint, else to AWS in the DSN's region (default
+// us-east-1) and its one-label bucket subdomains (virtual-hosted style).
+trove_driver_common::declare_grants!(
+    br#"{"http":[["{endpoint}"],
+    ["https://s3.{param.region|us-east-1}.amazonaws.com",
+     "https://*.s3.{param.region|us-east-1}.amazonaws.com"]]}"#
+);
+
 // The bindings of this world; the imports are trove-driver-cloud's, generated there once.
 trove_driver_cloud::driver_bindings!("trove:driver/versioned-cloud-driver@0.1.0");
 

@@ -22,6 +22,9 @@ mod objects;
 mod remote;
 mod upload;
 
+// One SSH session, held by the host, to the DSN's user@host:port.
+trove_driver_common::declare_grants!(br#"{"sftp":true}"#);
+
 wit_bindgen::generate!({
     path: "../../wit",
     world: "trove:driver/sftp-driver@0.1.0",

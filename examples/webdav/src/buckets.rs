@@ -1,9 +1,9 @@
 //! Buckets: the top-level collections under the endpoint.
 
+use crate::check_names;
 use crate::common::names;
 use crate::dav;
 use crate::layout;
-use crate::check_names;
 use trove_driver_cloud::trove::driver::types::{BucketInfo, Error};
 
 /// The endpoint answers a PROPFIND of its root.
@@ -11,7 +11,9 @@ pub fn ping() -> Result<(), Error> {
     if dav::exists("/")? {
         Ok(())
     } else {
-        Err(Error::Unavailable("the endpoint has no collection at its root".into()))
+        Err(Error::Unavailable(
+            "the endpoint has no collection at its root".into(),
+        ))
     }
 }
 
@@ -30,11 +32,13 @@ pub fn create(bucket: &str) -> Result<(), Error> {
 pub fn delete(bucket: &str) -> Result<(), Error> {
     check_names(bucket, None)?;
     let path = layout::bucket_path(bucket);
-    let members = dav::members(&path)?
-        .ok_or_else(|| Error::BucketNotFound(format!("no bucket {bucket}")))?;
+    let members =
+        dav::members(&path)?.ok_or_else(|| Error::BucketNotFound(format!("no bucket {bucket}")))?;
     // Uploads in progress do not count; anything else does.
     if members.iter().any(|m| !m.name.starts_with("~up-")) {
-        return Err(Error::BucketNotEmpty(format!("bucket {bucket} is not empty")));
+        return Err(Error::BucketNotEmpty(format!(
+            "bucket {bucket} is not empty"
+        )));
     }
     let resp = dav::call("DELETE", &dav::url(&path)?)?;
     match resp.status {

@@ -124,10 +124,7 @@ pub fn members(path: &str) -> Result<Option<Vec<Entry>>, Error> {
         let Some(name) = href.rsplit('/').next().filter(|n| !n.is_empty()) else {
             continue;
         };
-        let props: Vec<&xml::Element> = r
-            .all("propstat")
-            .filter_map(|p| p.child("prop"))
-            .collect();
+        let props: Vec<&xml::Element> = r.all("propstat").filter_map(|p| p.child("prop")).collect();
         let collection = props
             .iter()
             .filter_map(|p| p.child("resourcetype"))

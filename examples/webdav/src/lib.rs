@@ -41,10 +41,9 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-/// What this driver asks the host for: HTTP to the DSN's `endpoint` only.
-#[used]
-#[link_section = "trove:grants"]
-static GRANTS: [u8; 25] = *br#"{"http":[["{endpoint}"]]}"#;
+// What this driver asks the host for: HTTP to the DSN's `endpoint` only (the
+// `trove:grants` custom section; the user still has to `--allow dav:http`).
+trove_driver_common::declare_grants!(br#"{"http":[["{endpoint}"]]}"#);
 
 use exports::trove::driver::core::{Body, Guest, GuestWriter, Writer};
 use std::cell::RefCell;
@@ -117,7 +116,10 @@ impl Guest for WebDav {
 
     fn open(dsn: Dsn) -> Result<(), Error> {
         dav::open(&dsn)?;
-        log(Level::Debug, &format!("webdav driver opened for {}", dsn.display));
+        log(
+            Level::Debug,
+            &format!("webdav driver opened for {}", dsn.display),
+        );
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! head, get, delete, list and copy.
 
-use crate::common::{conditions, keys::Key, listing, range};
+use crate::common::listing;
+use crate::common::{conditions, keys::Key, range};
 use crate::dav::{self, Entry};
 use crate::exports::trove::driver::core::{Body, GuestReader, HostStream, Reader};
 use crate::layout::{self, Member, Meta};
@@ -113,10 +114,20 @@ pub fn get(bucket: &str, key: &str, opts: &GetOptions) -> Result<(ObjectInfo, Bo
 
 /// GETs `len` bytes of a part from `start` (a range request); `None` when the part
 /// is gone.
-fn open_piece(object: &str, part: &str, start: u64, len: u64) -> Result<Option<InputStream>, Error> {
+fn open_piece(
+    object: &str,
+    part: &str,
+    start: u64,
+    len: u64,
+) -> Result<Option<InputStream>, Error> {
     let path = format!("{object}{part}");
     let range = format!("bytes={start}-{}", start + len - 1);
-    let resp = dav::send("GET", &dav::url(&path)?, vec![("range".into(), range)], Vec::new())?;
+    let resp = dav::send(
+        "GET",
+        &dav::url(&path)?,
+        vec![("range".into(), range)],
+        Vec::new(),
+    )?;
     match resp.status {
         206 => Ok(Some(resp.body)),
         // A server that ignores Range sends the whole part: fine from its start.
@@ -209,7 +220,10 @@ pub fn list(bucket: &str, opts: ListOptions) -> Result<ListPage, Error> {
     let mut keys = BTreeSet::new();
     // Long keys are known only from their meta, read here once.
     let mut read: HashMap<String, Meta> = HashMap::new();
-    for Entry { name, collection, .. } in entries {
+    for Entry {
+        name, collection, ..
+    } in entries
+    {
         if !collection {
             continue;
         }
@@ -230,7 +244,7 @@ pub fn list(bucket: &str, opts: ListOptions) -> Result<ListPage, Error> {
             Member::Other => {}
         }
     }
-    let mut source = listing::MapKeys::new(&keys, &req);
+    let mut source = Keys(listing::MapKeys::new(&keys, &req));
     let page = listing::list_page(&req, &mut source, |key| {
         // An object deleted since the PROPFIND is left out.
         Ok::<_, Error>(match read.remove(key) {
@@ -243,6 +257,21 @@ pub fn list(bucket: &str, opts: ListOptions) -> Result<ListPage, Error> {
         common_prefixes: page.common_prefixes,
         next_cursor: page.next_cursor,
     })
+}
+
+/// The shared sorted-set key source, with this driver's error type (it never fails).
+struct Keys<'a>(listing::MapKeys<'a>);
+
+impl listing::KeySource for Keys<'_> {
+    type Error = Error;
+
+    fn next_key(&mut self) -> Result<Option<String>, Error> {
+        Ok(self.0.next_key().unwrap_or_else(|never| match never {}))
+    }
+
+    fn skip_prefix(&mut self, prefix: &str) {
+        self.0.skip_prefix(prefix)
+    }
 }
 
 /// A server-side copy: each part is COPYed into a new upload of the destination,

@@ -113,29 +113,45 @@ impl Upload {
             return Err(in_bucket(&resp, &self.bucket, &format!("PUT {path}")));
         }
 
-        let (if_match, if_none_match) = (self.opts.if_match.clone(), self.opts.if_none_match.clone());
+        let (if_match, if_none_match) =
+            (self.opts.if_match.clone(), self.opts.if_none_match.clone());
         if if_match.is_some() || if_none_match.is_some() {
             let current = objects::read_meta(&self.bucket, &self.key)?.map(|m| m.etag);
-            conditions::check_put(if_match.as_deref(), if_none_match.as_deref(), current.as_deref())
-                .map_err(from_common)?;
+            conditions::check_put(
+                if_match.as_deref(),
+                if_none_match.as_deref(),
+                current.as_deref(),
+            )
+            .map_err(from_common)?;
         }
         // `if-none-match: *` is also the MOVE's own condition: it fails if the object
         // appeared since.
-        let overwrite = if if_none_match.as_deref().map(str::trim) == Some("*") { "F" } else { "T" };
+        let overwrite = if if_none_match.as_deref().map(str::trim) == Some("*") {
+            "F"
+        } else {
+            "T"
+        };
         let target = layout::member_path(&self.bucket, &layout::name_of(&self.key));
         let headers = vec![
             ("destination".to_string(), dav::url(&target)?),
             ("overwrite".to_string(), overwrite.to_string()),
         ];
-        // A MOVE onto an existing collection deletes it first; concurrent puts of one
-        // key can trip over each other there (an error, the upload left in place).
+        // wsgidav's MOVE onto an existing collection deletes it, then renames: two puts
+        // of one key can trip over each other there (HTTP 500 or 207, the upload left
+        // in place), so try again.
         let mut tries = 0;
         loop {
             let resp = dav::send("MOVE", &dav::url(&self.path)?, headers.clone(), Vec::new())?;
             match resp.status {
                 201 | 204 => break,
-                207 | 500..=599 if tries < 5 => tries += 1,
-                _ => return Err(in_bucket(&resp, &self.bucket, &format!("MOVE {} to {target}", self.path))),
+                207 | 500..=599 if tries < 10 => tries += 1,
+                _ => {
+                    return Err(in_bucket(
+                        &resp,
+                        &self.bucket,
+                        &format!("MOVE {} to {target}", self.path),
+                    ))
+                }
             }
         }
         self.committed = true;
@@ -157,7 +173,9 @@ impl Drop for Upload {
 /// bucket is gone.
 fn in_bucket(resp: &Resp, bucket: &str, what: &str) -> Error {
     match resp.status {
-        404 | 409 => Error::BucketNotFound(format!("no bucket {bucket} ({what}: HTTP {})", resp.status)),
+        404 | 409 => {
+            Error::BucketNotFound(format!("no bucket {bucket} ({what}: HTTP {})", resp.status))
+        }
         _ => dav::error(resp, what),
     }
 }

@@ -3,6 +3,11 @@
 //! `url` through the host's `http` import and reports the host's answer as its
 //! own error (so the test sees the host's refusal, typed).
 
+// HTTP to the DSN's endpoint (the tests allow it: `--allow SCHEME:http`).
+#[used]
+#[link_section = "trove:grants"]
+static GRANTS: [u8; 25] = *br#"{"http":[["{endpoint}"]]}"#;
+
 wit_bindgen::generate!({
     path: "../../../wit",
     inline: "

@@ -19,6 +19,11 @@
 //! | `rmdir`   | `rmdir(path)`                                              | `done`                  |
 //! | `rename`  | `rename(src, dst)`, path being `src` TAB `dst`             | `done`                  |
 
+// One SSH session (the tests allow it: `--allow sftp:sftp`).
+#[used]
+#[link_section = "trove:grants"]
+static GRANTS: [u8; 13] = *br#"{"sftp":true}"#;
+
 wit_bindgen::generate!({
     path: "../../../wit",
     inline: "
