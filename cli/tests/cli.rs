@@ -314,12 +314,14 @@ fn inspect_shows_exports_and_grants() {
     assert!(out.contains("trove:driver/core@0.1.0"), "{out}");
     assert!(
         out.contains(&format!(
-            "filesystem: {}",
+            "dir: {} (read-write, preopened as /) (declared: {{path}}; allowed)",
             dir.path().canonicalize().unwrap().display()
         )),
         "{out}"
     );
     assert!(out.contains("network: none"), "{out}");
+    assert!(out.contains("http: none (not declared)"), "{out}");
+    assert!(out.contains(r#"declares:     {"dir":"{path}"}"#), "{out}");
     let v: serde_json::Value = serde_json::from_str(&ok(&["--json", "inspect", "mem"])).unwrap();
     assert_eq!(v["driver"], true);
     assert_eq!(v["contract"], "trove:driver@0.1.0");

@@ -381,7 +381,10 @@ fn loopback_alias() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_to_anything_not_granted_is_refused() {
     let host = host();
-    let wasm = guest("trove_driver_hostile_http.wasm");
+    let wasm = common::declaring(
+        &guest("trove_driver_hostile_http.wasm"),
+        r#"{"http":[["{endpoint}"]]}"#,
+    );
     let mem = mem(&host).await;
     // Granted: http://127.0.0.1:9 only (the DSN's endpoint).
     let d = host
@@ -452,6 +455,47 @@ async fn http_to_anything_not_granted_is_refused() {
         "loopback",
     );
     mem.list("alive", Default::default()).await.unwrap();
+}
+
+/// A declaration can name any origin, but not make a local address reachable:
+/// only a host the DSN itself names may be (or resolve to) loopback, private
+/// or metadata addresses. The driver here declares the metadata address and
+/// a loopback port as literals, and the user allowed it http.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_local_address_the_dsn_does_not_name_is_refused() {
+    let host = host();
+    let wasm = common::declaring(
+        &guest("trove_driver_hostile_http.wasm"),
+        r#"{"http":[["http://169.254.169.254", "http://127.0.0.1:9", "{endpoint}"]]}"#,
+    );
+    let d = host
+        .open_with(&wasm, "s3://bucket?endpoint=http://127.0.0.2:9")
+        .await
+        .unwrap();
+    for (attack, url) in [
+        (
+            "declared metadata address, DSN names another",
+            "http://169.254.169.254/latest/meta-data/",
+        ),
+        (
+            "declared loopback port, DSN names another",
+            "http://127.0.0.1:9/",
+        ),
+    ] {
+        let started = Instant::now();
+        let err = d.head("b", url).await.unwrap_err();
+        check(
+            attack,
+            started,
+            &err,
+            ErrorKind::PermissionDenied,
+            "loopback/private/link-local/metadata",
+        );
+    }
+    // The address the DSN names is reachable (nothing listens: unavailable,
+    // not a refusal).
+    let err = d.head("b", "http://127.0.0.2:9/").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
 }
 
 #[tokio::test]

@@ -1,12 +1,9 @@
 //! A driver that tries to send HTTP where its grant does not allow it. Used by
 //! host/tests/sandbox.rs only; never shipped. `head(_, url)` sends a GET to
 //! `url` through the host's `http` import and reports the host's answer as its
-//! own error (so the test sees the host's refusal, typed).
-
-// HTTP to the DSN's endpoint (the tests allow it: `--allow SCHEME:http`).
-#[used]
-#[link_section = "trove:grants"]
-static GRANTS: [u8; 25] = *br#"{"http":[["{endpoint}"]]}"#;
+//! own error (so the test sees the host's refusal, typed). It declares no
+//! grants: each test writes the declaration it needs into a copy
+//! (`common::declaring`, as `trove-host grants set` does).
 
 wit_bindgen::generate!({
     path: "../../../wit",
