@@ -292,11 +292,19 @@ fn wrong_credentials_are_permission_denied() {
 
 #[test]
 fn no_grant_means_permission_denied() {
-    // The sftp driver opened with a DSN that grants no session.
+    // The sftp driver's component run as a third-party file: it declares an
+    // SSH session, which nobody allowed for `sftp:` DSNs.
     let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("my-sftp.wasm");
+    std::fs::write(&wasm, trove_host::builtin_component("sftp").unwrap()).unwrap();
+    let wasm = wasm.display().to_string();
+    let dsn = "sftp://user@127.0.0.1:1/x";
+    let err = fails_with(&["run", &wasm, "--dsn", dsn, "ping"], "permission-denied");
+    assert!(err.contains("--allow sftp:sftp"), "{err}");
+    // The built-in, with a DSN that names no host: no session to grant.
     let dsn = format!("file://{}", dir.path().display());
-    let err = fails_with(&["run", "sftp", "--dsn", &dsn, "ping"], "permission-denied");
-    assert!(err.contains("no sftp grant"), "{err}");
+    let err = fails_with(&["run", "sftp", "--dsn", &dsn, "ping"], "invalid-dsn");
+    assert!(err.contains("needs a host"), "{err}");
 }
 
 #[tokio::test]
