@@ -1,61 +1,8 @@
 //! The CLI as a user types it: real processes, real files, the built-in drivers.
 
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trove-host"));
-    // Share one compile cache across tests so each driver compiles once.
-    c.arg("--cache-dir")
-        .arg(concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"));
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("trove-host runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let o = run(args);
-    assert!(
-        o.status.success(),
-        "trove-host {args:?} failed: {}",
-        stderr(&o)
-    );
-    stdout(&o)
-}
-
-/// Fails with exit 1 and one `error: KIND: …` line naming `kind`.
-#[track_caller]
-fn fails_with(args: &[&str], kind: &str) -> String {
-    let o = run(args);
-    let err = stderr(&o);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "trove-host {args:?}: expected exit 1, stderr: {err}"
-    );
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
-    assert!(
-        lines[0].starts_with(&format!("error: {kind}: ")),
-        "expected kind {kind}: {err}"
-    );
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
-    err
-}
+mod common;
+use common::{bin, fails_with, ok, run, stderr, stdout};
 
 fn file_dsn(dir: &Path) -> String {
     format!("file://{}", dir.display())

@@ -4,7 +4,10 @@
 //! driver that survives sshd being killed and started again between two calls.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod common;
+use common::{fails_with, run, text};
 use std::sync::Mutex;
 
 use trove_host::{ErrorKind, GetOptions, Host, HostConfig, PutOptions, SftpConfig};
@@ -53,39 +56,6 @@ fn fresh_dsn(base: &str, name: &str) -> String {
         format!("?{query}")
     };
     format!("{}/{name}-{n}{q}", head.trim_end_matches('/'))
-}
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trove-host"));
-    c.arg("--cache-dir")
-        .arg(concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"));
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("trove-host runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Fails with exit 1 and an `error: KIND: …` line; returns stderr.
-#[track_caller]
-fn fails_with(args: &[&str], kind: &str) -> String {
-    let o = run(args);
-    let err = text(&o.stderr);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "trove-host {args:?}: stderr: {err}"
-    );
-    let last = err.lines().last().unwrap_or_default();
-    assert!(
-        last.starts_with(&format!("error: {kind}: ")),
-        "expected {kind}: {err}"
-    );
-    err
 }
 
 fn keygen(dir: &Path, name: &str) -> PathBuf {

@@ -6,45 +6,8 @@
 //! scheme gets none of the built-in's grants.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_trove-host"));
-    c.arg("--cache-dir")
-        .arg(concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"));
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("trove-host runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let o = run(args);
-    assert!(
-        o.status.success(),
-        "trove-host {args:?} failed: {}",
-        text(&o.stderr)
-    );
-    text(&o.stdout)
-}
-
-/// Exit 1 and exactly one `error: KIND: …` line on stderr.
-#[track_caller]
-fn fails_with(args: &[&str], kind: &str) -> String {
-    let o = run(args);
-    let err = text(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.contains(" WARN ")).collect();
-    assert_eq!(lines.len(), 1, "expected one error line: {err}");
-    assert!(lines[0].starts_with(&format!("error: {kind}: ")), "{err}");
-    err
-}
+mod common;
+use common::{fails_with, ok, run, text};
 
 /// The example driver, built by `examples/webdav/build.sh` (scripts/test.sh
 /// runs it first).

@@ -17,7 +17,7 @@ use crate::declare::{Declaration, GrantKind};
 use crate::dsn::Dsn;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http_policy::{HttpGrant, Origin};
-use crate::sftp::SftpGrant;
+use crate::sftp_session::SftpGrant;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;

@@ -25,7 +25,7 @@ pub struct HostConfig {
     pub cache_dir: Option<PathBuf>,
     pub registry: Registry,
     /// Host-side SFTP settings: the key file (`--identity`) and known_hosts.
-    pub sftp: crate::sftp::SftpConfig,
+    pub sftp: crate::sftp_session::SftpConfig,
     /// Credentials passed explicitly (`--credentials-env`): given to a driver
     /// as the DSN's user/password when the DSN has none.
     pub credentials: Option<crate::credentials::Credentials>,
@@ -54,7 +54,7 @@ struct HostInner {
     runtime: Arc<Runtime>,
     registry: Registry,
     loaded: Mutex<HashMap<[u8; 32], Arc<Loaded>>>,
-    sftp: crate::sftp::SftpConfig,
+    sftp: crate::sftp_session::SftpConfig,
     credentials: Option<crate::credentials::Credentials>,
 }
 

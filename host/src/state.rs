@@ -38,7 +38,7 @@ pub(crate) struct HostState {
     /// Where the `http` import may go (`None`: every request is refused).
     http: Option<crate::http_policy::HttpGrant>,
     /// The session the `sftp` import uses (`None`: every call is refused).
-    sftp: Option<crate::sftp::SftpGrant>,
+    sftp: Option<crate::sftp_session::SftpGrant>,
 }
 
 /// Every import the host provides, each on its own view of [`HostState`].

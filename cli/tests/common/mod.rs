@@ -1,0 +1,65 @@
+//! What the CLI tests share: running `trove-host` as a user types it.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+/// `trove-host` with one compile cache shared by the tests (each driver
+/// compiles once).
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trove-host"));
+    c.arg("--cache-dir")
+        .arg(concat!(env!("CARGO_TARGET_TMPDIR"), "/compile-cache"));
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("trove-host runs")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    text(&o.stdout)
+}
+
+pub fn stderr(o: &Output) -> String {
+    text(&o.stderr)
+}
+
+/// Succeeds; returns stdout.
+#[track_caller]
+pub fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(
+        o.status.success(),
+        "trove-host {args:?} failed: {}",
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Fails with exit 1 and exactly one `error: KIND: …` line on stderr (log
+/// warnings aside), never a panic; returns stderr.
+#[track_caller]
+pub fn fails_with(args: &[&str], kind: &str) -> String {
+    let o = run(args);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "trove-host {args:?}: expected exit 1, stderr: {err}"
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| !l.contains(" WARN ")).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
+    assert!(
+        lines[0].starts_with(&format!("error: {kind}: ")),
+        "expected kind {kind}: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    err
+}
