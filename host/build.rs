@@ -19,6 +19,7 @@ fn main() {
         "Cargo.lock",
         ".cargo",
         "common",
+        "sdk",
         "cloud",
         "mem",
         "file",

@@ -118,6 +118,21 @@ pub enum Command {
         /// A .wasm path or a registered scheme.
         driver: String,
     },
+    /// Write a new driver project that passes the conformance suite as soon
+    /// as it is built: new NAME --lang rust (NAME becomes the DSN scheme).
+    New {
+        /// The driver's name and DSN scheme: lowercase letters, digits, '-'.
+        name: String,
+        /// The language: rust (on the trove-driver SDK).
+        #[arg(long, default_value = "rust")]
+        lang: String,
+        /// What to start from: mem (an in-memory store).
+        #[arg(long, default_value = "mem")]
+        kind: String,
+        /// Where to write it (default: ./NAME).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Show or set the grants a driver component declares (its trove:grants
     /// section), for toolchains that cannot write a custom section
     /// (componentize-py, componentize-js).

@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod grants;
 mod listing;
+mod new;
 mod output;
 mod serve;
 
@@ -162,6 +163,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let need_dsn = || need_dsn(dsn_arg.as_deref());
     match cli.command {
         Command::Grants(cmd) => grants::run(cmd)?,
+        Command::New {
+            name,
+            lang,
+            kind,
+            dir,
+        } => new::run(&name, &lang, &kind, dir)?,
         Command::Drivers => {
             let mut rows = Vec::new();
             for (scheme, source) in host.registry().entries() {

@@ -1,0 +1,87 @@
+//! `trove-host new` as a newcomer uses it, outside this repository: the
+//! generated Rust project builds with its own `build.sh` and passes the
+//! conformance suite with 0 failed (issue 15).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+mod common;
+use common::{fails_with, ok, run, text};
+
+/// A target folder the generated projects share between runs (CI keeps
+/// `CARGO_TARGET_DIR`), so a second run does not rebuild their dependencies.
+fn shared_target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("new-projects")
+}
+
+#[test]
+fn a_new_rust_driver_builds_and_passes_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("demo");
+    let started = std::time::Instant::now();
+    let out = ok(&[
+        "new",
+        "demo",
+        "--lang",
+        "rust",
+        "--dir",
+        project.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("trove-host conformance \"$(./build.sh)\" --dsn demo://"),
+        "{out}"
+    );
+    assert!(project.join(".trove/wit/core.wit").exists());
+    assert!(project.join(".trove/drivers/sdk/src/lib.rs").exists());
+
+    let o = Command::new(project.join("build.sh"))
+        .env("CARGO_TARGET_DIR", shared_target())
+        .output()
+        .expect("build.sh runs");
+    assert!(o.status.success(), "build.sh failed: {}", text(&o.stderr));
+    let wasm = text(&o.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert!(wasm.ends_with("demo.wasm"), "last line: {wasm:?}");
+    let built = started.elapsed();
+
+    let o = run(&["conformance", &wasm, "--dsn", "demo://"]);
+    let out = text(&o.stdout);
+    let last = out.lines().last().unwrap_or_default();
+    println!(
+        "new → build {built:.1?} → conformance: {last} ({:.1?} in all)",
+        started.elapsed()
+    );
+    assert!(
+        o.status.success() && last.contains(" passed, 0 failed"),
+        "{}\n{}",
+        out.lines()
+            .filter(|l| l.starts_with("FAILED"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        text(&o.stderr)
+    );
+    let passed: usize = last.split(' ').next().unwrap().parse().unwrap_or(0);
+    assert!(passed >= 100, "{last}");
+}
+
+#[test]
+fn new_refuses_bad_names_and_a_folder_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for bad in ["Demo", "1x", "a_b", "x-"] {
+        fails_with(
+            &["new", bad, "--dir", &format!("{d}/{bad}")],
+            "invalid-argument",
+        );
+    }
+    std::fs::write(dir.path().join("keep"), b"mine").unwrap();
+    let err = fails_with(&["new", "demo", "--dir", d], "invalid-argument");
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("keep")).unwrap(), b"mine");
+}

@@ -1,0 +1,367 @@
+//! The contract around a [`Backend`]: the WIT `core` export, implemented
+//! once for every backend.
+
+use crate::bindings::exports::trove::driver::core::{
+    Body, Guest, GuestReader, GuestWriter, Reader, Writer,
+};
+use crate::bindings::trove::driver::types::{
+    BucketInfo, ByteRange, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo,
+    PutOptions,
+};
+use crate::{Backend, NewObject};
+use std::any::Any;
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use trove_driver_common as common;
+
+/// Bodies of at most this many bytes are answered inline, in the `get` call.
+const INLINE_MAX: u64 = 1 << 20;
+/// The most a reader hands back per `read`.
+const CHUNK: u64 = 1 << 20;
+
+/// The component's `core` export for backend `B` (see [`crate::export_driver!`]).
+pub struct Adapter<B>(PhantomData<B>);
+
+thread_local! {
+    /// The opened backend of this instance (a component instance is
+    /// single-threaded, and the host never re-enters it).
+    static OPENED: RefCell<Option<Rc<dyn Any>>> = const { RefCell::new(None) };
+}
+
+fn backend<B: Backend>() -> Result<Rc<B>, Error> {
+    OPENED
+        .with(|o| o.borrow().clone())
+        .and_then(|b| b.downcast::<B>().ok())
+        .ok_or_else(|| Error::Internal("the driver was not opened".into()))
+}
+
+fn checked(e: common::Error) -> Error {
+    match e {
+        common::Error::InvalidArgument(m) => Error::InvalidArgument(m),
+        common::Error::PreconditionFailed(m) => Error::PreconditionFailed(m),
+    }
+}
+
+fn names(bucket: &str, key: Option<&str>) -> Result<(), Error> {
+    common::names::validate_bucket(bucket).map_err(checked)?;
+    if let Some(k) = key {
+        common::names::validate_key(k).map_err(checked)?;
+    }
+    Ok(())
+}
+
+fn not_found(bucket: &str, key: &str) -> Error {
+    Error::ObjectNotFound(format!("no object {key:?} in bucket {bucket:?}"))
+}
+
+/// The current object, or `ObjectNotFound`.
+fn existing<B: Backend>(b: &B, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
+    b.head(bucket, key)?.ok_or_else(|| not_found(bucket, key))
+}
+
+fn check_put<B: Backend>(b: &B, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Error> {
+    let current = b.head(bucket, key)?;
+    common::conditions::check_put(
+        opts.if_match.as_deref(),
+        opts.if_none_match.as_deref(),
+        current.as_ref().map(|o| o.etag.as_str()),
+    )
+    .map_err(checked)
+}
+
+impl<B: Backend> Guest for Adapter<B> {
+    type Reader = SdkReader<B>;
+    type Writer = SdkWriter<B>;
+
+    fn info() -> DriverInfo {
+        DriverInfo {
+            name: B::NAME.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            stateful: B::STATEFUL,
+        }
+    }
+
+    fn name() -> String {
+        B::NAME.into()
+    }
+
+    fn open(dsn: Dsn) -> Result<(), Error> {
+        let b = B::open(&dsn)?;
+        OPENED.with(|o| *o.borrow_mut() = Some(Rc::new(b) as Rc<dyn Any>));
+        Ok(())
+    }
+
+    fn close() -> Result<(), Error> {
+        OPENED.with(|o| o.borrow_mut().take());
+        Ok(())
+    }
+
+    fn ping() -> Result<(), Error> {
+        backend::<B>()?.ping()
+    }
+
+    fn put(bucket: String, key: String, opts: PutOptions) -> Result<Writer, Error> {
+        names(&bucket, Some(&key))?;
+        let b = backend::<B>()?;
+        check_put(&*b, &bucket, &key, &opts)?;
+        Ok(Writer::new(SdkWriter {
+            backend: b,
+            bucket,
+            key,
+            opts,
+            body: RefCell::new(Some((Vec::new(), common::etag::Hasher::new()))),
+        }))
+    }
+
+    fn get(bucket: String, key: String, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
+        names(&bucket, Some(&key))?;
+        if opts.version_id.is_some() {
+            return Err(Error::Unsupported(format!(
+                "the {} driver keeps no versions",
+                B::NAME
+            )));
+        }
+        let b = backend::<B>()?;
+        let info = existing(&*b, &bucket, &key)?;
+        common::conditions::check_get(
+            opts.if_match.as_deref(),
+            opts.if_none_match.as_deref(),
+            &info.etag,
+        )
+        .map_err(checked)?;
+        let span = common::range::resolve(opts.range.map(range), info.size).map_err(checked)?;
+        if span.length <= INLINE_MAX {
+            let data = if span.length == 0 {
+                Vec::new()
+            } else {
+                b.read(&bucket, &key, span.offset, span.length)?
+            };
+            return Ok((info, Body::Bytes(data)));
+        }
+        let reader = SdkReader {
+            backend: b,
+            bucket,
+            key,
+            next: RefCell::new((span.offset, span.length)),
+        };
+        Ok((info, Body::Guest(Reader::new(reader))))
+    }
+
+    fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
+        names(&bucket, Some(&key))?;
+        existing(&*backend::<B>()?, &bucket, &key)
+    }
+
+    fn delete(bucket: String, key: String) -> Result<(), Error> {
+        names(&bucket, Some(&key))?;
+        backend::<B>()?.delete(&bucket, &key)
+    }
+
+    fn list(bucket: String, opts: ListOptions) -> Result<ListPage, Error> {
+        names(&bucket, None)?;
+        let req = common::listing::ListRequest::new(
+            opts.prefix,
+            opts.delimiter,
+            opts.max_keys,
+            opts.cursor.as_deref(),
+        )
+        .map_err(checked)?;
+        let from = match req.lower_bound() {
+            std::ops::Bound::Included(s) | std::ops::Bound::Excluded(s) => s.to_string(),
+            std::ops::Bound::Unbounded => String::new(),
+        };
+        let b = backend::<B>()?;
+        // `list_page` asks for a key's info right after the walk yields the
+        // key: the walk keeps that entry in `held`.
+        let held: Rc<RefCell<Option<ObjectInfo>>> = Rc::new(RefCell::new(None));
+        let mut source = Walk {
+            entries: b.list_sorted(&bucket, &from)?,
+            last: None,
+            held: held.clone(),
+        };
+        let page = common::listing::list_page(&req, &mut source, |k| {
+            Ok(held.borrow_mut().take().filter(|o| o.key == k))
+        })?;
+        Ok(ListPage {
+            objects: page.objects,
+            common_prefixes: page.common_prefixes,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    fn copy(
+        src_bucket: String,
+        src_key: String,
+        dst_bucket: String,
+        dst_key: String,
+    ) -> Result<ObjectInfo, Error> {
+        names(&src_bucket, Some(&src_key))?;
+        names(&dst_bucket, Some(&dst_key))?;
+        let b = backend::<B>()?;
+        let src = existing(&*b, &src_bucket, &src_key)?;
+        // The destination bucket must exist (head answers BucketNotFound).
+        b.head(&dst_bucket, &dst_key)?;
+        let data = if src.size == 0 {
+            Vec::new()
+        } else {
+            let mut data = Vec::with_capacity(src.size as usize);
+            while (data.len() as u64) < src.size {
+                let n = (src.size - data.len() as u64).min(CHUNK);
+                let chunk = b.read(&src_bucket, &src_key, data.len() as u64, n)?;
+                if chunk.is_empty() {
+                    return Err(Error::Internal(format!(
+                        "copy: {src_key:?} ended before its size ({} bytes)",
+                        src.size
+                    )));
+                }
+                data.extend_from_slice(&chunk);
+            }
+            data
+        };
+        b.write(
+            &dst_bucket,
+            &dst_key,
+            NewObject {
+                data,
+                etag: src.etag.clone(),
+                content_type: src.content_type.clone(),
+                metadata: src.metadata.clone(),
+            },
+        )
+    }
+
+    fn create_bucket(bucket: String) -> Result<(), Error> {
+        names(&bucket, None)?;
+        backend::<B>()?.create_bucket(&bucket)
+    }
+
+    fn delete_bucket(bucket: String) -> Result<(), Error> {
+        names(&bucket, None)?;
+        let b = backend::<B>()?;
+        if b.list_sorted(&bucket, "")?.next().transpose()?.is_some() {
+            return Err(Error::BucketNotEmpty(format!(
+                "bucket {bucket:?} is not empty"
+            )));
+        }
+        b.delete_bucket(&bucket)
+    }
+
+    fn list_buckets() -> Result<Vec<BucketInfo>, Error> {
+        let mut all = backend::<B>()?.list_buckets()?;
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+}
+
+/// The backend's key-ordered walk as a [`common::listing::KeySource`]; the
+/// info of the key it yielded last waits in `held` for `list_page`.
+struct Walk<'a> {
+    entries: Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + 'a>,
+    last: Option<String>,
+    held: Rc<RefCell<Option<ObjectInfo>>>,
+}
+
+impl common::listing::KeySource for Walk<'_> {
+    type Error = Error;
+
+    fn next_key(&mut self) -> Result<Option<String>, Error> {
+        let Some(entry) = self.entries.next().transpose()? else {
+            return Ok(None);
+        };
+        if self.last.as_ref().is_some_and(|l| *l >= entry.key) {
+            return Err(Error::Internal(format!(
+                "the backend's list_sorted is out of order at {:?}",
+                entry.key
+            )));
+        }
+        self.last = Some(entry.key.clone());
+        let key = entry.key.clone();
+        *self.held.borrow_mut() = Some(entry);
+        Ok(Some(key))
+    }
+}
+
+/// A get's body, read from the backend chunk by chunk.
+pub struct SdkReader<B: Backend> {
+    backend: Rc<B>,
+    bucket: String,
+    key: String,
+    /// (offset, bytes left)
+    next: RefCell<(u64, u64)>,
+}
+
+impl<B: Backend> GuestReader for SdkReader<B> {
+    fn read(&self, max: u64) -> Result<Vec<u8>, Error> {
+        let (offset, left) = *self.next.borrow();
+        let n = left.min(max).min(CHUNK);
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let data = self.backend.read(&self.bucket, &self.key, offset, n)?;
+        if data.is_empty() || data.len() as u64 > n {
+            return Err(Error::Internal(format!(
+                "the backend read {} bytes of {:?} where {n} were asked",
+                data.len(),
+                self.key
+            )));
+        }
+        *self.next.borrow_mut() = (offset + data.len() as u64, left - data.len() as u64);
+        Ok(data)
+    }
+}
+
+/// An upload: the body is collected, then committed by `finish`.
+pub struct SdkWriter<B: Backend> {
+    backend: Rc<B>,
+    bucket: String,
+    key: String,
+    opts: PutOptions,
+    /// `None` once finished or aborted.
+    body: RefCell<Option<(Vec<u8>, common::etag::Hasher)>>,
+}
+
+fn finished() -> Error {
+    Error::InvalidArgument("the upload was already finished or aborted".into())
+}
+
+impl<B: Backend> GuestWriter for SdkWriter<B> {
+    fn write(&self, chunk: Vec<u8>) -> Result<(), Error> {
+        let mut body = self.body.borrow_mut();
+        let (data, hasher) = body.as_mut().ok_or_else(finished)?;
+        hasher.update(&chunk);
+        if data.is_empty() {
+            *data = chunk;
+        } else {
+            data.extend_from_slice(&chunk);
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<ObjectInfo, Error> {
+        let (data, hasher) = self.body.borrow_mut().take().ok_or_else(finished)?;
+        // The bucket or the object may have changed since the put began.
+        check_put(&*self.backend, &self.bucket, &self.key, &self.opts)?;
+        self.backend.write(
+            &self.bucket,
+            &self.key,
+            NewObject {
+                data,
+                etag: hasher.finish(),
+                content_type: self.opts.content_type.clone(),
+                metadata: self.opts.metadata.clone(),
+            },
+        )
+    }
+
+    fn abort(&self) {
+        self.body.borrow_mut().take();
+    }
+}
+
+fn range(r: ByteRange) -> common::range::ByteRange {
+    match r {
+        ByteRange::Span((offset, length)) => common::range::ByteRange::Span { offset, length },
+        ByteRange::Suffix(n) => common::range::ByteRange::Suffix(n),
+    }
+}

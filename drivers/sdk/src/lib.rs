@@ -1,0 +1,179 @@
+//! # trove-driver: write a trove storage driver by implementing one trait
+//!
+//! A trove driver is a WebAssembly component (`wasm32-wasip2`) that the
+//! `trove-host` runs in a sandbox. This crate hides the component model: you
+//! implement [`Backend`] (buckets, and objects as whole values with a content
+//! ETag), call [`export_driver!`], and the SDK implements the contract around
+//! it:
+//!
+//! - bucket names and keys are checked as the contract says;
+//! - `if-match` / `if-none-match` on get and put (checked when the put begins
+//!   and again just before it is committed);
+//! - byte ranges, and bodies read in chunks through [`Backend::read`] (a large
+//!   object never has to be held whole for a get);
+//! - listing pages (prefix, delimiter, max-keys, an opaque cursor, exact-fit
+//!   last pages) from [`Backend::list_sorted`], a plain key-ordered walk;
+//! - the content-derived ETag of every put ([`etag_of`]);
+//! - `copy` and the empty-bucket check of `delete-bucket`, from the other
+//!   methods.
+//!
+//! ```ignore
+//! use trove_driver::{Backend, BucketInfo, Dsn, Error, NewObject, ObjectInfo};
+//!
+//! struct Mine { /* … */ }
+//!
+//! impl Backend for Mine {
+//!     const NAME: &'static str = "mine";
+//!     const STATEFUL: bool = false;
+//!     fn open(dsn: &Dsn) -> Result<Self, Error> { /* … */ }
+//!     // create_bucket, delete_bucket, list_buckets, head, read, write,
+//!     // delete, list_sorted
+//! }
+//!
+//! trove_driver::export_driver!(Mine);
+//! ```
+//!
+//! What a driver may reach is declared with [`declare_grants!`] and allowed
+//! by the user (`--allow SCHEME:KIND`); the imports it can use are in
+//! [`imports`] (`log`, and `http` for drivers that declare an HTTP grant).
+//! A generated project (`trove-host new NAME --lang rust`) starts from a
+//! working in-memory backend.
+#![deny(missing_docs)]
+
+mod adapter;
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        inline: "
+            package trove:driver-sdk;
+            world driver {
+                import trove:driver/log@0.1.0;
+                import trove:driver/http@0.1.0;
+                export trove:driver/core@0.1.0;
+            }
+        ",
+        world: "trove:driver-sdk/driver",
+        pub_export_macro: true,
+        default_bindings_module: "trove_driver::bindings",
+        generate_all,
+    });
+}
+
+#[doc(hidden)]
+pub use adapter::Adapter;
+
+pub use bindings::trove::driver::types::{BucketInfo, Dsn, Error, ObjectInfo, Timestamp};
+pub use trove_driver_common::declare_grants;
+
+/// The host's imports a driver may call.
+pub mod imports {
+    pub use crate::bindings::trove::driver::http;
+    pub use crate::bindings::trove::driver::log;
+
+    /// Log `message` at `level` through the host (`RUST_LOG=trove::driver=debug`
+    /// shows it). Never log the DSN's password; `Dsn::display` is redacted.
+    pub fn log(level: log::Level, message: &str) {
+        log::log(level, message)
+    }
+}
+
+/// An object to store: its bytes, their ETag (computed by the SDK from the
+/// content) and the put's content type and user metadata.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    /// The whole body.
+    pub data: Vec<u8>,
+    /// The content-derived ETag to store and return with the object.
+    pub etag: String,
+    /// The put's `content-type`, if any.
+    pub content_type: Option<String>,
+    /// User metadata, in order, with the case of names kept.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// A storage backend. Each method gets names the SDK has already checked.
+///
+/// Errors are the contract's [`Error`] variants; the SDK returns them as
+/// they are. `BucketNotFound` when a bucket does not exist, `BucketExists`
+/// from `create_bucket`, `Unavailable` / `Timeout` for a backend that may
+/// answer on a retry.
+pub trait Backend: Sized + 'static {
+    /// The driver's name (`info().name`).
+    const NAME: &'static str;
+    /// `true` when the data lives in the instance itself (an in-memory store):
+    /// the host then keeps exactly one instance and serialises calls. `false`
+    /// lets it run several instances at once.
+    const STATEFUL: bool;
+
+    /// Open the backend for `dsn` (called once per instance, before anything else).
+    fn open(dsn: &Dsn) -> Result<Self, Error>;
+
+    /// Check that the backend answers.
+    fn ping(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Create a bucket; `BucketExists` if it is there.
+    fn create_bucket(&self, bucket: &str) -> Result<(), Error>;
+
+    /// Delete a bucket the SDK found empty; `BucketNotFound` if it is not there.
+    fn delete_bucket(&self, bucket: &str) -> Result<(), Error>;
+
+    /// Every bucket, in any order (the SDK sorts them).
+    fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error>;
+
+    /// The object's info, `Ok(None)` when the bucket has no such key, and
+    /// `BucketNotFound` when the bucket does not exist.
+    fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error>;
+
+    /// `len` bytes of the object from `offset` (the SDK asks only within the
+    /// size `head` reported, in chunks of at most 1 MiB).
+    fn read(&self, bucket: &str, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error>;
+
+    /// Store `object` under `key`, replacing any object there, and return its
+    /// info. The SDK has checked the put's conditions against [`head`]
+    /// just before; a backend that can check atomically re-checks nothing.
+    ///
+    /// [`head`]: Backend::head
+    fn write(&self, bucket: &str, key: &str, object: NewObject) -> Result<ObjectInfo, Error>;
+
+    /// Delete an object; a key that is not there is not an error.
+    fn delete(&self, bucket: &str, key: &str) -> Result<(), Error>;
+
+    /// The bucket's objects in byte order of their keys, starting at the
+    /// first key `>= from` (a backend may also start earlier: the SDK skips
+    /// what it does not need). `BucketNotFound` when the bucket does not exist.
+    #[allow(clippy::type_complexity)]
+    fn list_sorted(
+        &self,
+        bucket: &str,
+        from: &str,
+    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error>;
+}
+
+/// The content-derived ETag of `data` (xxh3-128, hex), as the SDK computes
+/// it for every put.
+pub fn etag_of(data: &[u8]) -> String {
+    trove_driver_common::etag::etag_of(data)
+}
+
+/// The current time, as object and bucket timestamps carry it.
+pub fn now() -> Timestamp {
+    let t = trove_driver_common::time::Timestamp::now();
+    Timestamp {
+        seconds: t.seconds,
+        nanoseconds: t.nanoseconds,
+    }
+}
+
+/// Export `$backend` (a [`Backend`]) as the component's `core` interface.
+/// Call it once, at the top level of the driver crate.
+#[macro_export]
+macro_rules! export_driver {
+    ($backend:ty) => {
+        type __TroveDriverExport = $crate::Adapter<$backend>;
+        $crate::bindings::export!(__TroveDriverExport with_types_in $crate::bindings);
+    };
+}
