@@ -29,6 +29,10 @@ fn main() {
         walk(&root, &root.join(dir), &mut files);
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
+    // The Python and JavaScript templates are this repository's own drivers.
+    for f in ["drivers-py/mem/app.py", "drivers-js/mem/app.js"] {
+        println!("cargo:rerun-if-changed={}", root.join(f).display());
+    }
     for f in ["drivers/sdk/Cargo.toml", "drivers/common/Cargo.toml"] {
         files.push(PathBuf::from(f));
         println!("cargo:rerun-if-changed={}", root.join(f).display());

@@ -119,11 +119,12 @@ pub enum Command {
         driver: String,
     },
     /// Write a new driver project that passes the conformance suite as soon
-    /// as it is built: new NAME --lang rust (NAME becomes the DSN scheme).
+    /// as it is built: new NAME --lang rust|python|js (NAME becomes the DSN scheme).
     New {
         /// The driver's name and DSN scheme: lowercase letters, digits, '-'.
         name: String,
-        /// The language: rust (on the trove-driver SDK).
+        /// The language: rust (on the trove-driver SDK), python (componentize-py)
+        /// or js (componentize-js).
         #[arg(long, default_value = "rust")]
         lang: String,
         /// What to start from: mem (an in-memory store).

@@ -1,8 +1,10 @@
-//! `trove-host new NAME --lang rust [--kind mem]`: a driver project that
-//! passes `trove-host conformance` as soon as it is built. The Rust project
-//! depends on the SDK (`trove-driver`), written out with the contract into
-//! the project's `.trove/` folder, so it builds anywhere, with no checkout of
-//! this repository.
+//! `trove-host new NAME --lang rust|python|js [--kind mem]`: a driver project
+//! that passes `trove-host conformance` as soon as it is built with its
+//! `build.sh`. The contract's WIT files go into the project's `.trove/`; a
+//! Rust project also gets the SDK (`trove-driver`) and its helpers there, so
+//! it builds anywhere, with no checkout of this repository. The Python and
+//! JavaScript projects start from this repository's own drivers
+//! (`drivers-py/mem`, `drivers-js/mem`).
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,12 @@ const RUST_LIB: &str = include_str!("../templates/rust/lib.rs");
 const RUST_CARGO: &str = include_str!("../templates/rust/Cargo.toml.in");
 const RUST_BUILD: &str = include_str!("../templates/rust/build.sh");
 const RUST_README: &str = include_str!("../templates/rust/README.md");
+const PY_APP: &str = include_str!("../../drivers-py/mem/app.py");
+const PY_BUILD: &str = include_str!("../templates/python/build.sh");
+const PY_README: &str = include_str!("../templates/python/README.md");
+const JS_APP: &str = include_str!("../../drivers-js/mem/app.js");
+const JS_BUILD: &str = include_str!("../templates/js/build.sh");
+const JS_README: &str = include_str!("../templates/js/README.md");
 
 fn invalid(m: String) -> anyhow::Error {
     Error::new(ErrorKind::InvalidArgument, m).into()
@@ -57,6 +65,14 @@ fn make_executable(_: &Path) -> Result<()> {
     Ok(())
 }
 
+/// This repository's own driver in another language, renamed: its name
+/// (`mem-py`) becomes `name`, and its comments point at `./build.sh`.
+fn own_driver(source: &str, own: &str, name: &str) -> String {
+    source
+        .replace(own, name)
+        .replace("scripts/build-other-drivers.sh", "./build.sh")
+}
+
 /// The vendored Cargo.toml of `drivers/common`: standalone (no dev-dependencies).
 fn vendored_manifest(path: &str, bytes: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(bytes);
@@ -77,16 +93,13 @@ fn vendored_manifest(path: &str, bytes: &[u8]) -> Vec<u8> {
 
 pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<()> {
     check_name(name)?;
-    if lang != "rust" {
-        return Err(invalid(format!(
-            "--lang {lang}: this version writes Rust projects only (--lang rust); for Python and \
-             JavaScript start from drivers-py/mem and drivers-js/mem (docs/writing-a-driver.md)"
-        )));
+    if !matches!(lang, "rust" | "python" | "js") {
+        return Err(invalid(format!("--lang {lang}: choose rust, python or js")));
     }
     if kind != "mem" {
         return Err(invalid(format!(
             "--kind {kind}: this version writes the in-memory starting point only (--kind mem); \
-             its lib.rs says how to turn it into an HTTP driver"
+             the generated source says how to turn it into an HTTP driver"
         )));
     }
     let root = dir.unwrap_or_else(|| PathBuf::from(name));
@@ -105,18 +118,38 @@ pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<(
         t.replace("{{name}}", name)
             .replace("{{crate}}", &crate_name)
     };
-    write(&root.join("Cargo.toml"), fill(RUST_CARGO).as_bytes())?;
-    write(&root.join("src/lib.rs"), fill(RUST_LIB).as_bytes())?;
-    write(&root.join("README.md"), fill(RUST_README).as_bytes())?;
-    write(&root.join(".gitignore"), b"/target\n")?;
-    let build = root.join("build.sh");
-    write(&build, fill(RUST_BUILD).as_bytes())?;
-    make_executable(&build)?;
+    let (build, readme) = match lang {
+        "rust" => {
+            write(&root.join("Cargo.toml"), fill(RUST_CARGO).as_bytes())?;
+            write(&root.join("src/lib.rs"), fill(RUST_LIB).as_bytes())?;
+            write(&root.join(".gitignore"), b"/target\n")?;
+            (RUST_BUILD, RUST_README)
+        }
+        "python" => {
+            let app = own_driver(PY_APP, "mem-py", name);
+            write(&root.join("app.py"), app.as_bytes())?;
+            write(&root.join(".gitignore"), b"/build\n__pycache__/\n")?;
+            (PY_BUILD, PY_README)
+        }
+        _ => {
+            let app = own_driver(JS_APP, "mem-js", name);
+            write(&root.join("app.js"), app.as_bytes())?;
+            write(&root.join(".gitignore"), b"/build\n")?;
+            (JS_BUILD, JS_README)
+        }
+    };
+    write(&root.join("README.md"), fill(readme).as_bytes())?;
+    let script = root.join("build.sh");
+    write(&script, fill(build).as_bytes())?;
+    make_executable(&script)?;
     for (path, bytes) in VENDORED {
-        write(
-            &root.join(".trove").join(path),
-            &vendored_manifest(path, bytes),
-        )?;
+        // Rust projects build on the SDK; every project needs the WIT files.
+        if lang == "rust" || path.starts_with("wit/") {
+            write(
+                &root.join(".trove").join(path),
+                &vendored_manifest(path, bytes),
+            )?;
+        }
     }
     let shown = root.display();
     println!(

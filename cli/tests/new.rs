@@ -1,6 +1,9 @@
 //! `trove-host new` as a newcomer uses it, outside this repository: the
-//! generated Rust project builds with its own `build.sh` and passes the
-//! conformance suite with 0 failed (issue 15).
+//! generated project (Rust, Python, JavaScript) builds with its own
+//! `build.sh` and passes the conformance suite with 0 failed (issue 15).
+//! The Python and JavaScript build scripts install their toolchain once
+//! under `$XDG_CACHE_HOME/trove-host/tools` (python3 and node/npm must be
+//! there: scripts/setup-test-tools.sh installs them).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -17,25 +20,24 @@ fn shared_target() -> PathBuf {
         .join("new-projects")
 }
 
-#[test]
-fn a_new_rust_driver_builds_and_passes_the_suite() {
+/// `new demo-LANG --lang LANG`, then `./build.sh`, then the suite.
+fn new_builds_and_passes(lang: &str, file: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("demo");
+    let name = format!("demo-{lang}");
+    let project = dir.path().join(&name);
     let started = std::time::Instant::now();
     let out = ok(&[
         "new",
-        "demo",
+        &name,
         "--lang",
-        "rust",
+        lang,
         "--dir",
         project.to_str().unwrap(),
     ]);
-    assert!(
-        out.contains("trove-host conformance \"$(./build.sh)\" --dsn demo://"),
-        "{out}"
-    );
+    let next = format!("trove-host conformance \"$(./build.sh)\" --dsn {name}://");
+    assert!(out.contains(&next), "{out}");
     assert!(project.join(".trove/wit/core.wit").exists());
-    assert!(project.join(".trove/drivers/sdk/src/lib.rs").exists());
+    assert!(project.join(file).exists());
 
     let o = Command::new(project.join("build.sh"))
         .env("CARGO_TARGET_DIR", shared_target())
@@ -47,14 +49,18 @@ fn a_new_rust_driver_builds_and_passes_the_suite() {
         .last()
         .unwrap_or_default()
         .to_string();
-    assert!(wasm.ends_with("demo.wasm"), "last line: {wasm:?}");
+    let crate_name = name.replace('-', "_");
+    assert!(
+        wasm.ends_with(&format!("{crate_name}.wasm")),
+        "last line: {wasm:?}"
+    );
     let built = started.elapsed();
 
-    let o = run(&["conformance", &wasm, "--dsn", "demo://"]);
+    let o = run(&["conformance", &wasm, "--dsn", &format!("{name}://")]);
     let out = text(&o.stdout);
     let last = out.lines().last().unwrap_or_default();
     println!(
-        "new → build {built:.1?} → conformance: {last} ({:.1?} in all)",
+        "{lang}: new → build {built:.1?} → conformance: {last} ({:.1?} in all)",
         started.elapsed()
     );
     assert!(
@@ -68,6 +74,21 @@ fn a_new_rust_driver_builds_and_passes_the_suite() {
     );
     let passed: usize = last.split(' ').next().unwrap().parse().unwrap_or(0);
     assert!(passed >= 100, "{last}");
+}
+
+#[test]
+fn a_new_rust_driver_builds_and_passes_the_suite() {
+    new_builds_and_passes("rust", ".trove/drivers/sdk/src/lib.rs");
+}
+
+#[test]
+fn a_new_python_driver_builds_and_passes_the_suite() {
+    new_builds_and_passes("python", "app.py");
+}
+
+#[test]
+fn a_new_javascript_driver_builds_and_passes_the_suite() {
+    new_builds_and_passes("js", "app.js");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 #   trove-host conformance "$(./build.sh)" --dsn {{name}}://
 set -euo pipefail
 cd "$(dirname "$0")"
+[ -n "${CARGO_TARGET_DIR:-}" ] || unset CARGO_TARGET_DIR
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2 >&2
 fi
