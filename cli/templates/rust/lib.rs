@@ -91,7 +91,7 @@ impl Backend for Driver {
         let (_, objects) = s.buckets.get_mut(bucket).ok_or_else(|| no_bucket(bucket))?;
         let info = ObjectInfo {
             key: key.to_string(),
-            size: object.data.len() as u64,
+            size: object.data.len(),
             etag: object.etag,
             content_type: object.content_type,
             last_modified: Some(trove_driver::now()),
@@ -102,7 +102,7 @@ impl Backend for Driver {
         objects.insert(
             key.to_string(),
             Object {
-                data: object.data,
+                data: object.data.into_vec(),
                 info: info.clone(),
             },
         );

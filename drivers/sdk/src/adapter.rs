@@ -4,11 +4,12 @@
 use crate::bindings::exports::trove::driver::core::{
     Body, Guest, GuestReader, GuestWriter, Reader, Writer,
 };
+use crate::bindings::exports::trove::driver::put_bytes::Guest as PutBytesGuest;
 use crate::bindings::trove::driver::types::{
     BucketInfo, ByteRange, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo,
     PutOptions,
 };
-use crate::{Backend, NewObject};
+use crate::{Backend, Chunks, NewObject};
 use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
@@ -60,14 +61,77 @@ fn existing<B: Backend>(b: &B, bucket: &str, key: &str) -> Result<ObjectInfo, Er
     b.head(bucket, key)?.ok_or_else(|| not_found(bucket, key))
 }
 
-fn check_put<B: Backend>(b: &B, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Error> {
-    let current = b.head(bucket, key)?;
+/// The put's conditions against the key's current ETag.
+fn put_conditions(opts: &PutOptions, current: Option<&str>) -> Result<(), Error> {
     common::conditions::check_put(
         opts.if_match.as_deref(),
         opts.if_none_match.as_deref(),
-        current.as_ref().map(|o| o.etag.as_str()),
+        current,
     )
     .map_err(checked)
+}
+
+fn check_put<B: Backend>(b: &B, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Error> {
+    if opts.if_match.is_none() && opts.if_none_match.is_none() {
+        // Nothing to check but that the bucket exists (head says so).
+        b.head(bucket, key)?;
+        return Ok(());
+    }
+    let current = b.head(bucket, key)?;
+    put_conditions(opts, current.as_ref().map(|o| o.etag.as_str()))
+}
+
+/// Commit a put: the conditions are checked again, with the write.
+fn commit<B: Backend>(
+    b: &B,
+    bucket: &str,
+    key: &str,
+    opts: &PutOptions,
+    data: Chunks,
+    etag: String,
+) -> Result<ObjectInfo, Error> {
+    let object = NewObject {
+        data,
+        etag,
+        content_type: opts.content_type.clone(),
+        metadata: opts.metadata.clone(),
+    };
+    b.write_checked(bucket, key, object, &|current| put_conditions(opts, current))
+}
+
+/// [`Backend::copy`]'s default: read the source, write it again.
+pub(crate) fn copy_by_reading<B: Backend>(
+    b: &B,
+    src_bucket: &str,
+    src_key: &str,
+    dst_bucket: &str,
+    dst_key: &str,
+) -> Result<ObjectInfo, Error> {
+    let src = existing(b, src_bucket, src_key)?;
+    let mut chunks = Vec::new();
+    let mut at = 0u64;
+    while at < src.size {
+        let n = (src.size - at).min(CHUNK);
+        let chunk = b.read(src_bucket, src_key, at, n)?;
+        if chunk.is_empty() {
+            return Err(Error::Internal(format!(
+                "copy: {src_key:?} ended before its size ({} bytes)",
+                src.size
+            )));
+        }
+        at += chunk.len() as u64;
+        chunks.push(chunk);
+    }
+    b.write(
+        dst_bucket,
+        dst_key,
+        NewObject {
+            data: Chunks(chunks),
+            etag: src.etag,
+            content_type: src.content_type,
+            metadata: src.metadata,
+        },
+    )
 }
 
 impl<B: Backend> Guest for Adapter<B> {
@@ -199,36 +263,10 @@ impl<B: Backend> Guest for Adapter<B> {
         names(&src_bucket, Some(&src_key))?;
         names(&dst_bucket, Some(&dst_key))?;
         let b = backend::<B>()?;
-        let src = existing(&*b, &src_bucket, &src_key)?;
+        existing(&*b, &src_bucket, &src_key)?;
         // The destination bucket must exist (head answers BucketNotFound).
         b.head(&dst_bucket, &dst_key)?;
-        let data = if src.size == 0 {
-            Vec::new()
-        } else {
-            let mut data = Vec::with_capacity(src.size as usize);
-            while (data.len() as u64) < src.size {
-                let n = (src.size - data.len() as u64).min(CHUNK);
-                let chunk = b.read(&src_bucket, &src_key, data.len() as u64, n)?;
-                if chunk.is_empty() {
-                    return Err(Error::Internal(format!(
-                        "copy: {src_key:?} ended before its size ({} bytes)",
-                        src.size
-                    )));
-                }
-                data.extend_from_slice(&chunk);
-            }
-            data
-        };
-        b.write(
-            &dst_bucket,
-            &dst_key,
-            NewObject {
-                data,
-                etag: src.etag.clone(),
-                content_type: src.content_type.clone(),
-                metadata: src.metadata.clone(),
-            },
-        )
+        b.copy(&src_bucket, &src_key, &dst_bucket, &dst_key)
     }
 
     fn create_bucket(bucket: String) -> Result<(), Error> {
@@ -317,8 +355,8 @@ pub struct SdkWriter<B: Backend> {
     bucket: String,
     key: String,
     opts: PutOptions,
-    /// `None` once finished or aborted.
-    body: RefCell<Option<(Vec<u8>, common::etag::Hasher)>>,
+    /// The chunks so far and their hash; `None` once finished or aborted.
+    body: RefCell<Option<(Vec<Vec<u8>>, common::etag::Hasher)>>,
 }
 
 fn finished() -> Error {
@@ -328,34 +366,44 @@ fn finished() -> Error {
 impl<B: Backend> GuestWriter for SdkWriter<B> {
     fn write(&self, chunk: Vec<u8>) -> Result<(), Error> {
         let mut body = self.body.borrow_mut();
-        let (data, hasher) = body.as_mut().ok_or_else(finished)?;
+        let (chunks, hasher) = body.as_mut().ok_or_else(finished)?;
         hasher.update(&chunk);
-        if data.is_empty() {
-            *data = chunk;
-        } else {
-            data.extend_from_slice(&chunk);
+        if !chunk.is_empty() {
+            chunks.push(chunk);
         }
         Ok(())
     }
 
     fn finish(&self) -> Result<ObjectInfo, Error> {
-        let (data, hasher) = self.body.borrow_mut().take().ok_or_else(finished)?;
-        // The bucket or the object may have changed since the put began.
-        check_put(&*self.backend, &self.bucket, &self.key, &self.opts)?;
-        self.backend.write(
+        let (chunks, hasher) = self.body.borrow_mut().take().ok_or_else(finished)?;
+        // The bucket or the object may have changed since the put began:
+        // the conditions are checked again, with the write.
+        commit(
+            &*self.backend,
             &self.bucket,
             &self.key,
-            NewObject {
-                data,
-                etag: hasher.finish(),
-                content_type: self.opts.content_type.clone(),
-                metadata: self.opts.metadata.clone(),
-            },
+            &self.opts,
+            Chunks(chunks),
+            hasher.finish(),
         )
     }
 
     fn abort(&self) {
         self.body.borrow_mut().take();
+    }
+}
+
+impl<B: Backend> PutBytesGuest for Adapter<B> {
+    fn put_bytes(
+        bucket: String,
+        key: String,
+        data: Vec<u8>,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo, Error> {
+        names(&bucket, Some(&key))?;
+        let b = backend::<B>()?;
+        let etag = common::etag::etag_of(&data);
+        commit(&*b, &bucket, &key, &opts, Chunks::from(data), etag)
     }
 }
 

@@ -52,6 +52,7 @@ pub mod bindings {
                 import trove:driver/log@0.1.0;
                 import trove:driver/http@0.1.0;
                 export trove:driver/core@0.1.0;
+                export trove:driver/put-bytes@0.1.0;
             }
         ",
         world: "trove:driver-sdk/driver",
@@ -79,12 +80,45 @@ pub mod imports {
     }
 }
 
+/// A put's body, as the chunks the host wrote (about 1 MiB each; one chunk
+/// for a small body). Keep them as they are, or join them with
+/// [`Chunks::into_vec`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chunks(pub Vec<Vec<u8>>);
+
+impl Chunks {
+    /// The body's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.0.iter().map(|c| c.len() as u64).sum()
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Vec::is_empty)
+    }
+
+    /// The whole body in one buffer (no copy when it is one chunk).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        match self.0.len() {
+            0 => Vec::new(),
+            1 => self.0.pop().unwrap(),
+            _ => self.0.concat(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Chunks {
+    fn from(v: Vec<u8>) -> Self {
+        Chunks(vec![v])
+    }
+}
+
 /// An object to store: its bytes, their ETag (computed by the SDK from the
 /// content) and the put's content type and user metadata.
 #[derive(Debug, Clone)]
 pub struct NewObject {
     /// The whole body.
-    pub data: Vec<u8>,
+    pub data: Chunks,
     /// The content-derived ETag to store and return with the object.
     pub etag: String,
     /// The put's `content-type`, if any.
@@ -138,6 +172,38 @@ pub trait Backend: Sized + 'static {
     ///
     /// [`head`]: Backend::head
     fn write(&self, bucket: &str, key: &str, object: NewObject) -> Result<ObjectInfo, Error>;
+
+    /// Store `object` if `check` accepts the key's current ETag (`None`: no
+    /// object), atomically with respect to other calls of this instance. The
+    /// SDK commits every put through this, with the put's `if-match` /
+    /// `if-none-match`. The default asks [`head`](Backend::head), then calls
+    /// [`write`](Backend::write); a backend that can check and write in one
+    /// step overrides it.
+    fn write_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        object: NewObject,
+        check: &dyn Fn(Option<&str>) -> Result<(), Error>,
+    ) -> Result<ObjectInfo, Error> {
+        let current = self.head(bucket, key)?;
+        check(current.as_ref().map(|o| o.etag.as_str()))?;
+        self.write(bucket, key, object)
+    }
+
+    /// Copy an object (the destination bucket exists: the SDK checked). The
+    /// default reads the source in 1 MiB chunks and writes it again with its
+    /// ETag, content type and metadata; a backend with a server-side copy
+    /// overrides it.
+    fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+    ) -> Result<ObjectInfo, Error> {
+        adapter::copy_by_reading(self, src_bucket, src_key, dst_bucket, dst_key)
+    }
 
     /// Delete an object; a key that is not there is not an error.
     fn delete(&self, bucket: &str, key: &str) -> Result<(), Error>;
