@@ -63,3 +63,29 @@ pub fn fails_with(args: &[&str], kind: &str) -> String {
     );
     err
 }
+
+/// Runs `trove-host conformance ARGS…` and asserts the suite passed: exit 0,
+/// a last line `N passed, 0 failed, …` with at least 100 passed. Prints that
+/// line with `label`; returns it.
+#[track_caller]
+pub fn passes_the_suite(label: &str, args: &[&str]) -> String {
+    let started = std::time::Instant::now();
+    let mut all = vec!["conformance"];
+    all.extend_from_slice(args);
+    let o = run(&all);
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap_or_default().to_string();
+    println!("{label}: {last} in {:.1?}", started.elapsed());
+    assert!(
+        o.status.success() && last.contains(" passed, 0 failed"),
+        "{label}: {last}\n{}\n{}",
+        out.lines()
+            .filter(|l| l.starts_with("FAILED"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        stderr(&o)
+    );
+    let passed: usize = last.split(' ').next().unwrap().parse().unwrap_or(0);
+    assert!(passed >= 100, "{label}: only {passed} passed: {last}");
+    last
+}
