@@ -281,13 +281,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "grants for {}:",
                         printable(&trove_host::redact(cli.dsn.as_deref().unwrap_or_default()))
                     );
+                    let scheme = trove_host::Dsn::parse(cli.dsn.as_deref().unwrap_or_default())
+                        .map(|d| d.scheme().to_string())
+                        .unwrap_or_default();
                     for line in lines {
                         println!("  {}", one_line(&line.to_string()));
                         if line.declared.is_some() && !line.allowed {
-                            let scheme =
-                                trove_host::Dsn::parse(cli.dsn.as_deref().unwrap_or_default())
-                                    .map(|d| d.scheme().to_string())
-                                    .unwrap_or_default();
                             println!(
                                 "    allow it with --allow {}:{}",
                                 printable(&scheme),

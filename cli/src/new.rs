@@ -80,13 +80,7 @@ fn vendored_manifest(path: &str, bytes: &[u8]) -> Vec<u8> {
         return bytes.to_vec();
     }
     match text.find("[dev-dependencies]") {
-        Some(i) => text[..i]
-            .trim_end()
-            .as_bytes()
-            .iter()
-            .chain(b"\n")
-            .copied()
-            .collect(),
+        Some(i) => format!("{}\n", text[..i].trim_end()).into_bytes(),
         None => bytes.to_vec(),
     }
 }

@@ -121,9 +121,21 @@ fn a_wasm_registered_over_a_builtin_scheme_gets_none_of_its_grants() {
         err.contains("replaces the built-in s3 driver"),
         "a warning: {err}"
     );
-    // The built-in s3, for comparison: its declared endpoint.
+    // The built-ins, for comparison: what their declarations resolve to.
     let out = ok(&["inspect", "s3", "--dsn", dsn]);
     assert!(out.contains("http: http://127.0.0.1:9 ("), "{out}");
+    let out = ok(&["inspect", "s3", "--dsn", "s3://b?region=eu-west-1"]);
+    assert!(
+        out.contains(
+            "http: https://s3.eu-west-1.amazonaws.com:443, https://*.s3.eu-west-1.amazonaws.com:443 ("
+        ),
+        "{out}"
+    );
+    let out = ok(&["inspect", "azblob", "--dsn", "azblob://c?account=acct"]);
+    assert!(
+        out.contains("http: https://acct.blob.core.windows.net:443 ("),
+        "{out}"
+    );
 
     // A driver that does declare http, over s3, with nothing allowed: refused
     // at open, even with an s3 DSN that names an endpoint.
@@ -192,5 +204,21 @@ fn a_malformed_declaration_is_an_invalid_driver_in_one_line() {
     let p = path.display().to_string();
     let err = fails_with(&["run", &p, "--dsn", "mem://", "ping"], "invalid-driver");
     assert!(err.contains("trove:grants"), "{err}");
+    assert!(err.contains("not valid JSON"), "{err}");
+    // Read before compiling: with no cache and a compile budget no compile
+    // fits in, the declaration is still what is refused.
+    let err = fails_with(
+        &[
+            "--no-cache",
+            "--compile-timeout",
+            "0.001",
+            "run",
+            &p,
+            "--dsn",
+            "mem://",
+            "ping",
+        ],
+        "invalid-driver",
+    );
     assert!(err.contains("not valid JSON"), "{err}");
 }

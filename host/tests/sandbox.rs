@@ -457,6 +457,96 @@ async fn http_to_anything_not_granted_is_refused() {
     mem.list("alive", Default::default()).await.unwrap();
 }
 
+/// A driver that declares no http grant gets none: the import refuses it.
+#[tokio::test]
+async fn the_http_import_refuses_a_driver_without_an_http_grant() {
+    let host = host();
+    // The test driver as built: it declares nothing.
+    let wasm = guest("trove_driver_hostile_http.wasm");
+    let d = host
+        .open_with(&wasm, "s3://bucket?endpoint=http://127.0.0.1:9")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = d.head("b", "http://127.0.0.1:9/").await.unwrap_err();
+    check(
+        "http without an http grant",
+        started,
+        &err,
+        ErrorKind::PermissionDenied,
+        "no http grant",
+    );
+}
+
+/// One-shot HTTP servers on loopback: each answers every connection with
+/// `reply` and counts the connections.
+fn answering(reply: &'static str) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(reply.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+/// The http import follows no redirect (a 302 comes back to the driver) and
+/// uses no proxy, whatever the host's environment says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_redirect_is_followed_and_no_proxy_is_used() {
+    use std::sync::atomic::Ordering;
+    let host = host();
+    let (elsewhere, elsewhere_seen) = answering("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    let (proxy, proxy_seen) = answering("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    let redirect: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{elsewhere}/\r\ncontent-length: 0\r\n\r\n"
+        )
+        .into_boxed_str(),
+    );
+    let (port, seen) = answering(redirect);
+    // A proxy in the environment: the host must not use it.
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        std::env::set_var(var, format!("http://127.0.0.1:{proxy}"));
+    }
+    let wasm = common::declaring(
+        &guest("trove_driver_hostile_http.wasm"),
+        r#"{"http":[["{endpoint}"]]}"#,
+    );
+    let d = host
+        .open_with(
+            &wasm,
+            &format!("s3://bucket?endpoint=http://127.0.0.1:{port}"),
+        )
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/k");
+    let answer = d.head("b", &url).await.unwrap();
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        std::env::remove_var(var);
+    }
+    assert_eq!(answer.key, format!("{url} answered 302"));
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "the server itself answered");
+    assert_eq!(
+        elsewhere_seen.load(Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+    assert_eq!(
+        proxy_seen.load(Ordering::SeqCst),
+        0,
+        "the proxy was not used"
+    );
+}
+
 /// A declaration can name any origin, but not make a local address reachable:
 /// only a host the DSN itself names may be (or resolve to) loopback, private
 /// or metadata addresses. The driver here declares the metadata address and
