@@ -11,7 +11,11 @@
 //!
 //! Bodies stream both ways: a request body may be a host stream the driver got
 //! from `stream-put` (sent unread), and the response body comes back as a host
-//! input-stream that a driver can return unread from `get`.
+//! input-stream that a driver can return unread from `get`. A driver may also
+//! write a body as it produces it (`start` and a [`BodyWriter`]), and keep
+//! several requests in flight (`send-async`, [`PendingRequest`]): each runs
+//! in its own task, bounded per opened driver by [`MAX_IN_FLIGHT`] requests
+//! and [`MAX_IN_FLIGHT_BYTES`] of `bytes` bodies ([`Flights`]).
 //!
 //! Timeouts: connect, first byte (the response head, counted from the last
 //! byte of request body sent) and idle (no body byte for that long). Response
@@ -25,11 +29,13 @@ use crate::http_policy::{headers_for_log, request_headers, GuardedResolver, Http
 use crate::progress::{with_progress, Progress};
 use bytes::Bytes;
 use futures::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::p2::pipe::AsyncReadStream;
-use wasmtime_wasi::p2::{DynInputStream, StreamError};
+use wasmtime_wasi::p2::{DynInputStream, DynPollable, Pollable, StreamError};
 
 /// The most a response head (status line excluded) may hold.
 pub const MAX_RESPONSE_HEADER_BYTES: usize = 64 << 10;
@@ -125,15 +131,266 @@ fn client(grant: &HttpGrant) -> Result<reqwest::Client, String> {
         .clone()
 }
 
-impl wit_http::Host for HttpView<'_> {
-    async fn send(
-        &mut self,
-        req: wit_http::Request,
-        body: wit_http::RequestBody,
-    ) -> wasmtime::Result<Result<(wit_http::Response, Resource<DynInputStream>), WitError>> {
-        let driver = self.driver.to_string();
-        // Take a streamed body out of the table first, so it is freed whatever happens.
-        let (body, length) = match body {
+/// A checked request, ready to go: the builder and what its logs say.
+struct Outgoing {
+    driver: String,
+    method: reqwest::Method,
+    url: reqwest::Url,
+    rb: reqwest::RequestBuilder,
+    progress: Progress,
+}
+
+type Answer = Result<(wit_http::Response, DynInputStream), WitError>;
+
+/// Checks one request against the grant and builds it (no I/O).
+fn prepare(
+    driver: &str,
+    grant: Option<&HttpGrant>,
+    req: wit_http::Request,
+    body: ReqBody,
+    length: Option<u64>,
+) -> Result<Outgoing, WitError> {
+    let driver = driver.to_string();
+    let Some(grant) = grant else {
+        return Err(WitError::PermissionDenied(format!(
+            "refused by the host: driver {driver} has no http grant for this DSN \
+             (it declares none, or the user did not allow it)"
+        )));
+    };
+    let url = reqwest::Url::parse(&req.url).map_err(|e| {
+        WitError::InvalidArgument(format!(
+            "bad request URL {}: {e}",
+            crate::dsn::redact(&req.url)
+        ))
+    })?;
+    if let Err(m) = grant.check(&url) {
+        tracing::debug!(target: "trove::http", driver, url = %crate::dsn::redact(url.as_str()), "{m}");
+        return Err(WitError::PermissionDenied(m));
+    }
+    let client = client(grant).map_err(WitError::Internal)?;
+    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| WitError::InvalidArgument(format!("bad HTTP method {:?}", req.method)))?;
+    let headers = request_headers(&req.headers).map_err(WitError::InvalidArgument)?;
+    let mut rb = client.request(method.clone(), url.clone()).headers(headers);
+    let progress = Progress::default();
+    // reqwest sends no Content-Length for an empty body, and Azure
+    // refuses a PUT or POST without one (411; Azurite: 400).
+    let needs_length = matches!(
+        method,
+        reqwest::Method::PUT | reqwest::Method::POST | reqwest::Method::PATCH
+    );
+    let streamed = matches!(body, ReqBody::Stream(_) | ReqBody::Written(..));
+    rb = match body {
+        ReqBody::Empty if needs_length => rb.header(reqwest::header::CONTENT_LENGTH, 0),
+        ReqBody::Bytes(b) if b.is_empty() && needs_length => {
+            rb.header(reqwest::header::CONTENT_LENGTH, 0)
+        }
+        ReqBody::Empty => rb,
+        ReqBody::Bytes(b) => rb.body(b),
+        ReqBody::Stream(s) => rb.body(stream_body(s, progress.clone())),
+        ReqBody::Written(rx, finished) => rb.body(written_body(rx, finished, progress.clone())),
+    };
+    if let (Some(n), true) = (length, streamed) {
+        rb = rb.header(reqwest::header::CONTENT_LENGTH, n);
+    }
+    tracing::debug!(
+        target: "trove::http",
+        driver,
+        "-> {method} {} [{}] body={}",
+        crate::dsn::redact(url.as_str()),
+        headers_for_log(&req.headers),
+        length.map_or("streamed".to_string(), |n| format!("{n} bytes"))
+    );
+    Ok(Outgoing {
+        driver,
+        method,
+        url,
+        rb,
+        progress,
+    })
+}
+
+/// Sends a prepared request and waits for its head.
+async fn execute(o: Outgoing) -> Answer {
+    let Outgoing {
+        driver,
+        method,
+        url,
+        rb,
+        progress,
+    } = o;
+    let started = Instant::now();
+    let resp = match with_progress(FIRST_BYTE_TIMEOUT, &progress, rb.send()).await {
+        Err(_) => {
+            return Err(WitError::Timeout(format!(
+                "{method} {}: no response within {FIRST_BYTE_TIMEOUT:?}",
+                crate::dsn::redact(url.as_str())
+            )))
+        }
+        Ok(Err(e)) => {
+            let err = map_error(&e, &format!("{method} {}", url.host_str().unwrap_or("")));
+            tracing::debug!(target: "trove::http", driver, "<- {method} failed: {err:?}");
+            return Err(err);
+        }
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status().as_u16();
+    let mut size = 0usize;
+    let mut headers = Vec::with_capacity(resp.headers().len());
+    for (k, v) in resp.headers() {
+        size += k.as_str().len() + v.len() + 4;
+        headers.push((
+            k.as_str().to_string(),
+            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        ));
+    }
+    if size > MAX_RESPONSE_HEADER_BYTES {
+        return Err(WitError::Unavailable(format!(
+            "response head of {size} bytes exceeds the host's limit of {MAX_RESPONSE_HEADER_BYTES}"
+        )));
+    }
+    tracing::debug!(
+        target: "trove::http",
+        driver,
+        "<- {status} {method} {} in {:?} [{}]",
+        crate::dsn::redact(url.as_str()),
+        started.elapsed(),
+        headers_for_log(&headers)
+    );
+    let body = resp
+        .bytes_stream()
+        .map(|r| r.map_err(std::io::Error::other));
+    let reader = tokio_util::io::StreamReader::new(body);
+    let stream: DynInputStream = Box::new(AsyncReadStream::new(reader));
+    Ok((wit_http::Response { status, headers }, stream))
+}
+
+/// Most requests of one opened driver in flight at a time (`send-async`, `start`).
+pub const MAX_IN_FLIGHT: usize = 16;
+/// Most host memory the `bytes` bodies of requests in flight may hold.
+pub const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
+/// Chunks a `body-writer` may have written and the host not yet sent.
+const WRITER_DEPTH: usize = 4;
+
+/// What one opened driver has in flight: permits for requests and for the
+/// bytes their bodies hold.
+pub(crate) struct Flights {
+    requests: Arc<Semaphore>,
+    bytes: Arc<Semaphore>,
+}
+
+impl Default for Flights {
+    fn default() -> Self {
+        Flights {
+            requests: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            bytes: Arc::new(Semaphore::new(MAX_IN_FLIGHT_BYTES)),
+        }
+    }
+}
+
+/// A request on its way: the task sending it, then its answer.
+pub(crate) struct PendingRequest {
+    task: Option<tokio::task::JoinHandle<Answer>>,
+    answer: Option<Answer>,
+    taken: bool,
+}
+
+impl PendingRequest {
+    /// Runs `o` in a task that holds `permits` until the answer's head is in.
+    fn spawn(o: Result<Outgoing, WitError>, permits: Vec<OwnedSemaphorePermit>) -> Self {
+        match o {
+            Err(e) => PendingRequest {
+                task: None,
+                answer: Some(Err(e)),
+                taken: false,
+            },
+            Ok(o) => PendingRequest {
+                task: Some(tokio::spawn(async move {
+                    let answer = execute(o).await;
+                    drop(permits);
+                    answer
+                })),
+                answer: None,
+                taken: false,
+            },
+        }
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for PendingRequest {
+    async fn ready(&mut self) {
+        if let Some(task) = self.task.as_mut() {
+            let answer = task.await.unwrap_or_else(|e| {
+                Err(WitError::Internal(format!("the request's task ended: {e}")))
+            });
+            self.task = None;
+            self.answer = Some(answer);
+        }
+    }
+}
+
+impl Drop for PendingRequest {
+    fn drop(&mut self) {
+        if let Some(t) = &self.task {
+            t.abort();
+        }
+    }
+}
+
+/// The driver's end of a body it writes: chunks go through a bounded
+/// channel to the request's body stream.
+pub(crate) struct BodyWriter {
+    tx: Option<mpsc::Sender<Bytes>>,
+    finished: Arc<AtomicBool>,
+    written: u64,
+    length: Option<u64>,
+}
+
+/// The request body fed by a [`BodyWriter`]; it fails unless the writer
+/// finished (a dropped writer must not look like a complete body).
+fn written_body(
+    rx: mpsc::Receiver<Bytes>,
+    finished: Arc<AtomicBool>,
+    progress: Progress,
+) -> reqwest::Body {
+    let s = futures::stream::unfold(Some(rx), move |state| {
+        let (progress, finished) = (progress.clone(), finished.clone());
+        async move {
+            let mut rx = state?;
+            match rx.recv().await {
+                Some(b) => {
+                    progress.add(b.len());
+                    Some((Ok::<Bytes, std::io::Error>(b), Some(rx)))
+                }
+                None if finished.load(Ordering::Acquire) => None,
+                None => Some((
+                    Err(std::io::Error::other(
+                        "the driver dropped the body before finishing it",
+                    )),
+                    None,
+                )),
+            }
+        }
+    });
+    reqwest::Body::wrap_stream(s)
+}
+
+/// The WIT handle of a host object in the table, and back (by rep).
+fn own<T: 'static, U: 'static>(r: Resource<T>) -> Resource<U> {
+    Resource::new_own(r.rep())
+}
+
+fn borrow<T: 'static, U: 'static>(r: &Resource<T>) -> Resource<U> {
+    Resource::new_borrow(r.rep())
+}
+
+type WitResult<T> = wasmtime::Result<Result<T, WitError>>;
+
+impl HttpView<'_> {
+    /// Takes a streamed body out of the table first, so it is freed whatever happens.
+    fn body(&mut self, body: wit_http::RequestBody) -> wasmtime::Result<(ReqBody, Option<u64>)> {
+        Ok(match body {
             wit_http::RequestBody::Empty => (ReqBody::Empty, Some(0)),
             wit_http::RequestBody::Bytes(b) => {
                 let n = b.len() as u64;
@@ -143,119 +400,167 @@ impl wit_http::Host for HttpView<'_> {
                 let stream = self.table.delete(res)?;
                 (ReqBody::Stream(stream), len)
             }
+        })
+    }
+
+    /// An answer as `send` returns it: the body stream into the table.
+    fn answer(&mut self, a: Answer) -> WitResult<(wit_http::Response, Resource<DynInputStream>)> {
+        Ok(match a {
+            Ok((resp, stream)) => Ok((resp, self.table.push(stream)?)),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+impl wit_http::Host for HttpView<'_> {
+    async fn send(
+        &mut self,
+        req: wit_http::Request,
+        body: wit_http::RequestBody,
+    ) -> WitResult<(wit_http::Response, Resource<DynInputStream>)> {
+        let (body, length) = self.body(body)?;
+        let a = match prepare(self.driver, self.grant, req, body, length) {
+            Ok(o) => execute(o).await,
+            Err(e) => Err(e),
         };
-        let Some(grant) = self.grant.cloned() else {
-            return Ok(Err(WitError::PermissionDenied(format!(
-                "refused by the host: driver {driver} has no http grant for this DSN \
-                 (it declares none, or the user did not allow it)"
-            ))));
+        self.answer(a)
+    }
+
+    async fn send_async(
+        &mut self,
+        req: wit_http::Request,
+        body: wit_http::RequestBody,
+    ) -> wasmtime::Result<Resource<wit_http::Pending>> {
+        let (body, length) = self.body(body)?;
+        let mut permits = Vec::new();
+        if let Some(g) = self.grant {
+            let held = match &body {
+                ReqBody::Bytes(b) => b.len().clamp(1, MAX_IN_FLIGHT_BYTES),
+                _ => 0,
+            };
+            permits.push(g.flights.requests.clone().acquire_owned().await?);
+            if held > 0 {
+                permits.push(
+                    g.flights
+                        .bytes
+                        .clone()
+                        .acquire_many_owned(held as u32)
+                        .await?,
+                );
+            }
+        }
+        let o = prepare(self.driver, self.grant, req, body, length);
+        let r = self.table.push(PendingRequest::spawn(o, permits))?;
+        Ok(own(r))
+    }
+
+    async fn start(
+        &mut self,
+        req: wit_http::Request,
+        length: Option<u64>,
+    ) -> WitResult<(Resource<wit_http::BodyWriter>, Resource<wit_http::Pending>)> {
+        let (tx, rx) = mpsc::channel(WRITER_DEPTH);
+        let finished = Arc::new(AtomicBool::new(false));
+        let body = ReqBody::Written(rx, finished.clone());
+        let o = match prepare(self.driver, self.grant, req, body, length) {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e)),
         };
-        let url = match reqwest::Url::parse(&req.url) {
-            Ok(u) => u,
-            Err(e) => {
+        let mut permits = Vec::new();
+        if let Some(g) = self.grant {
+            permits.push(g.flights.requests.clone().acquire_owned().await?);
+        }
+        let pending = self.table.push(PendingRequest::spawn(Ok(o), permits))?;
+        let writer = self.table.push(BodyWriter {
+            tx: Some(tx),
+            finished,
+            written: 0,
+            length,
+        })?;
+        Ok(Ok((own(writer), own(pending))))
+    }
+}
+
+impl wit_http::HostPending for HttpView<'_> {
+    async fn subscribe(
+        &mut self,
+        p: Resource<wit_http::Pending>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        wasmtime_wasi::p2::subscribe(self.table, borrow::<_, PendingRequest>(&p))
+    }
+
+    async fn wait(
+        &mut self,
+        p: Resource<wit_http::Pending>,
+    ) -> WitResult<(wit_http::Response, Resource<DynInputStream>)> {
+        let pending: &mut PendingRequest = self.table.get_mut(&borrow(&p))?;
+        if pending.taken {
+            return Ok(Err(WitError::InvalidArgument(
+                "this request's answer was already taken by an earlier wait".into(),
+            )));
+        }
+        pending.ready().await;
+        pending.taken = true;
+        let a = pending.answer.take().expect("ready leaves an answer");
+        self.answer(a)
+    }
+
+    async fn drop(&mut self, p: Resource<wit_http::Pending>) -> wasmtime::Result<()> {
+        self.table.delete(own::<_, PendingRequest>(p))?;
+        Ok(())
+    }
+}
+
+impl wit_http::HostBodyWriter for HttpView<'_> {
+    async fn write(&mut self, w: Resource<wit_http::BodyWriter>, data: Vec<u8>) -> WitResult<()> {
+        let w: &mut BodyWriter = self.table.get_mut(&borrow(&w))?;
+        let n = data.len() as u64;
+        if let Some(len) = w.length {
+            if w.written + n > len {
+                w.tx = None;
                 return Ok(Err(WitError::InvalidArgument(format!(
-                    "bad request URL {}: {e}",
-                    crate::dsn::redact(&req.url)
-                ))))
+                    "the body would be longer than the {len} bytes given to start"
+                ))));
             }
-        };
-        if let Err(m) = grant.check(&url) {
-            tracing::debug!(target: "trove::http", driver, url = %crate::dsn::redact(url.as_str()), "{m}");
-            return Ok(Err(WitError::PermissionDenied(m)));
         }
-        let client = match client(&grant) {
-            Ok(c) => c,
-            Err(m) => return Ok(Err(WitError::Internal(m))),
+        let Some(tx) = w.tx.clone() else {
+            return Ok(Err(WitError::InvalidArgument(
+                "this body is finished or was aborted".into(),
+            )));
         };
-        let method = match reqwest::Method::from_bytes(req.method.as_bytes()) {
-            Ok(m) => m,
-            Err(_) => {
-                return Ok(Err(WitError::InvalidArgument(format!(
-                    "bad HTTP method {:?}",
-                    req.method
-                ))))
-            }
-        };
-        let headers = match request_headers(&req.headers) {
-            Ok(h) => h,
-            Err(m) => return Ok(Err(WitError::InvalidArgument(m))),
-        };
-        let mut rb = client.request(method.clone(), url.clone()).headers(headers);
-        let progress = Progress::default();
-        // reqwest sends no Content-Length for an empty body, and Azure
-        // refuses a PUT or POST without one (411; Azurite: 400).
-        let needs_length = matches!(
-            method,
-            reqwest::Method::PUT | reqwest::Method::POST | reqwest::Method::PATCH
-        );
-        rb = match body {
-            ReqBody::Empty if needs_length => rb.header(reqwest::header::CONTENT_LENGTH, 0),
-            ReqBody::Bytes(b) if b.is_empty() && needs_length => {
-                rb.header(reqwest::header::CONTENT_LENGTH, 0)
-            }
-            ReqBody::Empty => rb,
-            ReqBody::Bytes(b) => rb.body(b),
-            ReqBody::Stream(s) => {
-                let mut rb = rb.body(stream_body(s, progress.clone()));
-                if let Some(n) = length {
-                    rb = rb.header(reqwest::header::CONTENT_LENGTH, n);
-                }
-                rb
-            }
-        };
-        tracing::debug!(
-            target: "trove::http",
-            driver,
-            "-> {method} {} [{}] body={}",
-            crate::dsn::redact(url.as_str()),
-            headers_for_log(&req.headers),
-            length.map_or("streamed".to_string(), |n| format!("{n} bytes"))
-        );
-        let started = Instant::now();
-        let resp = match with_progress(FIRST_BYTE_TIMEOUT, &progress, rb.send()).await {
-            Err(_) => {
-                return Ok(Err(WitError::Timeout(format!(
-                    "{method} {}: no response within {FIRST_BYTE_TIMEOUT:?}",
-                    crate::dsn::redact(url.as_str())
-                ))))
-            }
-            Ok(Err(e)) => {
-                let err = map_error(&e, &format!("{method} {}", url.host_str().unwrap_or("")));
-                tracing::debug!(target: "trove::http", driver, "<- {method} failed: {err:?}");
-                return Ok(Err(err));
-            }
-            Ok(Ok(r)) => r,
-        };
-        let status = resp.status().as_u16();
-        let mut size = 0usize;
-        let mut headers = Vec::with_capacity(resp.headers().len());
-        for (k, v) in resp.headers() {
-            size += k.as_str().len() + v.len() + 4;
-            headers.push((
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            ));
+        if tx.send(Bytes::from(data)).await.is_err() {
+            w.tx = None;
+            return Ok(Err(WitError::Unavailable(
+                "the request ended before its body was written (wait on its pending for why)"
+                    .into(),
+            )));
         }
-        if size > MAX_RESPONSE_HEADER_BYTES {
-            return Ok(Err(WitError::Unavailable(format!(
-                "response head of {size} bytes exceeds the host's limit of {MAX_RESPONSE_HEADER_BYTES}"
+        w.written += n;
+        Ok(Ok(()))
+    }
+
+    async fn finish(&mut self, w: Resource<wit_http::BodyWriter>) -> WitResult<()> {
+        let w: &mut BodyWriter = self.table.get_mut(&borrow(&w))?;
+        let Some(tx) = w.tx.take() else {
+            return Ok(Err(WitError::InvalidArgument(
+                "this body is finished or was aborted".into(),
+            )));
+        };
+        if let Some(len) = w.length.filter(|l| *l != w.written) {
+            drop(tx); // not finished: the request fails
+            return Ok(Err(WitError::InvalidArgument(format!(
+                "the body is {} bytes, not the {len} given to start",
+                w.written
             ))));
         }
-        tracing::debug!(
-            target: "trove::http",
-            driver,
-            "<- {status} {method} {} in {:?} [{}]",
-            crate::dsn::redact(url.as_str()),
-            started.elapsed(),
-            headers_for_log(&headers)
-        );
-        let body = resp
-            .bytes_stream()
-            .map(|r| r.map_err(std::io::Error::other));
-        let reader = tokio_util::io::StreamReader::new(body);
-        let stream: DynInputStream = Box::new(AsyncReadStream::new(reader));
-        let res = self.table.push(stream)?;
-        Ok(Ok((wit_http::Response { status, headers }, res)))
+        w.finished.store(true, Ordering::Release);
+        drop(tx);
+        Ok(Ok(()))
+    }
+
+    async fn drop(&mut self, w: Resource<wit_http::BodyWriter>) -> wasmtime::Result<()> {
+        self.table.delete(own::<_, BodyWriter>(w))?;
+        Ok(())
     }
 }
 
@@ -263,4 +568,6 @@ enum ReqBody {
     Empty,
     Bytes(Vec<u8>),
     Stream(DynInputStream),
+    /// Written by the driver through a [`BodyWriter`].
+    Written(mpsc::Receiver<Bytes>, Arc<AtomicBool>),
 }

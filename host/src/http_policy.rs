@@ -26,6 +26,9 @@ pub struct HttpGrant {
     /// The HTTP client shared by every instance of one opened driver (built
     /// by the `http` import on first use).
     pub(crate) client: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    /// The requests of one opened driver in flight (`send-async`, `start`)
+    /// and the host memory their bodies hold.
+    pub(crate) flights: Arc<crate::http::Flights>,
 }
 
 impl PartialEq for HttpGrant {
@@ -206,6 +209,7 @@ impl HttpGrant {
             origins,
             private_hosts,
             client: Arc::default(),
+            flights: Arc::default(),
         }
     }
 

@@ -429,9 +429,12 @@ async fn http_to_anything_not_granted_is_refused() {
             "bad request URL",
         ),
     ] {
-        let started = Instant::now();
-        let err = d.head("b", url).await.unwrap_err();
-        check(attack, started, &err, kind, text);
+        // The same checks whichever function of the import the driver calls.
+        for mode in ["send", "async", "writer"] {
+            let started = Instant::now();
+            let err = d.head(mode, url).await.unwrap_err();
+            check(&format!("{attack} ({mode})"), started, &err, kind, text);
+        }
         mem.list("alive", Default::default()).await.unwrap();
     }
 
@@ -498,6 +501,97 @@ fn answering(reply: &'static str) -> (u16, std::sync::Arc<std::sync::atomic::Ato
     (port, seen)
 }
 
+/// A one-connection-at-a-time HTTP server on loopback answering 200 with
+/// the request's body (Content-Length or chunked).
+fn echoing() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            let (mut length, mut chunked) = (0usize, false);
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let l = line.trim_end().to_ascii_lowercase();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(v) = l.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                chunked |= l.starts_with("transfer-encoding:") && l.contains("chunked");
+            }
+            let mut body = Vec::new();
+            if chunked {
+                loop {
+                    let mut size = String::new();
+                    if r.read_line(&mut size).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                    let mut chunk = vec![0u8; n + 2];
+                    if n == 0 || r.read_exact(&mut chunk).is_err() {
+                        break;
+                    }
+                    body.extend_from_slice(&chunk[..n]);
+                }
+            } else {
+                body.resize(length, 0);
+                if r.read_exact(&mut body).is_err() {
+                    continue;
+                }
+            }
+            let mut conn = conn;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(&body);
+        }
+    });
+    port
+}
+
+/// A body the driver writes as it goes (`start`, `body-writer`) arrives
+/// whole; one shorter than the driver promised is refused; a request sent
+/// with `send-async` is answered through `pending.wait`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_the_driver_writes_arrives_whole_and_a_short_one_is_refused() {
+    let host = host();
+    let port = echoing();
+    let wasm = common::declaring(
+        &guest("trove_driver_hostile_http.wasm"),
+        r#"{"http":[["{endpoint}"]]}"#,
+    );
+    let d = host
+        .open_with(
+            &wasm,
+            &format!("s3://bucket?endpoint=http://127.0.0.1:{port}"),
+        )
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/k");
+    let answer = d.head("writer", &url).await.unwrap();
+    assert_eq!(answer.key, format!("{url} answered 200: hello"));
+    let answer = d.head("async", &url).await.unwrap();
+    assert_eq!(answer.key, format!("{url} answered 200: "));
+    let err = d.head("short", &url).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert!(
+        err.to_string().contains("not the 10 given to start"),
+        "{err}"
+    );
+    // The driver is still usable.
+    let answer = d.head("writer", &url).await.unwrap();
+    assert_eq!(answer.key, format!("{url} answered 200: hello"));
+}
+
 /// The http import follows no redirect (a 302 comes back to the driver) and
 /// uses no proxy, whatever the host's environment says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -533,7 +627,7 @@ async fn no_redirect_is_followed_and_no_proxy_is_used() {
     for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
         std::env::remove_var(var);
     }
-    assert_eq!(answer.key, format!("{url} answered 302"));
+    assert_eq!(answer.key, format!("{url} answered 302: "));
     assert_eq!(seen.load(Ordering::SeqCst), 1, "the server itself answered");
     assert_eq!(
         elsewhere_seen.load(Ordering::SeqCst),

@@ -162,6 +162,23 @@ pub fn url(
 
 /// Authorize and send `req`; any HTTP status comes back as a `Resp`.
 pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
+    let (method, url, headers, body) = authorized(cfg, req)?;
+    trove_driver_cloud::send("Azure", method, url, headers, body)
+}
+
+/// Authorize `req` and start sending it; the answer comes from `Sent::wait`.
+pub fn send_async(cfg: &Config, req: Req<'_>) -> Result<trove_driver_cloud::Sent, Error> {
+    let (method, url, headers, body) = authorized(cfg, req)?;
+    Ok(trove_driver_cloud::send_async(
+        "Azure", method, url, headers, body,
+    ))
+}
+
+/// The URL, the authorized headers and the body of `req`.
+fn authorized<'a>(
+    cfg: &Config,
+    req: Req<'a>,
+) -> Result<(&'a str, String, Vec<(String, String)>, RequestBody), Error> {
     let (container, blob) = (req.target.bucket, req.target.key);
     let url = url(cfg, container, blob, &req.query);
     let mut headers = req.headers;
@@ -199,7 +216,7 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
     } else {
         RequestBody::Bytes(body)
     };
-    trove_driver_cloud::send("Azure", req.method, url, headers, body)
+    Ok((req.method, url, headers, body))
 }
 
 #[cfg(test)]

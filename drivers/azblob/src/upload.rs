@@ -14,14 +14,14 @@
 //! nothing to delete: Azure drops uncommitted blocks that no commit names
 //! (after at most a week), and they are never visible.
 
-use crate::client::{send, AzureResp, Req};
+use crate::client::{send, send_async, AzureResp, Req};
 use crate::meta;
 use crate::sharedkey::{base64_decode, base64_encode, hex, uri_encode};
 use crate::types::{ObjectInfo, PutOptions, Timestamp};
 use crate::wasi::io::streams::InputStream;
 use crate::{config, Error};
 use md5::{Digest, Md5};
-use trove_driver_cloud::PartBuffer;
+use trove_driver_cloud::{InFlight, PartBuffer};
 
 /// Block size of streamed uploads (and the largest single Put Blob).
 pub const BLOCK: usize = 8 << 20;
@@ -166,8 +166,13 @@ pub struct Upload {
     /// Once the body outgrew one block: the tag, the block ids so far, and
     /// the conditions checked when it did.
     blocks: Option<(String, Vec<String>, Conditions)>,
+    /// Blocks on their way (`http.send-async`).
+    in_flight: InFlight<()>,
     size: u64,
 }
+
+/// Blocks of one put in flight at a time.
+const BLOCKS_IN_FLIGHT: usize = 4;
 
 impl Upload {
     pub fn start(bucket: String, key: String, opts: PutOptions) -> Result<Upload, Error> {
@@ -181,6 +186,7 @@ impl Upload {
             buf: PartBuffer::new(BLOCK),
             md5: Md5::new(),
             blocks: None,
+            in_flight: InFlight::new(BLOCKS_IN_FLIGHT),
             size: 0,
         })
     }
@@ -210,9 +216,11 @@ impl Upload {
         let data = self.buf.take();
         let (tag, ids, _) = self.blocks.as_mut().unwrap();
         let id = block_id(tag, ids.len() as u32 + 1, ZERO_MD5);
-        put_block(&cfg, &self.bucket, &self.key, &id, data, None)?;
+        let sent = send_async(&cfg, block_request(&self.bucket, &self.key, &id, data))?;
         ids.push(id);
-        Ok(())
+        let (bucket, key) = (&self.bucket, &self.key);
+        self.in_flight
+            .push((), sent, |(), resp| block_answer(&resp, bucket, key))
     }
 
     pub fn finish(mut self) -> Result<ObjectInfo, Error> {
@@ -250,6 +258,9 @@ impl Upload {
                     put_block(&cfg, &self.bucket, &self.key, &id, data, None)?;
                     ids.push(id);
                 }
+                let (bucket, key) = (&self.bucket, &self.key);
+                self.in_flight
+                    .drain(|(), resp| block_answer(&resp, bucket, key))?;
                 commit(&ids, &c)?
             }
         };
@@ -280,6 +291,7 @@ impl Upload {
     /// invisible until Azure drops them.
     pub fn abort(&mut self) {
         self.buf.take();
+        self.in_flight.cancel();
         self.blocks = None;
     }
 }
@@ -304,14 +316,23 @@ fn put_block(
     data: Vec<u8>,
     md5: Option<&[u8]>,
 ) -> Result<(), Error> {
-    let mut req = Req::new("PUT", Some(bucket), Some(key))
-        .query("comp", "block")
-        .query("blockid", id)
-        .body(data);
+    let mut req = block_request(bucket, key, id, data);
     if let Some(m) = md5 {
         req = req.header("content-md5", &base64_encode(m));
     }
-    let resp = send(cfg, req)?;
+    block_answer(&send(cfg, req)?, bucket, key)
+}
+
+/// A Put Block request.
+fn block_request<'a>(bucket: &'a str, key: &'a str, id: &str, data: Vec<u8>) -> Req<'a> {
+    Req::new("PUT", Some(bucket), Some(key))
+        .query("comp", "block")
+        .query("blockid", id)
+        .body(data)
+}
+
+/// A Put Block's answer: nothing, or its error.
+fn block_answer(resp: &crate::client::Resp, bucket: &str, key: &str) -> Result<(), Error> {
     if !resp.ok() {
         return Err(resp.error(&format!("put-block of {bucket}/{key}")));
     }

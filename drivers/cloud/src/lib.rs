@@ -10,6 +10,8 @@
 //! - [`Request`]: one request being built (method, the driver's own
 //!   addressing, query, headers, body); each driver signs and sends it;
 //! - [`send`]: one request through the host, answering a [`Resp`];
+//! - [`send_async`] and [`InFlight`]: requests kept in flight while the
+//!   driver goes on (multipart parts), answered in order;
 //! - [`Resp`]: an answer, with header lookup and the body read with a cap;
 //! - [`PartBuffer`] and [`read_upload`]: an upload's bytes collected into parts.
 //!
@@ -176,6 +178,106 @@ pub fn send(
         headers: resp.headers,
         body,
     })
+}
+
+/// A request the host is sending while the driver goes on
+/// (`http.send-async`); [`Sent::wait`] gives its answer.
+pub struct Sent {
+    service: &'static str,
+    pending: http::Pending,
+}
+
+impl Sent {
+    /// Waits for the answer; any HTTP status comes back as a [`Resp`].
+    pub fn wait(self) -> Result<Resp, Error> {
+        let (resp, body) = self.pending.wait()?;
+        Ok(Resp {
+            service: self.service,
+            status: resp.status,
+            headers: resp.headers,
+            body,
+        })
+    }
+}
+
+/// Starts one request and returns at once (see [`send`]); the host keeps a
+/// bounded number in flight per driver and waits when they are all taken.
+pub fn send_async(
+    service: &'static str,
+    method: &str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: RequestBody,
+) -> Sent {
+    let request = http::Request {
+        method: method.to_string(),
+        url,
+        headers,
+    };
+    Sent {
+        service,
+        pending: http::send_async(&request, body),
+    }
+}
+
+/// Requests in flight, answered in the order they were started, at most
+/// `depth` at a time: a multipart upload's parts. Each carries a tag (the
+/// part number).
+pub struct InFlight<T> {
+    depth: usize,
+    queue: std::collections::VecDeque<(T, Sent)>,
+}
+
+impl<T> InFlight<T> {
+    /// At most `depth` (at least 1) requests in flight.
+    pub fn new(depth: usize) -> Self {
+        InFlight {
+            depth: depth.max(1),
+            queue: Default::default(),
+        }
+    }
+
+    /// Adds a request; when `depth` are already in flight, first waits for
+    /// the oldest and hands its answer to `done`.
+    pub fn push(
+        &mut self,
+        tag: T,
+        sent: Sent,
+        done: impl FnMut(T, Resp) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut done = done;
+        if self.queue.len() >= self.depth {
+            self.next(&mut done)?;
+        }
+        self.queue.push_back((tag, sent));
+        Ok(())
+    }
+
+    /// Waits for every request left, in order.
+    pub fn drain(
+        &mut self,
+        mut done: impl FnMut(T, Resp) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        while !self.queue.is_empty() {
+            self.next(&mut done)?;
+        }
+        Ok(())
+    }
+
+    fn next(&mut self, done: &mut impl FnMut(T, Resp) -> Result<(), Error>) -> Result<(), Error> {
+        let (tag, sent) = self.queue.pop_front().expect("a request in flight");
+        let r = sent.wait().and_then(|resp| done(tag, resp));
+        if r.is_err() {
+            // Dropping the others cancels them.
+            self.queue.clear();
+        }
+        r
+    }
+
+    /// Cancels every request still in flight.
+    pub fn cancel(&mut self) {
+        self.queue.clear();
+    }
 }
 
 /// One answer: status, headers and the body as a host stream.

@@ -85,6 +85,26 @@ pub fn map_error(status: u16, code: &str, message: &str, what: &str) -> Error {
 
 /// Sign and send `req`; any HTTP status comes back as a `Resp`.
 pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
+    let (method, url, headers, body) = signed(cfg, req);
+    trove_driver_cloud::send("S3", method, url, headers, body)
+}
+
+/// Sign `req` and start sending it; the answer comes from `Sent::wait`.
+pub fn send_async(cfg: &Config, req: Req<'_>) -> trove_driver_cloud::Sent {
+    let (method, url, headers, body) = signed(cfg, req);
+    trove_driver_cloud::send_async("S3", method, url, headers, body)
+}
+
+/// The URL, the signed headers and the body of `req`.
+fn signed<'a>(
+    cfg: &Config,
+    req: Req<'a>,
+) -> (
+    &'a str,
+    String,
+    Vec<(String, String)>,
+    trove_driver_cloud::trove::driver::http::RequestBody,
+) {
     let (authority, path) = cfg.locate(req.target.bucket, req.target.key);
     let query = sigv4::canonical_query(&req.query);
     let url = if query.is_empty() {
@@ -113,7 +133,7 @@ pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
         );
         headers.retain(|(k, _)| k != "host");
     }
-    trove_driver_cloud::send("S3", req.method, url, headers, req.body.into_http())
+    (req.method, url, headers, req.body.into_http())
 }
 
 /// A presigned URL for `method` on `bucket/key`.

@@ -1,18 +1,23 @@
 //! Uploads: a put buffers up to one part; if the body ends there it is one
 //! PutObject, otherwise it becomes a multipart upload of `PART`-sized parts,
-//! so memory stays at one part whatever the object's size. Used by the core
+//! up to `PARTS_IN_FLIGHT` of them on their way at once (`http.send-async`),
+//! so guest memory stays at one part whatever the object's size. Used by the core
 //! writer (chunks from the host) and by `put-stream` (a host stream).
 
-use crate::client::{send, Req, S3Resp};
+use crate::client::{send, send_async, Req, S3Resp};
 use crate::meta;
 use crate::types::{ObjectInfo, PutOptions};
 use crate::wasi::io::streams::InputStream;
 use crate::xml::escape;
 use crate::{config, Error};
-use trove_driver_cloud::PartBuffer;
+use trove_driver_cloud::{InFlight, PartBuffer};
 
 /// Part size of streamed uploads (S3's minimum is 5 MiB).
 pub const PART: usize = 8 << 20;
+
+/// Parts of one upload in flight at a time (the host bounds every driver's
+/// requests in flight as well).
+pub const PARTS_IN_FLIGHT: usize = 4;
 
 /// Up to this size, a put whose size is known is one streamed PutObject
 /// (S3 allows 5 GiB; above this a failure late in the body would cost more
@@ -88,8 +93,42 @@ pub struct Upload {
     key: String,
     opts: PutOptions,
     buf: PartBuffer,
-    multipart: Option<(String, Vec<(u32, String)>)>,
+    multipart: Option<Multipart>,
     size: u64,
+}
+
+/// A multipart upload under way: its id, the parts done, those in flight.
+struct Multipart {
+    id: String,
+    parts: Vec<(u32, String)>,
+    next: u32,
+    in_flight: InFlight<u32>,
+}
+
+impl Multipart {
+    /// Starts sending part `next`; waits first when the window is full.
+    fn send_part(
+        &mut self,
+        cfg: &config::Config,
+        bucket: &str,
+        key: &str,
+        data: Vec<u8>,
+    ) -> Result<(), Error> {
+        self.next += 1;
+        let n = self.next;
+        let sent = send_async(cfg, part_request(bucket, key, &self.id, n, data));
+        let parts = &mut self.parts;
+        self.in_flight.push(n, sent, |n, resp| {
+            Ok(parts.push((n, part_etag(resp, bucket, key, n)?)))
+        })
+    }
+
+    /// Waits for every part in flight.
+    fn drain(&mut self, bucket: &str, key: &str) -> Result<(), Error> {
+        let parts = &mut self.parts;
+        self.in_flight
+            .drain(|n, resp| Ok(parts.push((n, part_etag(resp, bucket, key, n)?))))
+    }
 }
 
 impl Upload {
@@ -125,14 +164,16 @@ impl Upload {
         if self.multipart.is_none() {
             self.check_preconditions()?;
             let id = create(&cfg, &self.bucket, &self.key, &self.opts)?;
-            self.multipart = Some((id, Vec::new()));
+            self.multipart = Some(Multipart {
+                id,
+                parts: Vec::new(),
+                next: 0,
+                in_flight: InFlight::new(PARTS_IN_FLIGHT),
+            });
         }
         let part = self.buf.take();
-        let (id, parts) = self.multipart.as_mut().unwrap();
-        let n = parts.len() as u32 + 1;
-        let etag = upload_part(&cfg, &self.bucket, &self.key, id, n, part)?;
-        parts.push((n, etag));
-        Ok(())
+        let m = self.multipart.as_mut().unwrap();
+        m.send_part(&cfg, &self.bucket, &self.key, part)
     }
 
     /// Without conditional multipart completion on every server, the
@@ -171,17 +212,18 @@ impl Upload {
                 req.headers = meta::put_headers(&self.opts, true);
                 single_put(&cfg, req, &self.bucket, &self.key, self.size, &self.opts)
             }
-            Some((id, mut parts)) => {
+            Some(mut m) => {
                 let result = (|| {
                     if !self.buf.is_empty() {
-                        let n = parts.len() as u32 + 1;
                         let part = self.buf.take();
-                        parts.push((n, upload_part(&cfg, &self.bucket, &self.key, &id, n, part)?));
+                        m.send_part(&cfg, &self.bucket, &self.key, part)?;
                     }
-                    complete(&cfg, &self.bucket, &self.key, &id, &parts)
+                    m.drain(&self.bucket, &self.key)?;
+                    complete(&cfg, &self.bucket, &self.key, &m.id, &m.parts)
                 })();
                 if result.is_err() {
-                    let _ = abort(&cfg, &self.bucket, &self.key, &id);
+                    m.in_flight.cancel();
+                    let _ = abort(&cfg, &self.bucket, &self.key, &m.id);
                 }
                 result
             }
@@ -190,8 +232,9 @@ impl Upload {
 
     pub fn abort(&mut self) {
         self.buf.take();
-        if let (Some((id, _)), Ok(cfg)) = (self.multipart.take(), crate::cfg()) {
-            let _ = abort(&cfg, &self.bucket, &self.key, &id);
+        if let (Some(mut m), Ok(cfg)) = (self.multipart.take(), crate::cfg()) {
+            m.in_flight.cancel();
+            let _ = abort(&cfg, &self.bucket, &self.key, &m.id);
         }
     }
 }
@@ -233,11 +276,20 @@ pub fn upload_part(
     n: u32,
     data: Vec<u8>,
 ) -> Result<String, Error> {
-    let req = Req::new("PUT", Some(bucket), Some(key))
+    let resp = send(cfg, part_request(bucket, key, id, n, data))?;
+    part_etag(resp, bucket, key, n)
+}
+
+/// An UploadPart request.
+fn part_request<'a>(bucket: &'a str, key: &'a str, id: &str, n: u32, data: Vec<u8>) -> Req<'a> {
+    Req::new("PUT", Some(bucket), Some(key))
         .query("partNumber", &n.to_string())
         .query("uploadId", id)
-        .body(data);
-    let resp = send(cfg, req)?;
+        .body(data)
+}
+
+/// The ETag of an UploadPart's answer, or its error.
+fn part_etag(resp: crate::client::Resp, bucket: &str, key: &str, n: u32) -> Result<String, Error> {
     if !resp.ok() {
         return Err(resp.error(&format!("upload-part {n} of {bucket}/{key}")));
     }

@@ -1,6 +1,7 @@
 //! The contract around a [`Backend`]: the WIT `core` export, implemented
 //! once for every backend.
 
+use crate::bindings::exports::trove::driver::core::HostStream;
 use crate::bindings::exports::trove::driver::core::{
     Body, Guest, GuestReader, GuestWriter, Reader, Writer,
 };
@@ -9,7 +10,8 @@ use crate::bindings::trove::driver::types::{
     BucketInfo, ByteRange, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo,
     PutOptions,
 };
-use crate::{Backend, Chunks, NewObject};
+use crate::bindings::wasi::io::streams::{InputStream, StreamError};
+use crate::{Backend, Chunks, NewObject, Stage, StagedObject};
 use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
@@ -96,10 +98,13 @@ fn commit<B: Backend>(
         content_type: opts.content_type.clone(),
         metadata: opts.metadata.clone(),
     };
-    b.write_checked(bucket, key, object, &|current| put_conditions(opts, current))
+    b.write_checked(bucket, key, object, &|current| {
+        put_conditions(opts, current)
+    })
 }
 
-/// [`Backend::copy`]'s default: read the source, write it again.
+/// [`Backend::copy`]'s default: read the source, write it again (staged
+/// chunk by chunk when the backend stages).
 pub(crate) fn copy_by_reading<B: Backend>(
     b: &B,
     src_bucket: &str,
@@ -108,30 +113,102 @@ pub(crate) fn copy_by_reading<B: Backend>(
     dst_key: &str,
 ) -> Result<ObjectInfo, Error> {
     let src = existing(b, src_bucket, src_key)?;
+    let mut stage = b.stage(dst_bucket, dst_key)?;
     let mut chunks = Vec::new();
     let mut at = 0u64;
-    while at < src.size {
-        let n = (src.size - at).min(CHUNK);
-        let chunk = b.read(src_bucket, src_key, at, n)?;
-        if chunk.is_empty() {
-            return Err(Error::Internal(format!(
-                "copy: {src_key:?} ended before its size ({} bytes)",
-                src.size
-            )));
+    let copied = (|| {
+        while at < src.size {
+            let n = (src.size - at).min(CHUNK);
+            let chunk = b.read(src_bucket, src_key, at, n)?;
+            if chunk.is_empty() {
+                return Err(Error::Internal(format!(
+                    "copy: {src_key:?} ended before its size ({} bytes)",
+                    src.size
+                )));
+            }
+            at += chunk.len() as u64;
+            match stage.as_mut() {
+                Some(s) => s.write(&chunk)?,
+                None => chunks.push(chunk),
+            }
         }
-        at += chunk.len() as u64;
-        chunks.push(chunk);
+        Ok(())
+    })();
+    let (etag, content_type, metadata) = (src.etag, src.content_type, src.metadata);
+    match stage {
+        Some(mut s) => {
+            let staged = StagedObject {
+                size: src.size,
+                etag,
+                content_type,
+                metadata,
+            };
+            let r = copied.and_then(|()| s.commit(staged, &|_| Ok(())));
+            if r.is_err() {
+                s.discard();
+            }
+            r
+        }
+        None => {
+            copied?;
+            let object = NewObject {
+                data: Chunks(chunks),
+                etag,
+                content_type,
+                metadata,
+            };
+            b.write(dst_bucket, dst_key, object)
+        }
     }
-    b.write(
-        dst_bucket,
-        dst_key,
-        NewObject {
-            data: Chunks(chunks),
-            etag: src.etag,
-            content_type: src.content_type,
-            metadata: src.metadata,
-        },
-    )
+}
+
+/// [`Backend::write`]'s default: stage the chunks, commit.
+pub(crate) fn write_by_staging<B: Backend>(
+    b: &B,
+    bucket: &str,
+    key: &str,
+    object: NewObject,
+) -> Result<ObjectInfo, Error> {
+    let Some(mut stage) = b.stage(bucket, key)? else {
+        return Err(Error::Internal(format!(
+            "the {} driver implements neither write nor stage",
+            B::NAME
+        )));
+    };
+    let staged = StagedObject {
+        size: object.data.len(),
+        etag: object.etag,
+        content_type: object.content_type,
+        metadata: object.metadata,
+    };
+    let r = object
+        .data
+        .0
+        .iter()
+        .try_for_each(|c| stage.write(c))
+        .and_then(|()| stage.commit(staged, &|_| Ok(())));
+    if r.is_err() {
+        stage.discard();
+    }
+    r
+}
+
+/// Exactly `len` bytes of a host stream (fewer only if it ends first).
+pub(crate) fn read_exactly(s: &InputStream, len: u64) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(len as usize);
+    while (out.len() as u64) < len {
+        match s.blocking_read(len - out.len() as u64) {
+            Ok(b) => out.extend_from_slice(&b),
+            Err(StreamError::Closed) => break,
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(Error::Unavailable(format!(
+                    "reading a body: {}",
+                    e.to_debug_string()
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl<B: Backend> Guest for Adapter<B> {
@@ -169,12 +246,16 @@ impl<B: Backend> Guest for Adapter<B> {
         names(&bucket, Some(&key))?;
         let b = backend::<B>()?;
         check_put(&*b, &bucket, &key, &opts)?;
+        let body = match b.stage(&bucket, &key)? {
+            Some(stage) => Upload::Staged(stage, common::etag::Hasher::new()),
+            None => Upload::Collected(Vec::new(), common::etag::Hasher::new()),
+        };
         Ok(Writer::new(SdkWriter {
             backend: b,
             bucket,
             key,
             opts,
-            body: RefCell::new(Some((Vec::new(), common::etag::Hasher::new()))),
+            body: RefCell::new(Some(body)),
         }))
     }
 
@@ -195,6 +276,12 @@ impl<B: Backend> Guest for Adapter<B> {
         )
         .map_err(checked)?;
         let span = common::range::resolve(opts.range.map(range), info.size).map_err(checked)?;
+        if span.length > 0 {
+            if let Some(data) = b.read_stream(&bucket, &key, span.offset, span.length)? {
+                let limit = Some(span.length);
+                return Ok((info, Body::Host(HostStream { data, limit })));
+            }
+        }
         if span.length <= INLINE_MAX {
             let data = if span.length == 0 {
                 Vec::new()
@@ -349,14 +436,21 @@ impl<B: Backend> GuestReader for SdkReader<B> {
     }
 }
 
-/// An upload: the body is collected, then committed by `finish`.
+/// An upload: the body is collected, then committed by `finish`, or staged
+/// in the backend as it comes ([`Backend::stage`]).
 pub struct SdkWriter<B: Backend> {
     backend: Rc<B>,
     bucket: String,
     key: String,
     opts: PutOptions,
-    /// The chunks so far and their hash; `None` once finished or aborted.
-    body: RefCell<Option<(Vec<Vec<u8>>, common::etag::Hasher)>>,
+    /// The body so far; `None` once finished or aborted.
+    body: RefCell<Option<Upload>>,
+}
+
+/// A put's body and its hash so far.
+enum Upload {
+    Collected(Vec<Vec<u8>>, common::etag::Hasher),
+    Staged(Box<dyn Stage>, common::etag::Hasher),
 }
 
 fn finished() -> Error {
@@ -366,30 +460,65 @@ fn finished() -> Error {
 impl<B: Backend> GuestWriter for SdkWriter<B> {
     fn write(&self, chunk: Vec<u8>) -> Result<(), Error> {
         let mut body = self.body.borrow_mut();
-        let (chunks, hasher) = body.as_mut().ok_or_else(finished)?;
-        hasher.update(&chunk);
-        if !chunk.is_empty() {
-            chunks.push(chunk);
+        match body.as_mut().ok_or_else(finished)? {
+            Upload::Collected(chunks, hasher) => {
+                hasher.update(&chunk);
+                if !chunk.is_empty() {
+                    chunks.push(chunk);
+                }
+            }
+            Upload::Staged(stage, hasher) => {
+                hasher.update(&chunk);
+                if let Err(e) = stage.write(&chunk) {
+                    if let Some(Upload::Staged(stage, _)) = body.take() {
+                        stage.discard();
+                    }
+                    return Err(e);
+                }
+            }
         }
         Ok(())
     }
 
     fn finish(&self) -> Result<ObjectInfo, Error> {
-        let (chunks, hasher) = self.body.borrow_mut().take().ok_or_else(finished)?;
         // The bucket or the object may have changed since the put began:
-        // the conditions are checked again, with the write.
-        commit(
-            &*self.backend,
-            &self.bucket,
-            &self.key,
-            &self.opts,
-            Chunks(chunks),
-            hasher.finish(),
-        )
+        // the conditions are checked again, with the commit.
+        match self.body.borrow_mut().take().ok_or_else(finished)? {
+            Upload::Collected(chunks, hasher) => commit(
+                &*self.backend,
+                &self.bucket,
+                &self.key,
+                &self.opts,
+                Chunks(chunks),
+                hasher.finish(),
+            ),
+            Upload::Staged(mut stage, hasher) => {
+                let object = StagedObject {
+                    size: hasher.len(),
+                    etag: hasher.finish(),
+                    content_type: self.opts.content_type.clone(),
+                    metadata: self.opts.metadata.clone(),
+                };
+                let r = stage.commit(object, &|current| put_conditions(&self.opts, current));
+                if r.is_err() {
+                    stage.discard();
+                }
+                r
+            }
+        }
     }
 
     fn abort(&self) {
-        self.body.borrow_mut().take();
+        if let Some(Upload::Staged(stage, _)) = self.body.borrow_mut().take() {
+            stage.discard();
+        }
+    }
+}
+
+impl<B: Backend> Drop for SdkWriter<B> {
+    /// A writer dropped unfinished is an abort.
+    fn drop(&mut self) {
+        GuestWriter::abort(self);
     }
 }
 

@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 mod adapter;
+pub mod web;
 
 #[doc(hidden)]
 pub mod bindings {
@@ -66,6 +67,7 @@ pub mod bindings {
 pub use adapter::Adapter;
 
 pub use bindings::trove::driver::types::{BucketInfo, Dsn, Error, ObjectInfo, Timestamp};
+pub use bindings::wasi::io::streams::InputStream;
 pub use trove_driver_common::declare_grants;
 
 /// The host's imports a driver may call.
@@ -163,15 +165,30 @@ pub trait Backend: Sized + 'static {
     fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error>;
 
     /// `len` bytes of the object from `offset` (the SDK asks only within the
-    /// size `head` reported, in chunks of at most 1 MiB).
-    fn read(&self, bucket: &str, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error>;
+    /// size `head` reported, in chunks of at most 1 MiB). The default reads
+    /// them from [`read_stream`](Backend::read_stream); a backend implements
+    /// one of the two.
+    fn read(&self, bucket: &str, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
+        match self.read_stream(bucket, key, offset, len)? {
+            Some(s) => adapter::read_exactly(&s, len),
+            None => Err(Error::Internal(format!(
+                "the {} driver implements neither read nor read_stream",
+                Self::NAME
+            ))),
+        }
+    }
 
     /// Store `object` under `key`, replacing any object there, and return its
     /// info. The SDK has checked the put's conditions against [`head`]
     /// just before; a backend that can check atomically re-checks nothing.
     ///
     /// [`head`]: Backend::head
-    fn write(&self, bucket: &str, key: &str, object: NewObject) -> Result<ObjectInfo, Error>;
+    ///
+    /// The default stages the body ([`stage`](Backend::stage)) and commits
+    /// it; a backend implements `write` or `stage`.
+    fn write(&self, bucket: &str, key: &str, object: NewObject) -> Result<ObjectInfo, Error> {
+        adapter::write_by_staging(self, bucket, key, object)
+    }
 
     /// Store `object` if `check` accepts the key's current ETag (`None`: no
     /// object), atomically with respect to other calls of this instance. The
@@ -193,8 +210,9 @@ pub trait Backend: Sized + 'static {
 
     /// Copy an object (the destination bucket exists: the SDK checked). The
     /// default reads the source in 1 MiB chunks and writes it again with its
-    /// ETag, content type and metadata; a backend with a server-side copy
-    /// overrides it.
+    /// ETag, content type and metadata, through a [`Stage`] when the backend
+    /// stages (so the copy is never held whole); a backend with a
+    /// server-side copy overrides it.
     fn copy(
         &self,
         src_bucket: &str,
@@ -203,6 +221,32 @@ pub trait Backend: Sized + 'static {
         dst_key: &str,
     ) -> Result<ObjectInfo, Error> {
         adapter::copy_by_reading(self, src_bucket, src_key, dst_bucket, dst_key)
+    }
+
+    /// Begin a put whose body the backend takes as it comes (into a
+    /// temporary file, an upload under way) instead of the SDK collecting
+    /// it whole: return `Some(stage)`. The SDK hands it every chunk, computes
+    /// the ETag as they pass, then calls [`Stage::commit`] (or
+    /// [`Stage::discard`] when the put is aborted or the commit fails). The
+    /// default, `None`, collects the body and calls
+    /// [`write_checked`](Backend::write_checked).
+    fn stage(&self, bucket: &str, key: &str) -> Result<Option<Box<dyn Stage>>, Error> {
+        let _ = (bucket, key);
+        Ok(None)
+    }
+
+    /// The object's bytes `offset..offset + len` as a host stream the SDK
+    /// hands back unread (an HTTP response body), or `None` (the default) to
+    /// have the SDK read them through [`read`](Backend::read).
+    fn read_stream(
+        &self,
+        bucket: &str,
+        key: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<InputStream>, Error> {
+        let _ = (bucket, key, offset, len);
+        Ok(None)
     }
 
     /// Delete an object; a key that is not there is not an error.
@@ -219,10 +263,63 @@ pub trait Backend: Sized + 'static {
     ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error>;
 }
 
+/// A put's body on its way into the backend (see [`Backend::stage`]): stage,
+/// then commit under the key once the SDK re-checked the conditions, or
+/// clean up.
+pub trait Stage {
+    /// The next bytes of the body, in order.
+    fn write(&mut self, chunk: &[u8]) -> Result<(), Error>;
+
+    /// Make the staged body the object under the key, replacing any object
+    /// there, if `check` accepts the key's current ETag (`None`: no object);
+    /// a backend that cannot check and commit in one step calls `check` with
+    /// what it read just before. On an error the SDK calls
+    /// [`discard`](Stage::discard).
+    fn commit(
+        &mut self,
+        object: StagedObject,
+        check: &dyn Fn(Option<&str>) -> Result<(), Error>,
+    ) -> Result<ObjectInfo, Error>;
+
+    /// Remove whatever was staged (the put was aborted or failed).
+    fn discard(self: Box<Self>);
+}
+
+/// What the SDK knows of a staged body when it commits it.
+#[derive(Debug, Clone)]
+pub struct StagedObject {
+    /// The body's length in bytes.
+    pub size: u64,
+    /// Its content-derived ETag.
+    pub etag: String,
+    /// The put's `content-type`, if any.
+    pub content_type: Option<String>,
+    /// User metadata, in order, with the case of names kept.
+    pub metadata: Vec<(String, String)>,
+}
+
 /// The content-derived ETag of `data` (xxh3-128, hex), as the SDK computes
 /// it for every put.
 pub fn etag_of(data: &[u8]) -> String {
     trove_driver_common::etag::etag_of(data)
+}
+
+/// A DSN query parameter (the last one when repeated).
+pub fn param<'a>(dsn: &'a Dsn, name: &str) -> Option<&'a str> {
+    dsn.params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A fresh 16-hex-digit id (random, mixed with the time) for naming what a
+/// put stages.
+pub fn unique_id() -> String {
+    use std::hash::BuildHasher;
+    let now = now();
+    let h = std::collections::hash_map::RandomState::new().hash_one((now.seconds, now.nanoseconds));
+    format!("{h:016x}")
 }
 
 /// The current time, as object and bucket timestamps carry it.

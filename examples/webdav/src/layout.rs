@@ -1,30 +1,23 @@
 //! Where things live on the server, below the endpoint:
 //!
 //! ```text
-//! BUCKET/                    a bucket: a top-level collection
-//! BUCKET/NAME/               an object: a collection, NAME made from its key
-//! BUCKET/NAME/meta           its JSON: key, size, ETag, content type, metadata, time, id
-//! BUCKET/NAME/ID.0, ID.1, …  its body in parts of PART_SIZE bytes (none when empty)
-//! BUCKET/~up-ID/             an upload in progress, MOVEd onto BUCKET/NAME/ when done
+//! BUCKET/              a bucket: a top-level collection
+//! BUCKET/NAME/         an object: a collection, NAME made from its key
+//! BUCKET/NAME/meta     its JSON: key, size, ETag, content type, metadata, time
+//! BUCKET/NAME/body     its bytes
+//! BUCKET/~up-ID/       a put being staged, MOVEd onto BUCKET/NAME/ when done
 //! ```
 //!
-//! An object is a collection because the host's `http` import sends one body per
-//! request, from guest memory or from a host stream: a body too large for one
-//! request is written in parts, and one MOVE makes the parts and the `meta` that
-//! describes them visible together. The parts are named after the upload's id (kept
-//! in `meta`), so a reader never mixes two versions of an object.
+//! One MOVE makes a new body and the `meta` that describes it visible together.
 //!
 //! NAME is the key with every byte outside `[A-Za-z0-9._-]` (and a leading `.`)
 //! percent-encoded, so `/` never makes a directory; a key whose NAME would be longer
 //! than [`MAX_NAME`] is `~h-` and the SHA-256 of the key (the key itself is in `meta`).
 //! Names starting with `~` are never an encoded key.
 
-use crate::common::codec;
-use crate::common::time::Timestamp;
 use serde::{Deserialize, Serialize};
-
-/// Body bytes per part: what one request carries from guest memory.
-pub const PART_SIZE: u64 = 8 << 20;
+use trove_driver::{ObjectInfo, Timestamp};
+use trove_driver_common::codec;
 
 /// The longest NAME made by encoding; file systems hold 255 bytes.
 const MAX_NAME: usize = 200;
@@ -96,38 +89,27 @@ pub struct Meta {
     pub metadata: Vec<(String, String)>,
     /// When the put finished: seconds and nanoseconds since the Unix epoch.
     pub modified: (i64, u32),
-    /// Names the parts: `ID.0`, `ID.1`, …
-    pub id: String,
-    pub part_size: u64,
 }
 
 impl Meta {
-    /// The parts holding bytes `offset .. offset + length` of the body, each as
-    /// (part name, first byte, length) within that part.
-    pub fn pieces(&self, offset: u64, length: u64) -> Vec<(String, u64, u64)> {
-        let mut out = Vec::new();
-        let (mut at, end) = (offset, offset + length);
-        while at < end {
-            let part = at / self.part_size;
-            let within = at % self.part_size;
-            let n = (self.part_size - within).min(end - at);
-            out.push((format!("{}.{part}", self.id), within, n));
-            at += n;
+    pub fn info(self) -> ObjectInfo {
+        ObjectInfo {
+            key: self.key,
+            size: self.size,
+            etag: self.etag,
+            content_type: self.content_type,
+            last_modified: Some(Timestamp {
+                seconds: self.modified.0,
+                nanoseconds: self.modified.1,
+            }),
+            metadata: self.metadata,
+            version_id: None,
+            storage_class: None,
         }
-        out
     }
 }
 
-/// A new id for an upload: 16 hex digits, random (std's hash keys come from the
-/// host's randomness) and mixed with the time.
-pub fn new_id() -> String {
-    use std::hash::BuildHasher;
-    let now = Timestamp::now();
-    let h = std::collections::hash_map::RandomState::new().hash_one((now.seconds, now.nanoseconds));
-    format!("{h:016x}")
-}
-
-/// The upload collection's name for the id.
-pub fn upload_name(id: &str) -> String {
-    format!("~up-{id}")
+/// A new upload collection's name.
+pub fn upload_name() -> String {
+    format!("~up-{}", trove_driver::unique_id())
 }

@@ -4,167 +4,259 @@
 //! DSN: `dav://[USER:PASSWORD@]?endpoint=http://HOST:PORT[/BASE]` (any scheme will do:
 //! the driver reads only `endpoint` and the credentials, sent as HTTP Basic auth).
 //!
-//! Modules, one job each:
-//! - [`dav`]: the opened endpoint, one request, statuses → contract errors, PROPFIND;
+//! It implements the SDK's [`Backend`]; the SDK does the rest of the contract (names,
+//! conditions, ranges, listing pages, ETags). Modules, one job each:
+//! - [`dav`]: the opened endpoint, requests with its credentials, PROPFIND;
 //! - [`layout`]: where things live on the server (names, the object's `meta` JSON);
-//! - [`buckets`]: the bucket operations (top-level collections);
-//! - [`objects`]: head, get, delete, list and copy;
-//! - [`upload`]: puts (an upload collection MOVEd into place when it is complete).
+//! - this file: the backend, and puts staged in an upload collection.
 
-mod buckets;
 mod dav;
 mod layout;
-mod objects;
-mod upload;
 
-// The world: the `log` and `http` imports, the `core` export (no optional capability).
-// The imports' bindings are trove-driver-cloud's, so its helpers take these types.
-wit_bindgen::generate!({
-    path: "../../wit",
-    inline: "
-        package trove:example-webdav;
-        world webdav-driver {
-            import trove:driver/log@0.1.0;
-            import trove:driver/http@0.1.0;
-            export trove:driver/core@0.1.0;
-        }
-    ",
-    world: "trove:example-webdav/webdav-driver",
-    with: {
-        "trove:driver/types@0.1.0": trove_driver_cloud::trove::driver::types,
-        "trove:driver/log@0.1.0": trove_driver_cloud::trove::driver::log,
-        "trove:driver/http@0.1.0": trove_driver_cloud::trove::driver::http,
-        "wasi:io/error@0.2.12": trove_driver_cloud::wasi::io::error,
-        "wasi:io/poll@0.2.12": trove_driver_cloud::wasi::io::poll,
-        "wasi:io/streams@0.2.12": trove_driver_cloud::wasi::io::streams,
-    },
-    generate_all,
-});
+use dav::Dav;
+use layout::{Member, Meta};
+use std::rc::Rc;
+use trove_driver::web::{Body, Upload};
+use trove_driver::{Backend, BucketInfo, Dsn, Error, InputStream, ObjectInfo, Stage, StagedObject};
 
 // What this driver asks the host for: HTTP to the DSN's `endpoint` only (the
 // `trove:grants` custom section; the user still has to `--allow dav:http`).
-trove_driver_common::declare_grants!(br#"{"http":[["{endpoint}"]]}"#);
+trove_driver::declare_grants!(br#"{"http":[["{endpoint}"]]}"#);
 
-use exports::trove::driver::core::{Body, Guest, GuestWriter, Writer};
-use std::cell::RefCell;
-use trove_driver_cloud::trove::driver::log::{log, Level};
-use trove_driver_cloud::trove::driver::types::{
-    BucketInfo, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo, PutOptions,
-};
-use trove_driver_common as common;
+pub struct WebDav {
+    dav: Rc<Dav>,
+}
 
-struct WebDav;
-export!(WebDav);
+trove_driver::export_driver!(WebDav);
 
-/// A shared check's rejection as the contract's error.
-fn from_common(e: common::Error) -> Error {
-    match e {
-        common::Error::InvalidArgument(m) => Error::InvalidArgument(m),
-        common::Error::PreconditionFailed(m) => Error::PreconditionFailed(m),
+impl WebDav {
+    /// The object's `meta`, or `None`; `bucket-not-found` when the bucket is missing.
+    fn meta(&self, bucket: &str, key: &str) -> Result<Option<Meta>, Error> {
+        let path = format!("{}meta", layout::member_path(bucket, &layout::name_of(key)));
+        let a = self.dav.call("GET", &path)?;
+        if a.status == 404 {
+            return match self.dav.exists(&layout::bucket_path(bucket))? {
+                true => Ok(None),
+                false => Err(Error::BucketNotFound(format!("no bucket {bucket}"))),
+            };
+        }
+        let a = a.success(&format!("GET {path}"))?;
+        let meta: Meta = serde_json::from_slice(&a.read_all()?)
+            .map_err(|e| Error::Internal(format!("{path}: not an object's meta: {e}")))?;
+        // A long key's name is a hash of it: make sure this is the key asked for.
+        Ok(Some(meta).filter(|m| m.key == key))
     }
 }
 
-/// The bucket name, and the key when there is one, checked as the contract says.
-fn check_names(bucket: &str, key: Option<&str>) -> Result<(), Error> {
-    common::names::validate_bucket(bucket).map_err(from_common)?;
-    if let Some(k) = key {
-        common::names::validate_key(k).map_err(from_common)?;
+impl Backend for WebDav {
+    const NAME: &'static str = "webdav";
+    const STATEFUL: bool = false;
+
+    fn open(dsn: &Dsn) -> Result<Self, Error> {
+        Ok(WebDav {
+            dav: Rc::new(Dav::open(dsn)?),
+        })
     }
-    Ok(())
+
+    fn ping(&self) -> Result<(), Error> {
+        match self.dav.exists("/")? {
+            true => Ok(()),
+            false => Err(Error::Unavailable(
+                "the endpoint has no collection at its root".into(),
+            )),
+        }
+    }
+
+    fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
+        let a = self.dav.call("MKCOL", &layout::bucket_path(bucket))?;
+        match a.status {
+            // MKCOL of something that exists is "Method Not Allowed" (RFC 4918, 9.3.1).
+            405 => Err(Error::BucketExists(format!("bucket {bucket} exists"))),
+            _ => a.success(&format!("MKCOL {bucket}")).map(|_| ()),
+        }
+    }
+
+    fn delete_bucket(&self, bucket: &str) -> Result<(), Error> {
+        // Empty, the SDK checked; uploads in progress go with it.
+        let a = self.dav.call("DELETE", &layout::bucket_path(bucket))?;
+        match a.status {
+            404 => Err(Error::BucketNotFound(format!("no bucket {bucket}"))),
+            _ => a.success(&format!("DELETE {bucket}")).map(|_| ()),
+        }
+    }
+
+    fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
+        let members = self.dav.members("/")?.unwrap_or_default();
+        Ok(members
+            .into_iter()
+            .filter(|m| m.collection && !m.name.starts_with('.'))
+            .map(|m| BucketInfo {
+                name: m.name,
+                created: m.created,
+            })
+            .collect())
+    }
+
+    fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
+        Ok(self.meta(bucket, key)?.map(Meta::info))
+    }
+
+    /// A GET of the body's bytes `offset..offset + len`, handed back unread.
+    fn read_stream(
+        &self,
+        b: &str,
+        k: &str,
+        at: u64,
+        len: u64,
+    ) -> Result<Option<InputStream>, Error> {
+        let path = format!("{}body", layout::member_path(b, &layout::name_of(k)));
+        let range = format!("bytes={at}-{}", at + len - 1);
+        let a = self
+            .dav
+            .send("GET", &path, &[("range", &range)], Body::Empty)?;
+        match a.status {
+            // A server that ignores Range answers the whole body: fine from 0.
+            206 | 200 if a.status == 206 || at == 0 => Ok(Some(a.body)),
+            _ => Err(trove_driver::web::status_error(
+                a.status,
+                &format!("GET {path}"),
+            )),
+        }
+    }
+
+    fn stage(&self, bucket: &str, key: &str) -> Result<Option<Box<dyn Stage>>, Error> {
+        Ok(Some(Box::new(Put::begin(&self.dav, bucket, key)?)))
+    }
+
+    fn delete(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        let path = layout::member_path(bucket, &layout::name_of(key));
+        let a = self.dav.call("DELETE", &path)?;
+        match a.status {
+            // Deleting a missing object succeeds, in a bucket that exists.
+            404 if self.dav.exists(&layout::bucket_path(bucket))? => Ok(()),
+            404 => Err(Error::BucketNotFound(format!("no bucket {bucket}"))),
+            _ => a.success(&format!("DELETE {path}")).map(|_| ()),
+        }
+    }
+
+    /// One PROPFIND of the bucket gives every key; each `meta` is read as the SDK
+    /// walks the page.
+    fn list_sorted(
+        &self,
+        bucket: &str,
+        from: &str,
+    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error> {
+        let members = self
+            .dav
+            .members(&layout::bucket_path(bucket))?
+            .ok_or_else(|| Error::BucketNotFound(format!("no bucket {bucket}")))?;
+        let mut keys = Vec::new();
+        for m in members.into_iter().filter(|m| m.collection) {
+            match layout::member(&m.name) {
+                Member::Key(k) => keys.push(k),
+                // A long key: only its meta knows it.
+                Member::Hashed => {
+                    let path = format!("{}meta", layout::member_path(bucket, &m.name));
+                    let a = self
+                        .dav
+                        .call("GET", &path)?
+                        .success(&format!("GET {path}"))?;
+                    if let Ok(meta) = serde_json::from_slice::<Meta>(&a.read_all()?) {
+                        keys.push(meta.key);
+                    }
+                }
+                Member::Other => {}
+            }
+        }
+        keys.retain(|k| k.as_str() >= from);
+        keys.sort();
+        let bucket = bucket.to_string();
+        // An object deleted since the PROPFIND is left out.
+        Ok(Box::new(keys.into_iter().filter_map(move |k| {
+            self.meta(&bucket, &k)
+                .map(|m| m.map(Meta::info))
+                .transpose()
+        })))
+    }
 }
 
-/// The core writer: an upload fed chunk by chunk, committed by `finish`.
-pub struct DavWriter(RefCell<Option<upload::Upload>>);
+/// A put staged in `BUCKET/~up-ID/`: the body streams into `body` as the host
+/// writes it; the commit writes `meta` and MOVEs the collection onto the object.
+/// Discarded, it deletes the collection.
+struct Put {
+    dav: Rc<Dav>,
+    bucket: String,
+    key: String,
+    /// The upload collection's path, ending in `/`.
+    path: String,
+    body: Option<Upload>,
+}
 
-impl GuestWriter for DavWriter {
-    fn write(&self, chunk: Vec<u8>) -> Result<(), Error> {
-        match self.0.borrow_mut().as_mut() {
-            Some(u) => u.write(&chunk),
-            None => Err(Error::InvalidArgument("the upload is finished".into())),
+impl Put {
+    /// Creates the upload collection (MKCOL, which also tells whether the bucket
+    /// exists) and starts the PUT of its body.
+    fn begin(dav: &Rc<Dav>, bucket: &str, key: &str) -> Result<Put, Error> {
+        let path = layout::member_path(bucket, &layout::upload_name());
+        let a = dav.call("MKCOL", &path)?;
+        if a.status == 409 {
+            return Err(Error::BucketNotFound(format!("no bucket {bucket}")));
         }
-    }
-
-    fn finish(&self) -> Result<ObjectInfo, Error> {
-        match self.0.borrow_mut().take() {
-            Some(u) => u.finish(),
-            None => Err(Error::InvalidArgument("the upload is finished".into())),
-        }
-    }
-
-    fn abort(&self) {
-        // Dropping the upload deletes what it wrote.
-        self.0.borrow_mut().take();
+        a.success(&format!("MKCOL {path}"))?;
+        let mut put = Put {
+            dav: dav.clone(),
+            bucket: bucket.into(),
+            key: key.into(),
+            path,
+            body: None,
+        };
+        put.body = Some(dav.start_put(&format!("{}body", put.path))?);
+        Ok(put)
     }
 }
 
-impl Guest for WebDav {
-    type Reader = objects::PartsReader;
-    type Writer = DavWriter;
-
-    fn info() -> DriverInfo {
-        DriverInfo {
-            name: "webdav-example".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            // Everything lives on the server: the host may run several instances at once.
-            stateful: false,
+impl Stage for Put {
+    fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        match &mut self.body {
+            Some(body) => body.write(chunk),
+            None => Err(Error::Internal("the body was already sent".into())),
         }
     }
 
-    fn name() -> String {
-        "webdav-example".into()
+    fn commit(
+        &mut self,
+        object: StagedObject,
+        check: &dyn Fn(Option<&str>) -> Result<(), Error>,
+    ) -> Result<ObjectInfo, Error> {
+        if let Some(body) = self.body.take() {
+            body.finish()?.success(&format!("PUT {}body", self.path))?;
+        }
+        let now = trove_driver::now();
+        let meta = Meta {
+            key: self.key.clone(),
+            size: object.size,
+            etag: object.etag,
+            content_type: object.content_type,
+            metadata: object.metadata,
+            modified: (now.seconds, now.nanoseconds),
+        };
+        let json = serde_json::to_vec(&meta).map_err(|e| Error::Internal(e.to_string()))?;
+        let meta_path = format!("{}meta", self.path);
+        self.dav
+            .send("PUT", &meta_path, &[], Body::Bytes(json))?
+            .success(&format!("PUT {meta_path}"))?;
+        // The conditions again, just before the MOVE (WebDAV has no atomic check).
+        let current = WebDav {
+            dav: self.dav.clone(),
+        }
+        .meta(&self.bucket, &self.key)?;
+        check(current.as_ref().map(|m| m.etag.as_str()))?;
+        let to = layout::member_path(&self.bucket, &layout::name_of(&self.key));
+        self.dav.transfer("MOVE", &self.path, &to)?;
+        Ok(meta.info())
     }
 
-    fn open(dsn: Dsn) -> Result<(), Error> {
-        dav::open(&dsn)?;
-        log(
-            Level::Debug,
-            &format!("webdav driver opened for {}", dsn.display),
-        );
-        Ok(())
-    }
-
-    fn close() -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn ping() -> Result<(), Error> {
-        buckets::ping()
-    }
-
-    fn put(bucket: String, key: String, opts: PutOptions) -> Result<Writer, Error> {
-        let u = upload::Upload::start(&bucket, &key, opts)?;
-        Ok(Writer::new(DavWriter(RefCell::new(Some(u)))))
-    }
-
-    fn get(bucket: String, key: String, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-        objects::get(&bucket, &key, &opts)
-    }
-
-    fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
-        objects::head(&bucket, &key)
-    }
-
-    fn delete(bucket: String, key: String) -> Result<(), Error> {
-        objects::delete(&bucket, &key)
-    }
-
-    fn list(bucket: String, opts: ListOptions) -> Result<ListPage, Error> {
-        objects::list(&bucket, opts)
-    }
-
-    fn copy(sb: String, sk: String, db: String, dk: String) -> Result<ObjectInfo, Error> {
-        objects::copy(&sb, &sk, &db, &dk)
-    }
-
-    fn create_bucket(bucket: String) -> Result<(), Error> {
-        buckets::create(&bucket)
-    }
-
-    fn delete_bucket(bucket: String) -> Result<(), Error> {
-        buckets::delete(&bucket)
-    }
-
-    fn list_buckets() -> Result<Vec<BucketInfo>, Error> {
-        buckets::list()
+    fn discard(self: Box<Self>) {
+        drop(self.body); // an unfinished body aborts its PUT
+        let _ = self.dav.call("DELETE", &self.path);
     }
 }

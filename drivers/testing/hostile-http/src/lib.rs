@@ -1,7 +1,10 @@
 //! A driver that tries to send HTTP where its grant does not allow it. Used by
-//! host/tests/sandbox.rs only; never shipped. `head(_, url)` sends a GET to
-//! `url` through the host's `http` import and reports the host's answer as its
-//! own error (so the test sees the host's refusal, typed). It declares no
+//! host/tests/sandbox.rs only; never shipped. `head(mode, url)` sends a
+//! request to `url` through the host's `http` import and reports the host's
+//! answer as its own error (so the test sees the host's refusal, typed). The
+//! bucket picks the import's function: `async` (`send-async`, then `wait`),
+//! `writer` (a PUT through `start` whose body `hello` the driver writes),
+//! `short` (`start` promising 10 bytes, writing 5), anything else `send`. It declares no
 //! grants: each test writes the declaration it needs into a copy
 //! (`common::declaring`, as `trove-host grants set` does).
 
@@ -19,7 +22,7 @@ wit_bindgen::generate!({
 });
 
 use exports::trove::driver::core::{Body, Guest, GuestReader, GuestWriter, Reader, Writer};
-use trove::driver::http::{send, Request, RequestBody};
+use trove::driver::http::{send, send_async, start, Request, RequestBody};
 use trove::driver::types::{
     BucketInfo, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo, PutOptions,
 };
@@ -87,14 +90,30 @@ impl Guest for HostileHttp {
     fn get(_b: String, k: String, _o: GetOptions) -> Result<(ObjectInfo, Body), Error> {
         Ok((info(k), Body::Guest(Reader::new(NoReader))))
     }
-    fn head(_bucket: String, url: String) -> Result<ObjectInfo, Error> {
-        let req = Request {
-            method: "GET".into(),
+    fn head(mode: String, url: String) -> Result<ObjectInfo, Error> {
+        let req = |method: &str| Request {
+            method: method.into(),
             url: url.clone(),
             headers: Vec::new(),
         };
-        let (resp, _body) = send(&req, RequestBody::Empty)?;
-        Ok(info(format!("{url} answered {}", resp.status)))
+        let (resp, body) = match mode.as_str() {
+            "async" => send_async(&req("GET"), RequestBody::Empty).wait()?,
+            "writer" | "short" => {
+                let promised = if mode == "short" { 10 } else { 5 };
+                let (writer, pending) = start(&req("PUT"), Some(promised))?;
+                writer.write(b"hel")?;
+                writer.write(b"lo")?;
+                writer.finish()?;
+                pending.wait()?
+            }
+            _ => send(&req("GET"), RequestBody::Empty)?,
+        };
+        let text = body.blocking_read(200).unwrap_or_default();
+        Ok(info(format!(
+            "{url} answered {}: {}",
+            resp.status,
+            String::from_utf8_lossy(&text)
+        )))
     }
     fn delete(_b: String, _k: String) -> Result<(), Error> {
         Ok(())
