@@ -1,6 +1,7 @@
 //! Embeds what `trove-host new` writes into a Rust driver project, so that it
 //! works outside this repository: the SDK (`drivers/sdk`), the helpers it
-//! uses (`drivers/common`) and the contract (`wit/`), as `(path, bytes)`.
+//! uses (`drivers/common`), the Python helper package
+//! (`drivers-py/trove_driver`) and the contract (`wit/`), as `(path, bytes)`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(root, &p, out);
+            if !p.ends_with("__pycache__") {
+                walk(root, &p, out);
+            }
         } else {
             out.push(p.strip_prefix(root).unwrap().to_path_buf());
         }
@@ -25,7 +28,12 @@ fn main() {
         .unwrap()
         .to_path_buf();
     let mut files = Vec::new();
-    for dir in ["wit", "drivers/sdk/src", "drivers/common/src"] {
+    for dir in [
+        "wit",
+        "drivers/sdk/src",
+        "drivers/common/src",
+        "drivers-py/trove_driver/trove_driver",
+    ] {
         walk(&root, &root.join(dir), &mut files);
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }

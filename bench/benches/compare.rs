@@ -345,6 +345,65 @@ async fn put_get_round(d: &Driver, op: &opendal::Operator, size: u64, block: &By
     [tp, np, tg, ng]
 }
 
+/// A put whose size is not known (a pipe: `trove-host put B K -`), 256 MiB:
+/// trove's s3 driver turns it into a multipart upload with parts in flight
+/// (`http.send-async`); OpenDAL's s3 writer writes 8 MiB chunks with 4 in
+/// flight (`concurrent(4)`). Best of two rounds.
+async fn unknown_size_put(
+    rows: &mut Vec<Row>,
+    d: &Driver,
+    in_flight: &str,
+    op: &opendal::Operator,
+    block: &Bytes,
+) {
+    let size = 256 * MIB;
+    let bucket = "bench";
+    let _ = d.create_bucket(bucket).await;
+    let mut best: Option<[(f64, u64); 2]> = None;
+    for round in 0..2 {
+        let key = format!("piped-{round}");
+        let t = measure(async {
+            d.put(
+                bucket,
+                &key,
+                Pattern::new(block, size),
+                PutOptions::default(),
+            )
+            .await
+            .expect("trove put");
+        })
+        .await;
+        let n = measure(async {
+            let mut w = op
+                .writer_with(&format!("{bucket}/{key}"))
+                .chunk(8 * MIB as usize)
+                .concurrent(4)
+                .await
+                .expect("writer");
+            let mut left = size;
+            while left > 0 {
+                let m = left.min(block.len() as u64) as usize;
+                w.write(block.slice(..m)).await.expect("write");
+                left -= m as u64;
+            }
+            w.close().await.expect("close");
+        })
+        .await;
+        let _ = d.delete(bucket, &key).await;
+        let _ = op.delete(&format!("{bucket}/{key}")).await;
+        best = Some(match best {
+            Some([bt, bn]) => [
+                if t.0 < bt.0 { t } else { bt },
+                if n.0 < bn.0 { n } else { bn },
+            ],
+            None => [t, n],
+        });
+    }
+    let [t, n] = best.expect("two rounds");
+    let row = format!("s3 put 256 MiB, size unknown (a pipe), {in_flight} in flight");
+    push_pair(rows, &row, size, 1, t, n, "OpenDAL s3, 4 × 8 MiB in flight");
+}
+
 /// Deletes the `n` keys of a round on both sides.
 async fn remove_all(
     d: &Driver,
@@ -982,6 +1041,13 @@ async fn run(quick: bool) -> Vec<Row> {
                 3,
             )
             .await;
+            // Parts one at a time (as before `send-async`), then 4 in flight.
+            let sequential = host
+                .open(&format!("{dsn}&upload_concurrency=1"))
+                .await
+                .unwrap();
+            unknown_size_put(&mut rows, &sequential, "1 part", &native_s3, &block).await;
+            unknown_size_put(&mut rows, &s3, "4 parts", &native_s3, &block).await;
             let notes = s3_scaling(&mut rows, &host, &dsn, &s3, &native_s3).await;
             println!("{notes}");
         }

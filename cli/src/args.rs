@@ -127,7 +127,8 @@ pub enum Command {
         /// or js (componentize-js).
         #[arg(long, default_value = "rust")]
         lang: String,
-        /// What to start from: mem (an in-memory store).
+        /// What to start from: mem (an in-memory store) or http (Rust: a
+        /// driver over HTTP, WebDAV to begin with, declaring `{endpoint}`).
         #[arg(long, default_value = "mem")]
         kind: String,
         /// Where to write it (default: ./NAME).

@@ -1,4 +1,4 @@
-//! `trove-host new NAME --lang rust|python|js [--kind mem]`: a driver project
+//! `trove-host new NAME --lang rust|python|js [--kind mem|http]`: a driver project
 //! that passes `trove-host conformance` as soon as it is built with its
 //! `build.sh`. The contract's WIT files go into the project's `.trove/`; a
 //! Rust project also gets the SDK (`trove-driver`) and its helpers there, so
@@ -16,6 +16,23 @@ const RUST_LIB: &str = include_str!("../templates/rust/lib.rs");
 const RUST_CARGO: &str = include_str!("../templates/rust/Cargo.toml.in");
 const RUST_BUILD: &str = include_str!("../templates/rust/build.sh");
 const RUST_README: &str = include_str!("../templates/rust/README.md");
+// `--kind http`: the example WebDAV driver, renamed.
+const HTTP_CARGO: &str = include_str!("../templates/rust-http/Cargo.toml.in");
+const HTTP_README: &str = include_str!("../templates/rust-http/README.md");
+const HTTP_SOURCES: &[(&str, &str)] = &[
+    (
+        "src/lib.rs",
+        include_str!("../../examples/webdav/src/lib.rs"),
+    ),
+    (
+        "src/dav.rs",
+        include_str!("../../examples/webdav/src/dav.rs"),
+    ),
+    (
+        "src/layout.rs",
+        include_str!("../../examples/webdav/src/layout.rs"),
+    ),
+];
 const PY_APP: &str = include_str!("../../drivers-py/mem/app.py");
 const PY_BUILD: &str = include_str!("../templates/python/build.sh");
 const PY_README: &str = include_str!("../templates/python/README.md");
@@ -90,11 +107,15 @@ pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<(
     if !matches!(lang, "rust" | "python" | "js") {
         return Err(invalid(format!("--lang {lang}: choose rust, python or js")));
     }
-    if kind != "mem" {
-        return Err(invalid(format!(
-            "--kind {kind}: this version writes the in-memory starting point only (--kind mem); \
-             the generated source says how to turn it into an HTTP driver"
-        )));
+    match (kind, lang) {
+        ("mem", _) | ("http", "rust") => {}
+        ("http", _) => {
+            return Err(invalid(format!(
+                "--kind http is written for --lang rust in this version; for {lang}, start \
+                 from --kind mem and trove-host's examples/webdav-js"
+            )))
+        }
+        _ => return Err(invalid(format!("--kind {kind}: choose mem or http"))),
     }
     let root = dir.unwrap_or_else(|| PathBuf::from(name));
     if root.exists()
@@ -113,6 +134,18 @@ pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<(
             .replace("{{crate}}", &crate_name)
     };
     let (build, readme) = match lang {
+        "rust" if kind == "http" => {
+            write(&root.join("Cargo.toml"), fill(HTTP_CARGO).as_bytes())?;
+            for (path, source) in HTTP_SOURCES {
+                let source = source.replace(
+                    r#"NAME: &'static str = "webdav""#,
+                    &format!(r#"NAME: &'static str = "{name}""#),
+                );
+                write(&root.join(path), source.as_bytes())?;
+            }
+            write(&root.join(".gitignore"), b"/target\n")?;
+            (RUST_BUILD, HTTP_README)
+        }
         "rust" => {
             write(&root.join("Cargo.toml"), fill(RUST_CARGO).as_bytes())?;
             write(&root.join("src/lib.rs"), fill(RUST_LIB).as_bytes())?;
@@ -136,9 +169,15 @@ pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<(
     let script = root.join("build.sh");
     write(&script, fill(build).as_bytes())?;
     make_executable(&script)?;
+    // Every project needs the WIT files, and its language's helpers: the SDK
+    // for Rust, the `trove_driver` package for Python.
+    let helpers = match lang {
+        "rust" => "drivers/",
+        "python" => "drivers-py/",
+        _ => "drivers-js/",
+    };
     for (path, bytes) in VENDORED {
-        // Rust projects build on the SDK; every project needs the WIT files.
-        if lang == "rust" || path.starts_with("wit/") {
+        if path.starts_with(helpers) || path.starts_with("wit/") {
             write(
                 &root.join(".trove").join(path),
                 &vendored_manifest(path, bytes),
@@ -146,11 +185,25 @@ pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<(
         }
     }
     let shown = root.display();
-    println!(
-        "created {shown}: a Rust driver on the trove-driver SDK (an in-memory store to start from)"
-    );
-    println!("next:");
-    println!("  cd {shown}");
-    println!("  trove-host conformance \"$(./build.sh)\" --dsn {name}://");
+    let on = match lang {
+        "rust" => "a Rust driver on the trove-driver SDK",
+        "python" => "a Python driver on the trove_driver helper package",
+        _ => "a JavaScript driver",
+    };
+    if kind == "http" {
+        println!(
+            "created {shown}: {on} (a WebDAV driver to start from; README.md says what to change)"
+        );
+        println!("next:");
+        println!("  cd {shown}");
+        println!(
+            "  trove-host --allow {name}:http conformance \"$(./build.sh)\" \\\n      --dsn '{name}://?endpoint=http://HOST:PORT'"
+        );
+    } else {
+        println!("created {shown}: {on} (an in-memory store to start from)");
+        println!("next:");
+        println!("  cd {shown}");
+        println!("  trove-host conformance \"$(./build.sh)\" --dsn {name}://");
+    }
     Ok(())
 }

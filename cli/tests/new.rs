@@ -22,20 +22,36 @@ fn shared_target() -> PathBuf {
 
 /// `new demo-LANG --lang LANG`, then `./build.sh`, then the suite.
 fn new_builds_and_passes(lang: &str, file: &str) {
-    let dir = tempfile::tempdir().unwrap();
     let name = format!("demo-{lang}");
-    let project = dir.path().join(&name);
+    let next = format!("trove-host conformance \"$(./build.sh)\" --dsn {name}://");
+    let dsn = format!("{name}://");
+    new_kind_builds_and_passes(lang, "mem", &name, &next, file, &[&dsn]);
+}
+
+/// `new NAME --lang LANG --kind KIND`: the output names the `next` command;
+/// `./build.sh` builds; the suite passes with `suite` (DSN and options).
+fn new_kind_builds_and_passes(
+    lang: &str,
+    kind: &str,
+    name: &str,
+    next: &str,
+    file: &str,
+    suite: &[&str],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join(name);
     let started = std::time::Instant::now();
     let out = ok(&[
         "new",
-        &name,
+        name,
         "--lang",
         lang,
+        "--kind",
+        kind,
         "--dir",
         project.to_str().unwrap(),
     ]);
-    let next = format!("trove-host conformance \"$(./build.sh)\" --dsn {name}://");
-    assert!(out.contains(&next), "{out}");
+    assert!(out.contains(next), "{out}");
     assert!(project.join(".trove/wit/core.wit").exists());
     assert!(project.join(file).exists());
 
@@ -56,7 +72,9 @@ fn new_builds_and_passes(lang: &str, file: &str) {
     );
     let built = started.elapsed();
 
-    let last = passes_the_suite(lang, &[&wasm, "--dsn", &format!("{name}://")]);
+    let mut args = vec![wasm.as_str(), "--dsn"];
+    args.extend_from_slice(suite);
+    let last = passes_the_suite(lang, &args);
     println!(
         "{lang}: new → build {built:.1?} → {last} ({:.1?} in all)",
         started.elapsed()
@@ -76,6 +94,44 @@ fn a_new_python_driver_builds_and_passes_the_suite() {
 #[test]
 fn a_new_javascript_driver_builds_and_passes_the_suite() {
     new_builds_and_passes("js", "app.js");
+}
+
+/// `--kind http`: a driver over HTTP (WebDAV to begin with) that declares
+/// `{endpoint}`, passing the suite against the real WsgiDAV server once the
+/// user allows it http.
+#[test]
+fn a_new_http_driver_builds_and_passes_the_suite_against_a_webdav_server() {
+    let dav = std::env::var("TROVE_TEST_WSGIDAV_DSN").unwrap_or_else(|_| {
+        panic!(
+            "TROVE_TEST_WSGIDAV_DSN is not set: start the server with \
+             scripts/servers/wsgidav.sh start and source its .env (scripts/test.sh does)"
+        )
+    });
+    let name = "demo-http";
+    let dsn = dav.replacen("dav://", &format!("{name}://"), 1);
+    let next = format!("trove-host --allow {name}:http conformance \"$(./build.sh)\"");
+    new_kind_builds_and_passes(
+        "rust",
+        "http",
+        name,
+        &next,
+        "src/dav.rs",
+        &[&dsn, "--allow", "demo-http:http"],
+    );
+}
+
+#[test]
+fn kind_http_in_another_language_is_refused_with_the_way_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("x");
+    let d = d.to_str().unwrap();
+    let args = ["new", "x", "--lang", "python", "--kind", "http", "--dir", d];
+    let err = fails_with(&args, "invalid-argument");
+    assert!(
+        err.contains("--kind http is written for --lang rust"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x").exists(), "nothing written");
 }
 
 #[test]

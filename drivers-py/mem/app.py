@@ -1,35 +1,48 @@
 """An in-memory trove driver written in Python (world trove:driver/mem-driver@0.1.0).
 
 The same semantics as the Rust `mem` driver (drivers/mem), as wit/README.md states
-them. Built into a component by scripts/build-other-drivers.sh with componentize-py:
+them. Names, conditions, ranges, listing and ETags come from the `trove_driver` package
+(drivers-py/trove_driver: pure Python, tested on its own), whose checks raise
+`DriverError`; `@translate(to_err)` turns that into the bindings' `Err` on the way out.
+Built into a component by scripts/build-other-drivers.sh with componentize-py, which
+finds the package through `-p`:
 
-    componentize-py -d wit -w trove:driver/mem-driver@0.1.0 componentize app -o mem_py.wasm
+    componentize-py -d wit -w trove:driver/mem-driver@0.1.0 componentize app \
+        -p . -p ../trove_driver -o mem_py.wasm
 
 Everything lives in this instance, so `info().stateful` is true: the host keeps one
-instance and serialises calls.
+instance and serialises calls. Each bucket keeps its keys sorted, so a list reads
+only the keys of its page.
 """
 
-import hashlib
 import time
 from typing import Dict, List, Optional, Tuple
 
 from componentize_py_types import Err
+from trove_driver import (
+    DriverError,
+    Hasher,
+    ListRequest,
+    SortedKeys,
+    Span,
+    Suffix,
+    check_get,
+    check_put,
+    list_page,
+    resolve,
+    translate,
+    validate_bucket,
+    validate_key,
+)
+from trove_driver.errors import TAGS, invalid_argument
 from wit_world import exports
 from wit_world.exports import core
-from wit_world.imports import log
+from wit_world.imports import log, types
 from wit_world.imports.types import (
     BucketInfo,
     ByteRange_Span,
-    ByteRange_Suffix,
     DriverInfo,
     Dsn,
-    Error_BucketExists,
-    Error_BucketNotEmpty,
-    Error_BucketNotFound,
-    Error_InvalidArgument,
-    Error_ObjectNotFound,
-    Error_PreconditionFailed,
-    Error_Unsupported,
     GetOptions,
     ListOptions,
     ListPage,
@@ -38,91 +51,12 @@ from wit_world.imports.types import (
     Timestamp,
 )
 
-MAX_KEYS = 1000
-BUCKET_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+# "object-not-found" -> types.Error_ObjectNotFound, and so on for every case.
+WIT_ERRORS = {tag: getattr(types, "Error_" + tag.title().replace("-", "")) for tag in TAGS}
 
 
-# ---- names, conditions, ranges (drivers/common in the Rust drivers) ----
-
-def invalid(msg: str) -> Err:
-    return Err(Error_InvalidArgument(msg))
-
-
-def validate_bucket(name: str) -> None:
-    if not name:
-        raise invalid("bucket name is empty")
-    bad = [c for c in name if c not in BUCKET_CHARS]
-    if bad:
-        raise invalid(f"bucket name {name!r} contains {bad[0]!r}; allowed are a-z, 0-9, '.', '_' and '-'")
-    if len(name) > 63:
-        raise invalid(f"bucket name is {len(name)} characters long, the limit is 63")
-    if name.startswith("."):
-        raise invalid(f"bucket name {name!r} starts with '.'")
-
-
-def validate_key(key: str) -> None:
-    if not key:
-        raise invalid("key is empty")
-    if len(key.encode("utf-8", "surrogatepass")) > 1024:
-        raise invalid("key is longer than 1024 bytes")
-    if "\0" in key:
-        raise invalid("key contains a NUL character")
-
-
-def etag_matches(value: str, etag: str) -> bool:
-    for item in value.split(","):
-        item = item.strip()
-        if item == "*":
-            return True
-        if item.startswith("W/"):
-            item = item[2:]
-        if len(item) >= 2 and item.startswith('"') and item.endswith('"'):
-            item = item[1:-1]
-        if item and item == etag:
-            return True
-    return False
-
-
-def precondition(msg: str) -> Err:
-    return Err(Error_PreconditionFailed(msg))
-
-
-def check_get(if_match: Optional[str], if_none_match: Optional[str], etag: str) -> None:
-    if if_match is not None and not etag_matches(if_match, etag):
-        raise precondition(f"if-match {if_match!r} does not match the current ETag {etag}")
-    if if_none_match is not None and etag_matches(if_none_match, etag):
-        raise precondition(f"if-none-match {if_none_match!r} matches the current ETag {etag}")
-
-
-def check_put(if_match: Optional[str], if_none_match: Optional[str], current: Optional[str]) -> None:
-    if if_none_match is not None and current is not None and etag_matches(if_none_match, current):
-        raise precondition(f"if-none-match {if_none_match!r}: the object already exists")
-    if if_match is not None:
-        if current is None:
-            raise precondition(f"if-match {if_match!r}: the object does not exist")
-        if not etag_matches(if_match, current):
-            raise precondition(f"if-match {if_match!r} does not match the current ETag {current}")
-
-
-def resolve_range(rng, size: int) -> Tuple[int, int]:
-    """(offset, length) of a byte range against an object of `size` bytes."""
-    if rng is None:
-        return 0, size
-    if isinstance(rng, ByteRange_Span):
-        offset, length = rng.value
-        if size == 0:
-            if offset > 0:
-                raise invalid(f"range offset {offset} is past the end of an empty object")
-            return 0, 0
-        if offset >= size:
-            raise invalid(f"range offset {offset} is at or past the end of the object ({size} bytes)")
-        rest = size - offset
-        return offset, rest if length is None else min(length, rest)
-    n = rng.value
-    if n == 0 and size > 0:
-        raise invalid("a suffix range of 0 bytes selects nothing")
-    length = min(n, size)
-    return size - length, length
+def to_err(e: DriverError) -> Err:
+    return Err(WIT_ERRORS[e.tag](e.message))
 
 
 def now() -> Timestamp:
@@ -133,11 +67,11 @@ def now() -> Timestamp:
 # ---- the store ----
 
 class Object:
-    def __init__(self, data: bytes, etag: str, opts: PutOptions):
+    def __init__(self, data: bytes, etag: str, content_type: Optional[str], metadata):
         self.data = data
         self.etag = etag
-        self.content_type = opts.content_type
-        self.metadata = list(opts.metadata)
+        self.content_type = content_type
+        self.metadata = list(metadata)
         self.modified = now()
 
     def info(self, key: str) -> ObjectInfo:
@@ -149,6 +83,21 @@ class Bucket:
     def __init__(self):
         self.created = now()
         self.objects: Dict[str, Object] = {}
+        self.keys = SortedKeys()  # the keys of `objects`, in order, for listing
+
+    def put(self, key: str, obj: Object) -> ObjectInfo:
+        if key not in self.objects:
+            self.keys.add(key)
+        self.objects[key] = obj
+        return obj.info(key)
+
+    def delete(self, key: str) -> None:
+        if self.objects.pop(key, None) is not None:
+            self.keys.discard(key)
+
+    def info(self, key: str) -> Optional[ObjectInfo]:
+        o = self.objects.get(key)
+        return None if o is None else o.info(key)
 
 
 BUCKETS: Dict[str, Bucket] = {}
@@ -158,7 +107,7 @@ def bucket(name: str) -> Bucket:
     validate_bucket(name)
     b = BUCKETS.get(name)
     if b is None:
-        raise Err(Error_BucketNotFound(f"bucket {name!r} does not exist"))
+        raise DriverError("bucket-not-found", f"bucket {name!r} does not exist")
     return b
 
 
@@ -167,32 +116,13 @@ def find(bucket_name: str, key: str) -> Object:
     validate_key(key)
     o = bucket(bucket_name).objects.get(key)
     if o is None:
-        raise Err(Error_ObjectNotFound(f"no object {key!r} in bucket {bucket_name!r}"))
+        raise DriverError("object-not-found", f"no object {key!r} in bucket {bucket_name!r}")
     return o
 
 
 def current_etag(bucket_name: str, key: str) -> Optional[str]:
     o = bucket(bucket_name).objects.get(key)
     return None if o is None else o.etag
-
-
-def byte_key(k: str) -> bytes:
-    return k.encode("utf-8", "surrogatepass")
-
-
-def cursor_encode(tag: str, s: str) -> str:
-    return (tag.encode() + byte_key(s)).hex()
-
-
-def cursor_decode(c: str) -> Tuple[str, str]:
-    try:
-        raw = bytes.fromhex(c)
-        tag, rest = chr(raw[0]), raw[1:].decode("utf-8")
-    except Exception:
-        raise invalid(f"invalid list cursor {c!r}")
-    if tag not in ("k", "p"):
-        raise invalid(f"invalid list cursor {c!r}")
-    return tag, rest
 
 
 # ---- the exported resources ----
@@ -209,17 +139,18 @@ class MemReader(core.Reader):
         return chunk
 
 
+@translate(to_err)
 class MemWriter(core.Writer):
     def __init__(self, bucket_name: str, key: str, opts: PutOptions):
         self.bucket = bucket_name
         self.key = key
         self.opts = opts
         self.parts: Optional[List[bytes]] = []
-        self.hasher = hashlib.sha256()
+        self.hasher = Hasher()
 
     def _open(self) -> List[bytes]:
         if self.parts is None:
-            raise invalid("the upload was already finished or aborted")
+            raise invalid_argument("the upload was already finished or aborted")
         return self.parts
 
     def write(self, chunk: bytes) -> None:
@@ -232,9 +163,8 @@ class MemWriter(core.Writer):
         validate_key(self.key)
         b = bucket(self.bucket)
         check_put(self.opts.if_match, self.opts.if_none_match, current_etag(self.bucket, self.key))
-        obj = Object(b"".join(parts), self.hasher.hexdigest()[:32], self.opts)
-        b.objects[self.key] = obj
-        return obj.info(self.key)
+        obj = Object(b"".join(parts), self.hasher.finish(), self.opts.content_type, self.opts.metadata)
+        return b.put(self.key, obj)
 
     def abort(self) -> None:
         self.parts = None
@@ -242,6 +172,7 @@ class MemWriter(core.Writer):
 
 # ---- the core interface ----
 
+@translate(to_err)
 class Core(exports.Core):
     def info(self) -> DriverInfo:
         return DriverInfo("mem-py", "0.1.0", True)
@@ -268,10 +199,13 @@ class Core(exports.Core):
         validate_bucket(bucket_name)
         validate_key(key)
         if opts.version_id is not None:
-            raise Err(Error_Unsupported("the mem-py driver keeps no versions"))
+            raise DriverError("unsupported", "the mem-py driver keeps no versions")
         o = find(bucket_name, key)
         check_get(opts.if_match, opts.if_none_match, o.etag)
-        offset, length = resolve_range(opts.range, len(o.data))
+        rng = opts.range
+        if rng is not None:
+            rng = Span(*rng.value) if isinstance(rng, ByteRange_Span) else Suffix(rng.value)
+        offset, length = resolve(rng, len(o.data))
         return o.info(key), core.Body_Guest(MemReader(o.data, offset, length))
 
     def head(self, bucket_name: str, key: str) -> ObjectInfo:
@@ -280,46 +214,13 @@ class Core(exports.Core):
     def delete(self, bucket_name: str, key: str) -> None:
         validate_bucket(bucket_name)
         validate_key(key)
-        bucket(bucket_name).objects.pop(key, None)
+        bucket(bucket_name).delete(key)
 
     def list(self, bucket_name: str, opts: ListOptions) -> ListPage:
-        after = None if not opts.cursor else cursor_decode(opts.cursor)
-        max_keys = MAX_KEYS if not opts.max_keys else min(opts.max_keys, MAX_KEYS)
-        prefix = opts.prefix or ""
-        delim = opts.delimiter or None
-        objects = bucket(bucket_name).objects
-        page = ListPage([], [], None)
-        count, last, more = 0, None, False
-        for key in sorted(objects, key=byte_key):
-            if not key.startswith(prefix):
-                continue
-            if after is not None:
-                tag, pos = after
-                if byte_key(key) <= byte_key(pos) or (tag == "p" and key.startswith(pos)):
-                    continue
-            rolled = None
-            if delim is not None:
-                i = key.find(delim, len(prefix))
-                if i >= 0:
-                    rolled = key[:i + len(delim)]
-            if rolled is not None:
-                if last == ("p", rolled):
-                    continue
-                if count == max_keys:
-                    more = True
-                    break
-                page.common_prefixes.append(rolled)
-                last = ("p", rolled)
-            else:
-                if count == max_keys:
-                    more = True
-                    break
-                page.objects.append(objects[key].info(key))
-                last = ("k", key)
-            count += 1
-        if more and last is not None:
-            page.next_cursor = cursor_encode(*last)
-        return page
+        req = ListRequest(opts.prefix, opts.delimiter, opts.max_keys, opts.cursor)
+        b = bucket(bucket_name)
+        page = list_page(req, b.keys.seek, b.info)
+        return ListPage(page.objects, page.common_prefixes, page.next_cursor)
 
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> ObjectInfo:
         for b, k in ((src_bucket, src_key), (dst_bucket, dst_key)):
@@ -328,19 +229,17 @@ class Core(exports.Core):
         bucket(src_bucket)
         dst = bucket(dst_bucket)
         src = find(src_bucket, src_key)
-        obj = Object(src.data, src.etag, PutOptions(src.content_type, list(src.metadata), None, None, len(src.data)))
-        dst.objects[dst_key] = obj
-        return obj.info(dst_key)
+        return dst.put(dst_key, Object(src.data, src.etag, src.content_type, src.metadata))
 
     def create_bucket(self, bucket_name: str) -> None:
         validate_bucket(bucket_name)
         if bucket_name in BUCKETS:
-            raise Err(Error_BucketExists(f"bucket {bucket_name!r} already exists"))
+            raise DriverError("bucket-exists", f"bucket {bucket_name!r} already exists")
         BUCKETS[bucket_name] = Bucket()
 
     def delete_bucket(self, bucket_name: str) -> None:
         if bucket(bucket_name).objects:
-            raise Err(Error_BucketNotEmpty(f"bucket {bucket_name!r} is not empty"))
+            raise DriverError("bucket-not-empty", f"bucket {bucket_name!r} is not empty")
         del BUCKETS[bucket_name]
 
     def list_buckets(self) -> List[BucketInfo]:

@@ -16,5 +16,5 @@ if [ ! -x "$VENV/bin/componentize-py" ]; then
 fi
 mkdir -p build
 "$VENV/bin/componentize-py" -d .trove/wit -w trove:driver/mem-driver@0.1.0 \
-    componentize app -o build/{{crate}}.wasm >&2
+    componentize app -p . -p .trove/drivers-py/trove_driver -o build/{{crate}}.wasm >&2
 echo "$PWD/build/{{crate}}.wasm"

@@ -1,4 +1,4 @@
-//! The opened DSN: `s3://[AK:SK@]BUCKET?region=R&endpoint=URL&path_style=true&versioning=true`.
+//! The opened DSN: `s3://[AK:SK@]BUCKET?region=R&endpoint=URL&path_style=true&versioning=true&upload_concurrency=N`.
 
 use crate::sigv4::Credentials;
 use crate::Error;
@@ -17,6 +17,9 @@ pub struct Config {
     pub credentials: Option<Credentials>,
     /// `versioning=true`: buckets this driver creates get versioning turned on.
     pub versioning: bool,
+    /// `upload_concurrency=N` (1 to 16, default 4): parts of one upload of
+    /// unknown size in flight at a time.
+    pub upload_concurrency: usize,
 }
 
 impl Config {
@@ -34,6 +37,14 @@ impl Config {
         };
         let path_style_param = flag("path_style")?;
         let versioning = flag("versioning")?.unwrap_or(false);
+        let upload_concurrency = match param(&dsn.params, "upload_concurrency") {
+            None => crate::upload::PARTS_IN_FLIGHT,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=16).contains(n))
+                .ok_or_else(|| bad(format!("upload_concurrency={v:?}: use 1 to 16")))?,
+        };
         let (scheme, authority, path_style) = match param(&dsn.params, "endpoint") {
             Some(ep) => {
                 let (scheme, rest) = ep
@@ -78,6 +89,7 @@ impl Config {
             path_style,
             credentials,
             versioning,
+            upload_concurrency,
         })
     }
 

@@ -15,8 +15,9 @@ use trove_driver_cloud::{InFlight, PartBuffer};
 /// Part size of streamed uploads (S3's minimum is 5 MiB).
 pub const PART: usize = 8 << 20;
 
-/// Parts of one upload in flight at a time (the host bounds every driver's
-/// requests in flight as well).
+/// Parts of one upload in flight at a time unless the DSN says otherwise
+/// (`upload_concurrency`); the host bounds every driver's requests in flight
+/// as well.
 pub const PARTS_IN_FLIGHT: usize = 4;
 
 /// Up to this size, a put whose size is known is one streamed PutObject
@@ -168,7 +169,7 @@ impl Upload {
                 id,
                 parts: Vec::new(),
                 next: 0,
-                in_flight: InFlight::new(PARTS_IN_FLIGHT),
+                in_flight: InFlight::new(cfg.upload_concurrency),
             });
         }
         let part = self.buf.take();
