@@ -558,6 +558,18 @@ fn echoing() -> u16 {
     port
 }
 
+/// The hostile-http driver, declaring `{endpoint}`, opened on a DSN whose
+/// endpoint is `http://127.0.0.1:PORT`.
+async fn granted_loopback(host: &Host, port: u16) -> Driver {
+    let wasm = common::declaring(
+        &guest("trove_driver_hostile_http.wasm"),
+        r#"{"http":[["{endpoint}"]]}"#,
+    );
+    host.open_with(&wasm, &format!("s3://bucket?endpoint=http://127.0.0.1:{port}"))
+        .await
+        .unwrap()
+}
+
 /// A body the driver writes as it goes (`start`, `body-writer`) arrives
 /// whole; one shorter than the driver promised is refused; a request sent
 /// with `send-async` is answered through `pending.wait`.
@@ -565,17 +577,7 @@ fn echoing() -> u16 {
 async fn a_body_the_driver_writes_arrives_whole_and_a_short_one_is_refused() {
     let host = host();
     let port = echoing();
-    let wasm = common::declaring(
-        &guest("trove_driver_hostile_http.wasm"),
-        r#"{"http":[["{endpoint}"]]}"#,
-    );
-    let d = host
-        .open_with(
-            &wasm,
-            &format!("s3://bucket?endpoint=http://127.0.0.1:{port}"),
-        )
-        .await
-        .unwrap();
+    let d = granted_loopback(&host, port).await;
     let url = format!("http://127.0.0.1:{port}/k");
     let answer = d.head("writer", &url).await.unwrap();
     assert_eq!(answer.key, format!("{url} answered 200: hello"));
@@ -611,17 +613,7 @@ async fn no_redirect_is_followed_and_no_proxy_is_used() {
     for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
         std::env::set_var(var, format!("http://127.0.0.1:{proxy}"));
     }
-    let wasm = common::declaring(
-        &guest("trove_driver_hostile_http.wasm"),
-        r#"{"http":[["{endpoint}"]]}"#,
-    );
-    let d = host
-        .open_with(
-            &wasm,
-            &format!("s3://bucket?endpoint=http://127.0.0.1:{port}"),
-        )
-        .await
-        .unwrap();
+    let d = granted_loopback(&host, port).await;
     let url = format!("http://127.0.0.1:{port}/k");
     let answer = d.head("b", &url).await.unwrap();
     for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {

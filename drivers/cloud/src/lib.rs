@@ -292,15 +292,12 @@ pub struct Resp {
 impl Resp {
     /// The first header of that name (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        trove_driver_common::headers::find(&self.headers, name)
     }
 
     /// A 2xx status.
     pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
+        trove_driver_common::headers::success(self.status)
     }
 
     /// The whole body (XML or JSON answers and errors: small), at most

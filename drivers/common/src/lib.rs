@@ -4,6 +4,7 @@
 //! - [`names`]: bucket-name and key validation;
 //! - [`etag`]: the content-derived ETag (xxh3-128), computed incrementally;
 //! - [`grants`]: the `declare_grants!` macro (the `trove:grants` custom section);
+//! - [`headers`]: a header by name in the http import's pairs, and the 2xx test;
 //! - [`keys`]: object keys for sorted in-memory maps, compared eight bytes at a time;
 //! - [`listing`]: one page of a listing (prefix, delimiter, max-keys, opaque cursor);
 //! - [`range`]: a byte-range option resolved against an object's size;
@@ -21,6 +22,7 @@ pub mod conditions;
 pub mod dates;
 pub mod etag;
 pub mod grants;
+pub mod headers;
 pub mod keys;
 pub mod listing;
 pub mod names;
