@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the drivers written in other languages from source:
-#   drivers-py/mem/app.py -> $OUT/mem_py.wasm   (componentize-py 0.25.1, in a venv)
-#   drivers-js/mem/app.js -> $OUT/mem_js.wasm   (@bytecodealliance/componentize-js, in node_modules)
+#   drivers-py/mem/app.py -> $OUT/mem_py.wasm   (componentize-py 0.25.1, in a venv;
+#                                                 with the drivers-py/trove_driver package)
+#   drivers-js/mem/app.js -> $OUT/mem_js.wasm   (@bytecodealliance/componentize-js, in node_modules;
+#                                                 with the drivers-js/trove-driver package)
 # OUT is ${CARGO_TARGET_DIR:-target}/other-drivers; the tools are installed there too,
 # never globally. Needs python3 (with venv), node and npm, and network access to PyPI
 # and npm the first time. A driver is rebuilt only when its source or the WIT changed.
@@ -42,10 +44,13 @@ build_py() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "componentize-py==$COMPONENTIZE_PY_VERSION"
   fi
-  if stale "$OUT/mem_py.wasm" drivers-py/mem wit; then
+  if stale "$OUT/mem_py.wasm" drivers-py/mem drivers-py/trove_driver wit; then
     echo "build-other-drivers: building $OUT/mem_py.wasm"
+    # -p: the module search path, the driver's folder and the one holding the
+    # trove_driver package (naming any -p drops the default `.`, so it is named too).
     (cd drivers-py/mem &&
-      "$venv/bin/componentize-py" -d "$ROOT/wit" -w "$WORLD" componentize app -o "$OUT/mem_py.wasm.tmp")
+      "$venv/bin/componentize-py" -d "$ROOT/wit" -w "$WORLD" componentize app \
+        -p . -p "$ROOT/drivers-py/trove_driver" -o "$OUT/mem_py.wasm.tmp")
     mv "$OUT/mem_py.wasm.tmp" "$OUT/mem_py.wasm"
   fi
   echo "build-other-drivers: $OUT/mem_py.wasm"
@@ -63,11 +68,13 @@ build_js() {
     [ -f "$js/package.json" ] || echo '{"name":"trove-other-drivers","private":true}' >"$js/package.json"
     (cd "$js" && npm install --silent --no-audit --no-fund "@bytecodealliance/componentize-js@$COMPONENTIZE_JS_VERSION")
   fi
-  if stale "$OUT/mem_js.wasm" drivers-js/mem wit; then
+  if stale "$OUT/mem_js.wasm" drivers-js/mem drivers-js/trove-driver wit; then
     echo "build-other-drivers: building $OUT/mem_js.wasm"
     # -d http -d fetch-event: without them the component imports wasi:http.
-    (cd drivers-js/mem &&
-      "$bin" app.js --wit "$ROOT/wit" --world-name "$WORLD" -d http -d fetch-event -o "$OUT/mem_js.wasm.tmp")
+    # Run from drivers-js/: componentize-js resolves relative imports inside the
+    # folder it runs in, and app.js imports ../trove-driver/index.js.
+    (cd drivers-js &&
+      "$bin" mem/app.js --wit "$ROOT/wit" --world-name "$WORLD" -d http -d fetch-event -o "$OUT/mem_js.wasm.tmp")
     mv "$OUT/mem_js.wasm.tmp" "$OUT/mem_js.wasm"
   fi
   echo "build-other-drivers: $OUT/mem_js.wasm"

@@ -44,3 +44,7 @@ scripts/gateway-tests.sh   # boto3 against `trove-host serve` (mem, file), and t
 guest_tests="${CARGO_TARGET_DIR:-$PWD/target}/guest-tests"
 (cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-common --all-features)
 (cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-s3 -p trove-driver-gs -p trove-driver-azblob --lib)
+(cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-cloud -p trove-driver --lib)
+# The helper packages of the Python and JavaScript drivers, on their own.
+python3 -m unittest discover -s drivers-py/trove_driver/tests -t drivers-py/trove_driver
+node --test drivers-js/trove-driver/test/
