@@ -1,7 +1,8 @@
 //! Embeds what `trove-host new` writes into a Rust driver project, so that it
 //! works outside this repository: the SDK (`drivers/sdk`), the helpers it
-//! uses (`drivers/common`), the Python helper package
-//! (`drivers-py/trove_driver`) and the contract (`wit/`), as `(path, bytes)`.
+//! uses (`drivers/common`), the Python and JavaScript helper packages
+//! (`drivers-py/trove_driver`, `drivers-js/trove-driver`) and the contract
+//! (`wit/`), as `(path, bytes)`.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,7 @@ fn main() {
         "drivers/sdk/src",
         "drivers/common/src",
         "drivers-py/trove_driver/trove_driver",
+        "drivers-js/trove-driver/src",
     ] {
         walk(&root, &root.join(dir), &mut files);
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
@@ -41,7 +43,12 @@ fn main() {
     for f in ["drivers-py/mem/app.py", "drivers-js/mem/app.js"] {
         println!("cargo:rerun-if-changed={}", root.join(f).display());
     }
-    for f in ["drivers/sdk/Cargo.toml", "drivers/common/Cargo.toml"] {
+    for f in [
+        "drivers/sdk/Cargo.toml",
+        "drivers/common/Cargo.toml",
+        "drivers-js/trove-driver/index.js",
+        "drivers-js/trove-driver/package.json",
+    ] {
         files.push(PathBuf::from(f));
         println!("cargo:rerun-if-changed={}", root.join(f).display());
     }

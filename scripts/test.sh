@@ -47,4 +47,4 @@ guest_tests="${CARGO_TARGET_DIR:-$PWD/target}/guest-tests"
 (cd drivers && CARGO_TARGET_DIR="$guest_tests" cargo test -p trove-driver-cloud -p trove-driver --lib)
 # The helper packages of the Python and JavaScript drivers, on their own.
 python3 -m unittest discover -s drivers-py/trove_driver/tests -t drivers-py/trove_driver
-node --test drivers-js/trove-driver/test/
+node --test drivers-js/trove-driver/test/*.test.js

@@ -305,13 +305,7 @@ async fn put_get_round(d: &Driver, op: &opendal::Operator, size: u64, block: &By
                 .writer(&format!("{bucket}/{}", key(i)))
                 .await
                 .expect("writer");
-            let mut left = size;
-            while left > 0 {
-                let m = left.min(block.len() as u64) as usize;
-                w.write(block.slice(..m)).await.expect("write");
-                left -= m as u64;
-            }
-            w.close().await.expect("close");
+            write_pattern(&mut w, size, block).await;
         }
     })
     .await;
@@ -345,7 +339,7 @@ async fn put_get_round(d: &Driver, op: &opendal::Operator, size: u64, block: &By
     [tp, np, tg, ng]
 }
 
-/// A put whose size is not known (a pipe: `trove-host put B K -`), 256 MiB:
+/// A put whose size is not known (a pipe: `trove-host put B K -`) of `size`:
 /// trove's s3 driver turns it into a multipart upload with parts in flight
 /// (`http.send-async`); OpenDAL's s3 writer writes 8 MiB chunks with 4 in
 /// flight (`concurrent(4)`). Best of two rounds.
@@ -353,10 +347,10 @@ async fn unknown_size_put(
     rows: &mut Vec<Row>,
     d: &Driver,
     in_flight: &str,
+    size: u64,
     op: &opendal::Operator,
     block: &Bytes,
 ) {
-    let size = 256 * MIB;
     let bucket = "bench";
     let _ = d.create_bucket(bucket).await;
     let mut best: Option<[(f64, u64); 2]> = None;
@@ -380,13 +374,7 @@ async fn unknown_size_put(
                 .concurrent(4)
                 .await
                 .expect("writer");
-            let mut left = size;
-            while left > 0 {
-                let m = left.min(block.len() as u64) as usize;
-                w.write(block.slice(..m)).await.expect("write");
-                left -= m as u64;
-            }
-            w.close().await.expect("close");
+            write_pattern(&mut w, size, block).await;
         })
         .await;
         let _ = d.delete(bucket, &key).await;
@@ -400,8 +388,22 @@ async fn unknown_size_put(
         });
     }
     let [t, n] = best.expect("two rounds");
-    let row = format!("s3 put 256 MiB, size unknown (a pipe), {in_flight} in flight");
+    let row = format!(
+        "s3 put {}, size unknown (a pipe), {in_flight} in flight",
+        label(size)
+    );
     push_pair(rows, &row, size, 1, t, n, "OpenDAL s3, 4 × 8 MiB in flight");
+}
+
+/// `size` bytes of `block` repeated, through an OpenDAL writer, then closed.
+async fn write_pattern(w: &mut opendal::Writer, size: u64, block: &Bytes) {
+    let mut left = size;
+    while left > 0 {
+        let m = left.min(block.len() as u64) as usize;
+        w.write(block.slice(..m)).await.expect("write");
+        left -= m as u64;
+    }
+    w.close().await.expect("close");
 }
 
 /// Deletes the `n` keys of a round on both sides.
@@ -826,6 +828,19 @@ async fn s3_scaling(
     for clients in [1, 20] {
         cpu.push(concurrent_puts(rows, &name, &rs3, &rnative, "OpenDAL s3", clients, server).await);
     }
+    // A put of unknown size through the same round trip: parts in flight
+    // are what hides the latency.
+    let block = Bytes::from(vec![0x5au8; MIB as usize]);
+    let relayed_dsn = dsn.replace(&endpoint, &relayed);
+    if let Ok(sequential) = host
+        .open(&format!("{relayed_dsn}&upload_concurrency=1"))
+        .await
+    {
+        let label = format!("1 part ({rtt} ms round trip)");
+        unknown_size_put(rows, &sequential, &label, 64 * MIB, &rnative, &block).await;
+    }
+    let label = format!("4 parts ({rtt} ms round trip)");
+    unknown_size_put(rows, &rs3, &label, 64 * MIB, &rnative, &block).await;
     scale(
         rows,
         &format!("{rtt} ms round trip"),
@@ -1046,8 +1061,9 @@ async fn run(quick: bool) -> Vec<Row> {
                 .open(&format!("{dsn}&upload_concurrency=1"))
                 .await
                 .unwrap();
-            unknown_size_put(&mut rows, &sequential, "1 part", &native_s3, &block).await;
-            unknown_size_put(&mut rows, &s3, "4 parts", &native_s3, &block).await;
+            let size = 256 * MIB;
+            unknown_size_put(&mut rows, &sequential, "1 part", size, &native_s3, &block).await;
+            unknown_size_put(&mut rows, &s3, "4 parts", size, &native_s3, &block).await;
             let notes = s3_scaling(&mut rows, &host, &dsn, &s3, &native_s3).await;
             println!("{notes}");
         }

@@ -83,11 +83,13 @@ fn make_executable(_: &Path) -> Result<()> {
 }
 
 /// This repository's own driver in another language, renamed: its name
-/// (`mem-py`) becomes `name`, and its comments point at `./build.sh`.
+/// (`mem-py`) becomes `name`, its comments point at `./build.sh`, and the JS
+/// helper package is imported from where `new` writes it.
 fn own_driver(source: &str, own: &str, name: &str) -> String {
     source
         .replace(own, name)
         .replace("scripts/build-other-drivers.sh", "./build.sh")
+        .replace("'../trove-driver/", "'./.trove/drivers-js/trove-driver/")
 }
 
 /// The vendored Cargo.toml of `drivers/common`: standalone (no dev-dependencies).
@@ -170,7 +172,7 @@ pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<(
     write(&script, fill(build).as_bytes())?;
     make_executable(&script)?;
     // Every project needs the WIT files, and its language's helpers: the SDK
-    // for Rust, the `trove_driver` package for Python.
+    // for Rust, the `trove_driver` package for Python, `trove-driver` for JS.
     let helpers = match lang {
         "rust" => "drivers/",
         "python" => "drivers-py/",
@@ -188,7 +190,7 @@ pub fn run(name: &str, lang: &str, kind: &str, dir: Option<PathBuf>) -> Result<(
     let on = match lang {
         "rust" => "a Rust driver on the trove-driver SDK",
         "python" => "a Python driver on the trove_driver helper package",
-        _ => "a JavaScript driver",
+        _ => "a JavaScript driver on the trove-driver helper package",
     };
     if kind == "http" {
         println!(

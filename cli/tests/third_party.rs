@@ -222,3 +222,46 @@ fn a_malformed_declaration_is_an_invalid_driver_in_one_line() {
     );
     assert!(err.contains("not valid JSON"), "{err}");
 }
+
+/// The same backend in JavaScript (`examples/webdav-js`, componentize-js and
+/// the trove-driver package), built with its own `build.sh` as an author
+/// builds it (the build declares `{endpoint}` with this `trove-host grants
+/// set`), registered as `davjs` and allowed http: the whole suite against the
+/// real WsgiDAV server.
+#[test]
+fn the_javascript_webdav_example_builds_and_passes_the_suite() {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/webdav-js/build.sh");
+    let o = std::process::Command::new(&script)
+        .env("TROVE_HOST", env!("CARGO_BIN_EXE_trove-host"))
+        .env("TROVE_BUILD_DIR", target.join("examples-webdav-js"))
+        .output()
+        .expect("build.sh runs");
+    assert!(o.status.success(), "build.sh failed: {}", text(&o.stderr));
+    let w = text(&o.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert!(w.ends_with("webdav_js.wasm"), "last line: {w:?}");
+    assert!(
+        ok(&["grants", "show", &w]).contains("{endpoint}"),
+        "build.sh declared the grant"
+    );
+    let dsn = wsgidav_dsn().replacen("dav://", "davjs://", 1);
+    let spec = format!("davjs={w}");
+    passes_the_suite(
+        "webdav-js",
+        &[
+            &w,
+            "--driver",
+            &spec,
+            "--allow",
+            "davjs:http",
+            "--dsn",
+            &dsn,
+        ],
+    );
+}

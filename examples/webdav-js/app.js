@@ -1,15 +1,15 @@
 // An example trove driver in JavaScript: buckets and objects on a WebDAV server, every
-// request sent through the host's `http` import (world ./wit/world.wit: `http-driver`
-// plus `stream-put`). The contract's rules (names, conditions, ranges, listing pages,
-// ETags) come from the trove-driver package; this file maps the operations onto
-// WebDAV, dav.js sends the requests, layout.js says where things are on the server.
+// request sent through the host's `http` import (world ./wit/world.wit: `http-driver`).
+// The contract's rules (names, conditions, ranges, listing pages, ETags) come from the
+// trove-driver package; this file maps the operations onto WebDAV, dav.js sends the
+// requests, layout.js says where things are on the server.
 //
 // DSN: dav://[USER:PASSWORD@]?endpoint=http://HOST:PORT[/BASE]
 //
-// WIT in JavaScript: an exported interface is an exported object (`core`,
-// `streamPut`), its resources classes on it; an error is thrown as `{ tag, val }`;
-// u64 is a BigInt, list<u8> a Uint8Array, option<T> a T or undefined. An export may
-// be async: componentize-js runs the event loop until its promise settles.
+// WIT in JavaScript: an exported interface is an exported object (`core`), its
+// resources classes on it; an error is thrown as `{ tag, val }`; u64 is a BigInt,
+// list<u8> a Uint8Array, option<T> a T or undefined. An export may be async:
+// componentize-js runs the event loop until its promise settles.
 
 import { log } from 'trove:driver/log@0.1.0';
 import {
@@ -103,10 +103,10 @@ class Upload {
 }
 
 /** Runs `f(upload)` in a new upload of `bucket`, which is deleted if `f` fails. */
-async function uploading(bucket, f) {
+function uploading(bucket, f) {
   const up = new Upload(bucket);
   try {
-    return await f(up);
+    return f(up);
   } catch (e) {
     up.discard();
     throw e;
@@ -122,40 +122,55 @@ class Reader {
   }
 }
 
-// `core.put`: the body in guest memory until `finish`, sent as one PUT. The host uses
-// `stream-put` instead whenever a driver exports it, as this one does.
-const MAX_BUFFERED = 32 << 20;
-
+// A put: an upload whose body goes out in one PUT as the host writes it (1 MiB
+// chunks, through the `http` import's `start`), each chunk hashed on the way (the
+// ETag must come from the content) and then freed, so the body is sent once and never
+// held whole. A failure discards the upload.
 class Writer {
   constructor(bucket, key, opts) {
-    Object.assign(this, { bucket, key, opts, chunks: [], size: 0, hasher: new DigestHasher() });
+    Object.assign(this, { key, opts, hasher: new DigestHasher(), up: new Upload(bucket) });
+    try {
+      this.body = dav.startPut(this.up.body, opts.size);
+    } catch (e) {
+      this.up.discard();
+      throw e;
+    }
   }
   async write(chunk) {
-    if (this.chunks === null) throw invalidArgument('the upload is finished');
-    if (this.size + chunk.length > MAX_BUFFERED) throw unsupported('core.put holds at most 32 MiB; put-stream has no limit');
-    this.chunks.push(chunk); // componentize-js hands over a chunk that owns its buffer
-    this.size += chunk.length;
-    await this.hasher.update(chunk);
+    await this.guard(async () => {
+      await this.hasher.update(chunk);
+      this.body.write(chunk);
+    });
+    // Its memory now: the engine collects large buffers late (a 256 MiB put would
+    // grow the instance by over 100 MiB).
+    releaseBytes(chunk);
   }
-  async finish() {
-    if (this.chunks === null) throw invalidArgument('the upload is finished');
-    const body = new Uint8Array(this.size);
-    let at = 0;
-    for (const c of this.chunks) {
-      body.set(c, at);
-      at += c.length;
-      releaseBytes(c);
-    }
-    this.chunks = null;
-    const { bucket, key, opts } = this;
-    const etag = await this.hasher.finish();
-    return uploading(bucket, (up) => {
-      dav.ok(dav.call('PUT', up.body, [], body), `PUT ${up.body}`);
-      return up.commit(key, { size: body.length, etag, contentType: opts.contentType, metadata: opts.metadata }, opts);
+  finish() {
+    return this.guard(async () => {
+      const status = this.body.finish();
+      if (status === 404 || status === 409) throw bucketNotFound(`no bucket ${this.up.bucket}`);
+      dav.ok(status, `PUT ${this.up.body}`);
+      const { key, opts, hasher } = this;
+      const object = { size: hasher.length, etag: await hasher.finish(), contentType: opts.contentType, metadata: opts.metadata };
+      const info = this.up.commit(key, object, opts);
+      this.up = null; // committed: nothing to discard
+      return info;
     });
   }
   abort() {
-    this.chunks = null;
+    this.body?.abort();
+    this.up?.discard();
+    this.up = null;
+  }
+  /** Runs `f` on an unfinished upload, aborting it if `f` fails. */
+  async guard(f) {
+    if (this.up === null) throw invalidArgument('the upload is finished');
+    try {
+      return await f();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
   }
 }
 
@@ -256,7 +271,7 @@ export const core = {
 
   // A server-side COPY of the body into an upload of the destination, committed like
   // a put with the source's ETag, content type and metadata.
-  async copy(srcBucket, srcKey, dstBucket, dstKey) {
+  copy(srcBucket, srcKey, dstBucket, dstKey) {
     validateBucket(srcBucket);
     validateKey(srcKey);
     validateBucket(dstBucket);
@@ -298,40 +313,5 @@ export const core = {
       .filter((e) => e.collection && isBucketName(e.name))
       .sort((a, b) => compareKeys(a.name, b.name))
       .map(({ name, created }) => ({ name, created }));
-  },
-};
-
-// `stream-put`: the host's stream is the PUT's body, sent unread, so a body of any
-// size never sits in guest memory. The ETag must come from the content, which the
-// driver then has not seen: it reads the stored body back (in 1 MiB chunks, hashed
-// natively) before committing.
-export const streamPut = {
-  async putStream(bucket, key, data, opts) {
-    let sent = false;
-    try {
-      validateBucket(bucket);
-      validateKey(key);
-      checkConditions(bucket, key, opts);
-      return await uploading(bucket, async (up) => {
-        sent = true;
-        const status = dav.call('PUT', up.body, [], { stream: data, size: opts.size });
-        if (status === 404 || status === 409) throw bucketNotFound(`no bucket ${bucket}`);
-        dav.ok(status, `PUT ${up.body}`);
-        const back = dav.request('GET', up.body);
-        if (back.status !== 200) {
-          dav.drop(back.body);
-          throw dav.statusError(back.status, `GET ${up.body}`);
-        }
-        const hasher = new DigestHasher();
-        await dav.readEach(back.body, (chunk) => hasher.update(chunk));
-        if (opts.size != null && BigInt(hasher.length) !== opts.size) {
-          throw unavailable(`PUT ${up.body}: the server stored ${hasher.length} of ${opts.size} bytes`);
-        }
-        const object = { size: hasher.length, etag: await hasher.finish(), contentType: opts.contentType, metadata: opts.metadata };
-        return up.commit(key, object, opts);
-      });
-    } finally {
-      if (!sent) dav.drop(data);
-    }
   },
 };

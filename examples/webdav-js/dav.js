@@ -1,12 +1,13 @@
 // The WebDAV side: the opened endpoint, one request through the host's `http`
-// import, bodies read or dropped, HTTP statuses as the contract's errors, PROPFIND.
+// import (or a PUT whose body is written as it comes), bodies read or dropped, HTTP
+// statuses as the contract's errors, PROPFIND.
 
-import { send } from 'trove:driver/http@0.1.0';
+import { send, start } from 'trove:driver/http@0.1.0';
 import {
-  base64Encode, driverError, fromMillis, internal, invalidArgument, releaseBytes, unavailable, utf8Decode, utf8Encode,
+  base64Encode, driverError, fromMillis, internal, invalidArgument, unavailable, utf8Decode, utf8Encode,
 } from 'trove-driver';
 
-// Imported resources (a response's input-stream) are dropped with this method.
+// Imported resources (a stream, a request on its way) are dropped with this method.
 const DISPOSE = Symbol.dispose || Symbol.for('dispose');
 
 let endpoint = null; // { base: 'http://host:port[/base]', authorization }
@@ -25,19 +26,52 @@ export function url(path) {
   return endpoint.base + path;
 }
 
+/** The host's `request` record, with the DSN's credentials. */
+function httpRequest(method, path, headers) {
+  const all = endpoint?.authorization ? [...headers, ['authorization', endpoint.authorization]] : headers;
+  return { method, url: url(path), headers: all };
+}
+
 /**
- * One request. `body`: none, a string, a `Uint8Array`, or `{ stream, size }` (a host
- * stream, sent unread). Answers `{ status, headers, body }`, `body` the response's
- * input-stream; any status comes back (a refused or failed request throws).
+ * One request. `body`: none, a string or a `Uint8Array`. Answers `{ status, headers,
+ * body }`, `body` the response's input-stream; any status comes back (a refused or
+ * failed request throws).
  */
 export function request(method, path, headers = [], body = undefined) {
-  const all = endpoint?.authorization ? [...headers, ['authorization', endpoint.authorization]] : headers;
   let b = { tag: 'empty' };
   if (typeof body === 'string') b = { tag: 'bytes', val: utf8Encode(body) };
-  else if (body instanceof Uint8Array) b = { tag: 'bytes', val: body };
-  else if (body !== undefined) b = { tag: 'stream', val: [body.stream, body.size] };
-  const [response, stream] = send({ method, url: url(path), headers: all }, b);
+  else if (body !== undefined) b = { tag: 'bytes', val: body };
+  const [response, stream] = send(httpRequest(method, path, headers), b);
   return { status: response.status, headers: response.headers, body: stream };
+}
+
+/**
+ * Starts a PUT of `path` whose body is written as it comes (the host's `start`; `size`
+ * its length when known, else it goes chunked): `write(chunk)` sends a chunk (the host
+ * copies it), `finish()` ends the body and answers the status, `abort()` drops the
+ * request unfinished. The host holds at most 4 chunks not yet sent.
+ */
+export function startPut(path, size) {
+  const [writer, pending] = start(httpRequest('PUT', path, []), size);
+  let open = true;
+  const close = () => {
+    if (open) [writer, pending].forEach((r) => r[DISPOSE]());
+    open = false;
+  };
+  return {
+    write: (chunk) => writer.write(chunk),
+    finish() {
+      try {
+        writer.finish();
+        const [response, stream] = pending.wait();
+        drop(stream);
+        return response.status;
+      } finally {
+        close();
+      }
+    },
+    abort: close,
+  };
 }
 
 /** A request whose answer's body is not needed (dropped unread): its status. */
@@ -59,21 +93,6 @@ function nextChunk(stream, max) {
     if (e?.payload?.tag === 'closed') return null;
     const why = e?.payload?.tag === 'last-operation-failed' ? e.payload.val.toDebugString() : String(e);
     throw unavailable(`reading an answer: ${why}`);
-  }
-}
-
-/**
- * Reads `stream` to its end, handing each chunk to `onChunk` (which may be async and
- * must not keep it: the chunk's memory is freed right after), then drops the stream.
- */
-export async function readEach(stream, onChunk, max = 1 << 20) {
-  try {
-    for (let c = nextChunk(stream, max); c !== null; c = nextChunk(stream, max)) {
-      await onChunk(c);
-      releaseBytes(c);
-    }
-  } finally {
-    drop(stream);
   }
 }
 

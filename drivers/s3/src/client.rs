@@ -83,6 +83,9 @@ pub fn map_error(status: u16, code: &str, message: &str, what: &str) -> Error {
     }
 }
 
+/// In-memory bodies from this size on are sent with `UNSIGNED-PAYLOAD`.
+const UNSIGNED_FROM: usize = 1 << 20;
+
 /// Sign and send `req`; any HTTP status comes back as a `Resp`.
 pub fn send(cfg: &Config, req: Req<'_>) -> Result<Resp, Error> {
     let (method, url, headers, body) = signed(cfg, req);
@@ -115,9 +118,13 @@ fn signed<'a>(
     let mut headers = req.headers;
     let payload_hash = match &req.body {
         Body::Empty => sigv4::EMPTY_SHA256.to_string(),
-        Body::Bytes(b) => sigv4::sha256_hex(b),
+        // Bodies of a MiB and more (multipart parts) go `UNSIGNED-PAYLOAD`,
+        // as streamed ones do: hashing 8 MiB in the guest cost more than
+        // sending it (the part's integrity is the transport's, as for a
+        // streamed put).
+        Body::Bytes(b) if b.len() < UNSIGNED_FROM => sigv4::sha256_hex(b),
         // `UNSIGNED-PAYLOAD`: the guest never sees the bytes to hash them.
-        Body::Stream(..) => "UNSIGNED-PAYLOAD".to_string(),
+        Body::Bytes(_) | Body::Stream(..) => "UNSIGNED-PAYLOAD".to_string(),
     };
     if let Some(creds) = &cfg.credentials {
         headers.push(("host".into(), authority.clone()));
