@@ -565,9 +565,12 @@ async fn granted_loopback(host: &Host, port: u16) -> Driver {
         &guest("trove_driver_hostile_http.wasm"),
         r#"{"http":[["{endpoint}"]]}"#,
     );
-    host.open_with(&wasm, &format!("s3://bucket?endpoint=http://127.0.0.1:{port}"))
-        .await
-        .unwrap()
+    host.open_with(
+        &wasm,
+        &format!("s3://bucket?endpoint=http://127.0.0.1:{port}"),
+    )
+    .await
+    .unwrap()
 }
 
 /// A body the driver writes as it goes (`start`, `body-writer`) arrives
