@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 mod common;
-use common::{fails_with, ok, passes_the_suite, text};
+use common::{built, fails_with, ok, passes_the_suite};
 
 /// A target folder the generated projects share between runs (CI keeps
 /// `CARGO_TARGET_DIR`), so a second run does not rebuild their dependencies.
@@ -55,16 +55,9 @@ fn new_kind_builds_and_passes(
     assert!(project.join(".trove/wit/core.wit").exists());
     assert!(project.join(file).exists());
 
-    let o = Command::new(project.join("build.sh"))
-        .env("CARGO_TARGET_DIR", shared_target())
-        .output()
-        .expect("build.sh runs");
-    assert!(o.status.success(), "build.sh failed: {}", text(&o.stderr));
-    let wasm = text(&o.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string();
+    let mut build = Command::new(project.join("build.sh"));
+    build.env("CARGO_TARGET_DIR", shared_target());
+    let wasm = built(build);
     let crate_name = name.replace('-', "_");
     assert!(
         wasm.ends_with(&format!("{crate_name}.wasm")),

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 mod common;
-use common::{fails_with, ok, passes_the_suite, run, text};
+use common::{built, fails_with, ok, passes_the_suite, run, text};
 
 /// The example driver, built by `examples/webdav/build.sh` (scripts/test.sh
 /// runs it first).
@@ -234,17 +234,11 @@ fn the_javascript_webdav_example_builds_and_passes_the_suite() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/webdav-js/build.sh");
-    let o = std::process::Command::new(&script)
+    let mut build = std::process::Command::new(&script);
+    build
         .env("TROVE_HOST", env!("CARGO_BIN_EXE_trove-host"))
-        .env("TROVE_BUILD_DIR", target.join("examples-webdav-js"))
-        .output()
-        .expect("build.sh runs");
-    assert!(o.status.success(), "build.sh failed: {}", text(&o.stderr));
-    let w = text(&o.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string();
+        .env("TROVE_BUILD_DIR", target.join("examples-webdav-js"));
+    let w = built(build);
     assert!(w.ends_with("webdav_js.wasm"), "last line: {w:?}");
     assert!(
         ok(&["grants", "show", &w]).contains("{endpoint}"),

@@ -12,6 +12,18 @@ pub fn bin() -> Command {
     c
 }
 
+/// Runs a project's `build.sh` (configured in `c`): it must succeed, and its
+/// last line, the path of the built `.wasm`, is returned.
+pub fn built(mut c: Command) -> String {
+    let o = c.output().expect("build.sh runs");
+    assert!(o.status.success(), "build.sh failed: {}", text(&o.stderr));
+    text(&o.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("trove-host runs")
 }
