@@ -14,8 +14,8 @@
 //! input-stream that a driver can return unread from `get`. A driver may also
 //! write a body as it produces it (`start` and a [`BodyWriter`]), and keep
 //! several requests in flight (`send-async`, [`PendingRequest`]): each runs
-//! in its own task, bounded per opened driver by [`MAX_IN_FLIGHT`] requests
-//! and [`MAX_IN_FLIGHT_BYTES`] of `bytes` bodies ([`Flights`]).
+//! in its own task, bounded per opened driver by [`MAX_IN_FLIGHT`](crate::http_policy::MAX_IN_FLIGHT) requests
+//! and [`MAX_IN_FLIGHT_BYTES`] of `bytes` bodies ([`Flights`](crate::http_policy::Flights)).
 //!
 //! Timeouts: connect, first byte (the response head, counted from the last
 //! byte of request body sent) and idle (no body byte for that long). Response
@@ -25,14 +25,16 @@
 
 use crate::bindings::trove::driver::http as wit_http;
 use crate::bindings::wit::Error as WitError;
-use crate::http_policy::{headers_for_log, request_headers, GuardedResolver, HttpGrant, Refused};
+use crate::http_policy::{
+    headers_for_log, request_headers, GuardedResolver, HttpGrant, Refused, MAX_IN_FLIGHT_BYTES,
+};
 use crate::progress::{with_progress, Progress};
 use bytes::Bytes;
 use futures::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::p2::pipe::AsyncReadStream;
 use wasmtime_wasi::p2::{DynInputStream, DynPollable, Pollable, StreamError};
@@ -265,28 +267,8 @@ async fn execute(o: Outgoing) -> Answer {
     Ok((wit_http::Response { status, headers }, stream))
 }
 
-/// Most requests of one opened driver in flight at a time (`send-async`, `start`).
-pub const MAX_IN_FLIGHT: usize = 16;
-/// Most host memory the `bytes` bodies of requests in flight may hold.
-pub const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
 /// Chunks a `body-writer` may have written and the host not yet sent.
 const WRITER_DEPTH: usize = 4;
-
-/// What one opened driver has in flight: permits for requests and for the
-/// bytes their bodies hold.
-pub(crate) struct Flights {
-    requests: Arc<Semaphore>,
-    bytes: Arc<Semaphore>,
-}
-
-impl Default for Flights {
-    fn default() -> Self {
-        Flights {
-            requests: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-            bytes: Arc::new(Semaphore::new(MAX_IN_FLIGHT_BYTES)),
-        }
-    }
-}
 
 /// A request on its way: the task sending it, then its answer.
 pub(crate) struct PendingRequest {

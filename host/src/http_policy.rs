@@ -1,7 +1,8 @@
 //! The `http` import's policy, as plain data and pure checks (no engine, no
 //! sockets): the granted origins ([`HttpGrant`], [`Origin`]), the
 //! private-address rule ([`is_restricted`], the resolver guard), the request
-//! headers a driver may set, and the header values never logged.
+//! headers a driver may set, the header values never logged, and the bounds on
+//! requests in flight ([`Flights`]).
 //!
 //! Rules: a request's scheme, host and port must be a granted origin; a
 //! host that is (or resolves to) a loopback, private, link-local or metadata
@@ -11,6 +12,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
+use tokio::sync::Semaphore;
 
 /// Where a driver may send HTTP: the origins its declared templates resolved
 /// to for this DSN (see [`crate::grants`]).
@@ -28,7 +30,27 @@ pub struct HttpGrant {
     pub(crate) client: Arc<OnceLock<Result<reqwest::Client, String>>>,
     /// The requests of one opened driver in flight (`send-async`, `start`)
     /// and the host memory their bodies hold.
-    pub(crate) flights: Arc<crate::http::Flights>,
+    pub(crate) flights: Arc<Flights>,
+}
+
+/// Most requests of one opened driver in flight at a time (`send-async`, `start`).
+pub const MAX_IN_FLIGHT: usize = 16;
+/// Most host memory the `bytes` bodies of requests in flight may hold.
+pub const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
+/// What one opened driver has in flight: permits for requests and for the
+/// bytes their bodies hold.
+pub(crate) struct Flights {
+    pub(crate) requests: Arc<Semaphore>,
+    pub(crate) bytes: Arc<Semaphore>,
+}
+
+impl Default for Flights {
+    fn default() -> Self {
+        Flights {
+            requests: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            bytes: Arc::new(Semaphore::new(MAX_IN_FLIGHT_BYTES)),
+        }
+    }
 }
 
 impl PartialEq for HttpGrant {
