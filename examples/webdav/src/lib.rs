@@ -16,7 +16,7 @@ mod layout;
 use dav::Dav;
 use layout::{Member, Meta};
 use std::rc::Rc;
-use trove_driver::web::{Body, Upload};
+use trove_driver::web::{status_error, Body, Upload};
 use trove_driver::{Backend, BucketInfo, Dsn, Error, InputStream, ObjectInfo, Stage, StagedObject};
 
 // What this driver asks the host for: HTTP to the DSN's `endpoint` only (the
@@ -59,12 +59,9 @@ impl Backend for WebDav {
     }
 
     fn ping(&self) -> Result<(), Error> {
-        match self.dav.exists("/")? {
-            true => Ok(()),
-            false => Err(Error::Unavailable(
-                "the endpoint has no collection at its root".into(),
-            )),
-        }
+        let root = self.dav.exists("/")?;
+        let no_root = || Error::Unavailable("the endpoint has no collection at its root".into());
+        root.then_some(()).ok_or_else(no_root)
     }
 
     fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
@@ -114,13 +111,10 @@ impl Backend for WebDav {
         let a = self
             .dav
             .send("GET", &path, &[("range", &range)], Body::Empty)?;
-        match a.status {
-            // A server that ignores Range answers the whole body: fine from 0.
-            206 | 200 if a.status == 206 || at == 0 => Ok(Some(a.body)),
-            _ => Err(trove_driver::web::status_error(
-                a.status,
-                &format!("GET {path}"),
-            )),
+        // A server that ignores Range answers the whole body: fine from 0.
+        match a.status == 206 || (a.status == 200 && at == 0) {
+            true => Ok(Some(a.body)),
+            false => Err(status_error(a.status, &format!("GET {path}"))),
         }
     }
 
