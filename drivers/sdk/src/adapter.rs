@@ -11,7 +11,7 @@ use crate::bindings::trove::driver::types::{
     PutOptions,
 };
 use crate::bindings::wasi::io::streams::{InputStream, StreamError};
-use crate::{Backend, Chunks, NewObject, Stage, StagedObject};
+use crate::{Backend, Chunks, Conditions, NewObject, Stage, StagedObject};
 use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
@@ -20,6 +20,9 @@ use trove_driver_common as common;
 
 /// Bodies of at most this many bytes are answered inline, in the `get` call.
 const INLINE_MAX: u64 = 1 << 20;
+/// Objects of at most this many bytes may come whole with their info, in
+/// one lookup ([`Backend::head_with_bytes`]).
+const SMALL_MAX: u64 = 64 << 10;
 /// The most a reader hands back per `read`.
 const CHUNK: u64 = 1 << 20;
 
@@ -39,7 +42,7 @@ fn backend<B: Backend>() -> Result<Rc<B>, Error> {
         .ok_or_else(|| Error::Internal("the driver was not opened".into()))
 }
 
-fn checked(e: common::Error) -> Error {
+pub(crate) fn checked(e: common::Error) -> Error {
     match e {
         common::Error::InvalidArgument(m) => Error::InvalidArgument(m),
         common::Error::PreconditionFailed(m) => Error::PreconditionFailed(m),
@@ -64,13 +67,12 @@ fn existing<B: Backend>(b: &B, bucket: &str, key: &str) -> Result<ObjectInfo, Er
 }
 
 /// The put's conditions against the key's current ETag.
-fn put_conditions(opts: &PutOptions, current: Option<&str>) -> Result<(), Error> {
-    common::conditions::check_put(
-        opts.if_match.as_deref(),
-        opts.if_none_match.as_deref(),
-        current,
-    )
-    .map_err(checked)
+/// A put's conditions.
+fn conditions(opts: &PutOptions) -> Conditions<'_> {
+    Conditions {
+        if_match: opts.if_match.as_deref(),
+        if_none_match: opts.if_none_match.as_deref(),
+    }
 }
 
 fn check_put<B: Backend>(b: &B, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Error> {
@@ -80,7 +82,7 @@ fn check_put<B: Backend>(b: &B, bucket: &str, key: &str, opts: &PutOptions) -> R
         return Ok(());
     }
     let current = b.head(bucket, key)?;
-    put_conditions(opts, current.as_ref().map(|o| o.etag.as_str()))
+    conditions(opts).check(current.as_ref().map(|o| o.etag.as_str()))
 }
 
 /// Commit a put: the conditions are checked again, with the write.
@@ -98,9 +100,7 @@ fn commit<B: Backend>(
         content_type: opts.content_type.clone(),
         metadata: opts.metadata.clone(),
     };
-    b.write_checked(bucket, key, object, &|current| {
-        put_conditions(opts, current)
-    })
+    b.write_checked(bucket, key, object, &conditions(opts))
 }
 
 /// [`Backend::copy`]'s default: read the source, write it again (staged
@@ -143,7 +143,7 @@ pub(crate) fn copy_by_reading<B: Backend>(
                 content_type,
                 metadata,
             };
-            let r = copied.and_then(|()| s.commit(staged, &|_| Ok(())));
+            let r = copied.and_then(|()| s.commit(staged, &Conditions::NONE));
             if r.is_err() {
                 s.discard();
             }
@@ -186,7 +186,7 @@ pub(crate) fn write_by_staging<B: Backend>(
         .0
         .iter()
         .try_for_each(|c| stage.write(c))
-        .and_then(|()| stage.commit(staged, &|_| Ok(())));
+        .and_then(|()| stage.commit(staged, &Conditions::NONE));
     if r.is_err() {
         stage.discard();
     }
@@ -268,7 +268,9 @@ impl<B: Backend> Guest for Adapter<B> {
             )));
         }
         let b = backend::<B>()?;
-        let info = existing(&*b, &bucket, &key)?;
+        let (info, small) = b
+            .head_with_bytes(&bucket, &key, SMALL_MAX)?
+            .ok_or_else(|| not_found(&bucket, &key))?;
         common::conditions::check_get(
             opts.if_match.as_deref(),
             opts.if_none_match.as_deref(),
@@ -276,6 +278,13 @@ impl<B: Backend> Guest for Adapter<B> {
         )
         .map_err(checked)?;
         let span = common::range::resolve(opts.range.map(range), info.size).map_err(checked)?;
+        if let Some(mut data) = small.filter(|d| d.len() as u64 == info.size) {
+            let (start, end) = (span.offset as usize, (span.offset + span.length) as usize);
+            if start > 0 || end < data.len() {
+                data = data[start..end].to_vec();
+            }
+            return Ok((info, Body::Bytes(data)));
+        }
         if span.length > 0 {
             if let Some(data) = b.read_stream(&bucket, &key, span.offset, span.length)? {
                 let limit = Some(span.length);
@@ -499,7 +508,7 @@ impl<B: Backend> GuestWriter for SdkWriter<B> {
                     content_type: self.opts.content_type.clone(),
                     metadata: self.opts.metadata.clone(),
                 };
-                let r = stage.commit(object, &|current| put_conditions(&self.opts, current));
+                let r = stage.commit(object, &conditions(&self.opts));
                 if r.is_err() {
                     stage.discard();
                 }

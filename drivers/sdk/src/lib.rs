@@ -52,6 +52,9 @@ pub mod bindings {
             world driver {
                 import trove:driver/log@0.1.0;
                 import trove:driver/http@0.1.0;
+                import trove:driver/sftp@0.1.0;
+                import wasi:filesystem/types@0.2.12;
+                import wasi:filesystem/preopens@0.2.12;
                 export trove:driver/core@0.1.0;
                 export trove:driver/put-bytes@0.1.0;
             }
@@ -70,10 +73,19 @@ pub use bindings::trove::driver::types::{BucketInfo, Dsn, Error, ObjectInfo, Tim
 pub use bindings::wasi::io::streams::InputStream;
 pub use trove_driver_common::declare_grants;
 
-/// The host's imports a driver may call.
+/// The host's imports a driver may call. A driver's component imports only
+/// those it calls, and the host gives each only when the driver declared it
+/// ([`declare_grants!`]) and the user allowed it.
 pub mod imports {
     pub use crate::bindings::trove::driver::http;
     pub use crate::bindings::trove::driver::log;
+    /// The one SSH session the host holds (grant `sftp`).
+    pub use crate::bindings::trove::driver::sftp;
+    /// The one directory the host preopens (grant `dir`): `preopens` finds
+    /// it, `types` reads and writes under it.
+    pub mod filesystem {
+        pub use crate::bindings::wasi::filesystem::{preopens, types};
+    }
 
     /// Log `message` at `level` through the host (`RUST_LOG=trove::driver=debug`
     /// shows it). Never log the DSN's password; `Dsn::display` is redacted.
@@ -190,10 +202,10 @@ pub trait Backend: Sized + 'static {
         adapter::write_by_staging(self, bucket, key, object)
     }
 
-    /// Store `object` if `check` accepts the key's current ETag (`None`: no
-    /// object), atomically with respect to other calls of this instance. The
-    /// SDK commits every put through this, with the put's `if-match` /
-    /// `if-none-match`. The default asks [`head`](Backend::head), then calls
+    /// Store `object` if the put's `conditions` accept the key's current
+    /// ETag ([`Conditions::check`]), atomically with respect to other calls
+    /// of this instance. The SDK commits every put through this. The default
+    /// asks [`head`](Backend::head) (when there are conditions), then calls
     /// [`write`](Backend::write); a backend that can check and write in one
     /// step overrides it.
     fn write_checked(
@@ -201,11 +213,28 @@ pub trait Backend: Sized + 'static {
         bucket: &str,
         key: &str,
         object: NewObject,
-        check: &dyn Fn(Option<&str>) -> Result<(), Error>,
+        conditions: &Conditions,
     ) -> Result<ObjectInfo, Error> {
-        let current = self.head(bucket, key)?;
-        check(current.as_ref().map(|o| o.etag.as_str()))?;
+        if !conditions.is_empty() {
+            let current = self.head(bucket, key)?;
+            conditions.check(current.as_ref().map(|o| o.etag.as_str()))?;
+        }
         self.write(bucket, key, object)
+    }
+
+    /// The object's info as [`head`](Backend::head) gives it and, when the
+    /// object has at most `up_to` bytes, its whole content: one lookup for a
+    /// small get. The default asks `head` and returns no bytes (the SDK
+    /// then reads them through [`read`](Backend::read)).
+    #[allow(clippy::type_complexity)]
+    fn head_with_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        up_to: u64,
+    ) -> Result<Option<(ObjectInfo, Option<Vec<u8>>)>, Error> {
+        let _ = up_to;
+        Ok(self.head(bucket, key)?.map(|info| (info, None)))
     }
 
     /// Copy an object (the destination bucket exists: the SDK checked). The
@@ -271,18 +300,64 @@ pub trait Stage {
     fn write(&mut self, chunk: &[u8]) -> Result<(), Error>;
 
     /// Make the staged body the object under the key, replacing any object
-    /// there, if `check` accepts the key's current ETag (`None`: no object);
-    /// a backend that cannot check and commit in one step calls `check` with
-    /// what it read just before. On an error the SDK calls
+    /// there, if the put's `conditions` accept the key's current ETag
+    /// ([`Conditions::check`]); a backend that cannot check and commit in one
+    /// step checks what it read just before. On an error the SDK calls
     /// [`discard`](Stage::discard).
     fn commit(
         &mut self,
         object: StagedObject,
-        check: &dyn Fn(Option<&str>) -> Result<(), Error>,
+        conditions: &Conditions,
     ) -> Result<ObjectInfo, Error>;
 
     /// Remove whatever was staged (the put was aborted or failed).
     fn discard(self: Box<Self>);
+}
+
+/// A put's `if-match` / `if-none-match`, to check against the object under
+/// the key just before the put is committed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conditions<'a> {
+    /// `if-match`: the put goes ahead only if the current ETag is one of
+    /// these (`*`: any object).
+    pub if_match: Option<&'a str>,
+    /// `if-none-match`: the put goes ahead only if the current ETag is none
+    /// of these (`*`: only when there is no object).
+    pub if_none_match: Option<&'a str>,
+}
+
+impl Conditions<'_> {
+    /// No conditions: every put goes ahead (a copy commits with these).
+    pub const NONE: Conditions<'static> = Conditions {
+        if_match: None,
+        if_none_match: None,
+    };
+
+    /// Whether there is nothing to check.
+    pub fn is_empty(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
+    }
+
+    /// Whether the put may only create the object (`if-none-match: *`
+    /// alone): a backend with an atomic create (a hard link, an exclusive
+    /// open) uses it instead of a check.
+    pub fn create_only(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_some_and(|v| v.trim() == "*")
+    }
+
+    /// Whether [`check`](Conditions::check) needs the current ETag, or only
+    /// whether an object exists (any `Some` ETag will do then).
+    pub fn need_etag(&self) -> bool {
+        self.if_match.is_some_and(|v| v.trim() != "*")
+            || self.if_none_match.is_some_and(|v| v.trim() != "*")
+    }
+
+    /// `Ok` when a put may replace the object whose ETag is `current`
+    /// (`None`: there is no object); `PreconditionFailed` when not.
+    pub fn check(&self, current: Option<&str>) -> Result<(), Error> {
+        trove_driver_common::conditions::check_put(self.if_match, self.if_none_match, current)
+            .map_err(adapter::checked)
+    }
 }
 
 /// What the SDK knows of a staged body when it commits it.

@@ -17,7 +17,9 @@ use dav::Dav;
 use layout::{Member, Meta};
 use std::rc::Rc;
 use trove_driver::web::{status_error, Body, Upload};
-use trove_driver::{Backend, BucketInfo, Dsn, Error, InputStream, ObjectInfo, Stage, StagedObject};
+use trove_driver::{
+    Backend, BucketInfo, Conditions, Dsn, Error, InputStream, ObjectInfo, Stage, StagedObject,
+};
 
 // What this driver asks the host for: HTTP to the DSN's `endpoint` only (the
 // `trove:grants` custom section; the user still has to `--allow dav:http`).
@@ -219,7 +221,7 @@ impl Stage for Put {
     fn commit(
         &mut self,
         object: StagedObject,
-        check: &dyn Fn(Option<&str>) -> Result<(), Error>,
+        conditions: &Conditions,
     ) -> Result<ObjectInfo, Error> {
         if let Some(body) = self.body.take() {
             body.finish()?.success(&format!("PUT {}body", self.path))?;
@@ -243,7 +245,7 @@ impl Stage for Put {
             dav: self.dav.clone(),
         }
         .meta(&self.bucket, &self.key)?;
-        check(current.as_ref().map(|m| m.etag.as_str()))?;
+        conditions.check(current.as_ref().map(|m| m.etag.as_str()))?;
         let to = layout::member_path(&self.bucket, &layout::name_of(&self.key));
         self.dav.transfer("MOVE", &self.path, &to)?;
         Ok(meta.info())
