@@ -954,10 +954,25 @@ async fn run(quick: bool) -> Vec<Row> {
         "TROVE_TEST_S3S_ACCESS_KEY,TROVE_TEST_S3S_SECRET_KEY",
     )
     .ok();
+    // TROVE_BENCH_DRIVERS=mem=old-mem.wasm,file=old-file.wasm measures other
+    // builds of the drivers under the same schemes (a before/after in one
+    // binary); TROVE_BENCH_ALLOW=file:dir allows what they declare.
+    let mut registry = trove_host::Registry::with_builtins();
+    for spec in env_list("TROVE_BENCH_DRIVERS") {
+        registry
+            .register_spec(&spec)
+            .expect("TROVE_BENCH_DRIVERS: SCHEME=PATH.wasm");
+    }
+    for spec in env_list("TROVE_BENCH_ALLOW") {
+        registry
+            .allow_spec(&spec)
+            .expect("TROVE_BENCH_ALLOW: SCHEME:KIND");
+    }
     let host = Host::new(HostConfig {
         limits,
         cache_dir: Some(dir.path().join("cache")),
         credentials,
+        registry,
         ..Default::default()
     })
     .unwrap();
@@ -1094,4 +1109,14 @@ fn main() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-report.md");
     let _ = std::fs::write(&out, &report);
     println!("(written to {})", out.display());
+}
+
+/// The comma-separated items of an environment variable (none when unset).
+fn env_list(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().to_string())
+        .collect()
 }

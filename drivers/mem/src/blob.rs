@@ -1,16 +1,12 @@
 //! An object's bytes: the chunks the host wrote, kept as they came (small chunks are
-//! gathered into buffers of about 1 MiB), shared by every reader through an `Rc`, and
+//! gathered into buffers of about 1 MiB), shared with copies through an `Rc`, and
 //! read back by slices. A put therefore copies each byte once (into the chunk the
 //! canonical ABI allocates), and a get copies only the slice each `read` returns.
-
-use std::rc::Rc;
 
 /// Chunks smaller than this are gathered into a shared buffer instead of kept alone.
 const SMALL_CHUNK: usize = 64 * 1024;
 /// The capacity of a gathering buffer.
 const GATHER: usize = 1024 * 1024;
-/// The most one `read` returns, whatever the host asks for.
-const MAX_READ: u64 = 16 * 1024 * 1024;
 
 /// Immutable object content.
 #[derive(Debug, Default)]
@@ -35,7 +31,7 @@ impl Blob {
     }
 
     /// Up to `max` bytes from `offset` (fewer at the end).
-    fn read_at(&self, offset: u64, max: u64) -> Vec<u8> {
+    pub fn read_at(&self, offset: u64, max: u64) -> Vec<u8> {
         let n = max.min(self.len().saturating_sub(offset)) as usize;
         let mut out = Vec::with_capacity(n);
         let mut i = self.ends.partition_point(|&e| e <= offset);
@@ -115,31 +111,5 @@ impl BlobBuilder {
             chunks: self.chunks,
             ends,
         }
-    }
-}
-
-/// Reads a span of a shared blob.
-pub struct BlobReader {
-    blob: Rc<Blob>,
-    pos: u64,
-    end: u64,
-}
-
-impl BlobReader {
-    pub fn new(blob: Rc<Blob>, offset: u64, length: u64) -> Self {
-        let end = offset.saturating_add(length).min(blob.len());
-        Self {
-            blob,
-            pos: offset.min(end),
-            end,
-        }
-    }
-
-    /// Up to `max` bytes; empty at the end.
-    pub fn read(&mut self, max: u64) -> Vec<u8> {
-        let n = max.min(self.end - self.pos).min(MAX_READ);
-        let out = self.blob.read_at(self.pos, n);
-        self.pos += out.len() as u64;
-        out
     }
 }

@@ -1,276 +1,219 @@
-//! The in-memory driver (world `mem-driver-fast`: `core` plus the one-call
-//! `put-bytes`; small gets answer with the bytes inline): buckets and objects live inside the
-//! instance, so the host keeps one instance and serialises calls (`stateful: true`).
+//! The in-memory driver, on the SDK (`trove-driver`): buckets and objects live
+//! inside the instance, so the host keeps one instance and serialises calls
+//! (`STATEFUL`). The SDK checks names and conditions, resolves ranges, builds
+//! listing pages and exports `core` and `put-bytes` (small objects in one call
+//! each way).
 //!
-//! - [`store`]: the buckets and objects, with the operations of the contract;
-//! - [`blob`]: an object's bytes, kept as the chunks the host wrote (never copied
-//!   into one buffer), read back by slices;
-//! - this file: the WIT bindings, the `core` export and the error mapping.
+//! - [`store`]: the buckets and objects, found by hashing the key, with a
+//!   sorted set of keys for listings;
+//! - [`blob`]: an object's bytes, kept as the chunks the host wrote (never
+//!   copied into one buffer), read back by slices;
+//! - this file: the [`Backend`] over them.
 
 mod blob;
 mod store;
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "trove:driver/mem-driver-fast@0.1.0",
-    generate_all,
-});
-
 use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::ops::Bound;
+use std::rc::Rc;
 
-use exports::trove::driver::core::{Body, Guest, GuestReader, GuestWriter, Reader, Writer};
-use exports::trove::driver::put_bytes::Guest as PutBytesGuest;
-use trove::driver::log::{log, Level};
-use trove::driver::types::{
-    BucketInfo, ByteRange, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo,
-    PutOptions, Timestamp,
-};
-use trove_driver_common as common;
+use trove_driver::imports::{log, log::Level};
+use trove_driver::{Backend, BucketInfo, Conditions, Dsn, Error, NewObject, ObjectInfo, Timestamp};
 
-use blob::{Blob, BlobBuilder, BlobReader};
+use blob::{Blob, BlobBuilder};
+use store::{Object, Store};
 
-/// Gets of at most this many bytes answer with the bytes inline (one call).
-const INLINE_MAX: u64 = 1024 * 1024;
-use store::{Object, Store, StoreError};
-
-thread_local! {
-    /// The instance's state. A component instance is single-threaded; the host never
-    /// re-enters a call, so a borrow is never held across an import call.
-    static STORE: RefCell<Store> = RefCell::new(Store::default());
+/// The instance's store. A component instance is single-threaded and the host
+/// never re-enters a call, so a borrow is never held across an import call.
+pub struct Mem {
+    store: RefCell<Store>,
 }
 
-fn with_store<R>(f: impl FnOnce(&mut Store) -> R) -> R {
-    STORE.with(|s| f(&mut s.borrow_mut()))
-}
+trove_driver::export_driver!(Mem);
 
-struct MemDriver;
+impl Backend for Mem {
+    const NAME: &'static str = "mem";
+    const STATEFUL: bool = true;
 
-export!(MemDriver);
-
-impl Guest for MemDriver {
-    type Reader = MemReader;
-    type Writer = MemWriter;
-
-    fn info() -> DriverInfo {
-        DriverInfo {
-            name: "mem".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            stateful: true,
-        }
-    }
-
-    fn name() -> String {
-        "mem".into()
-    }
-
-    fn open(dsn: Dsn) -> Result<(), Error> {
+    fn open(dsn: &Dsn) -> Result<Self, Error> {
         log(
             Level::Debug,
             &format!("mem driver opened for {}", dsn.display),
         );
-        Ok(())
-    }
-
-    fn close() -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn ping() -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn put(bucket: String, key: String, opts: PutOptions) -> Result<Writer, Error> {
-        with_store(|s| s.check_put(&bucket, &key, &opts.if_match, &opts.if_none_match))?;
-        Ok(Writer::new(MemWriter {
-            bucket,
-            key,
-            opts,
-            upload: RefCell::new(Some(Upload::default())),
-        }))
-    }
-
-    fn get(bucket: String, key: String, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-        common::names::validate_bucket(&bucket)?;
-        common::names::validate_key(&key)?;
-        if opts.version_id.is_some() {
-            return Err(Error::Unsupported(
-                "the mem driver keeps no versions".into(),
-            ));
-        }
-        let (info, blob, span) = with_store(|s| -> Result<_, Error> {
-            let object = s.object(&bucket, &key)?;
-            common::conditions::check_get(
-                opts.if_match.as_deref(),
-                opts.if_none_match.as_deref(),
-                &object.etag,
-            )?;
-            let span = common::range::resolve(opts.range.map(range), object.blob.len())?;
-            Ok((object_info(&key, object), object.blob.clone(), span))
-        })?;
-        let mut reader = BlobReader::new(blob, span.offset, span.length);
-        if span.length <= INLINE_MAX {
-            return Ok((info, Body::Bytes(reader.read(span.length))));
-        }
-        Ok((
-            info,
-            Body::Guest(Reader::new(MemReader(RefCell::new(reader)))),
-        ))
-    }
-
-    fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
-        with_store(|s| Ok(object_info(&key, s.object(&bucket, &key)?)))
-    }
-
-    fn delete(bucket: String, key: String) -> Result<(), Error> {
-        Ok(with_store(|s| s.delete(&bucket, &key))?)
-    }
-
-    fn list(bucket: String, opts: ListOptions) -> Result<ListPage, Error> {
-        let req = common::listing::ListRequest::new(
-            opts.prefix,
-            opts.delimiter,
-            opts.max_keys,
-            opts.cursor.as_deref(),
-        )?;
-        with_store(|s| {
-            let (sorted, objects) = s.listing(&bucket)?;
-            let mut keys = common::listing::MapKeys::new(sorted, &req);
-            let page = common::listing::list_page(&req, &mut keys, |k| {
-                Ok(objects
-                    .get(common::keys::KeyStr::new(k))
-                    .map(|o| object_info(k, o)))
-            })
-            .unwrap_or_else(|never| match never {});
-            Ok(ListPage {
-                objects: page.objects,
-                common_prefixes: page.common_prefixes,
-                next_cursor: page.next_cursor,
-            })
+        Ok(Mem {
+            store: RefCell::new(Store::default()),
         })
     }
 
+    fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
+        self.store.borrow_mut().create_bucket(bucket)
+    }
+
+    fn delete_bucket(&self, bucket: &str) -> Result<(), Error> {
+        self.store.borrow_mut().delete_bucket(bucket)
+    }
+
+    fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
+        Ok(self
+            .store
+            .borrow()
+            .buckets()
+            .map(|(name, created)| BucketInfo {
+                name: name.to_string(),
+                created: Some(timestamp(created)),
+            })
+            .collect())
+    }
+
+    fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
+        Ok(self.store.borrow().find(bucket, key)?.map(|o| info(key, o)))
+    }
+
+    fn head_with_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        up_to: u64,
+    ) -> Result<Option<(ObjectInfo, Option<Vec<u8>>)>, Error> {
+        let store = self.store.borrow();
+        Ok(store.find(bucket, key)?.map(|o| {
+            let size = o.blob.len();
+            let bytes = (size <= up_to).then(|| o.blob.read_at(0, size));
+            (info(key, o), bytes)
+        }))
+    }
+
+    fn read(&self, bucket: &str, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
+        match self.store.borrow().find(bucket, key)? {
+            Some(o) => Ok(o.blob.read_at(offset, len)),
+            None => Err(Error::ObjectNotFound(format!(
+                "no object {key:?} in bucket {bucket:?}"
+            ))),
+        }
+    }
+
+    fn write(&self, bucket: &str, key: &str, object: NewObject) -> Result<ObjectInfo, Error> {
+        self.write_checked(bucket, key, object, &Conditions::NONE)
+    }
+
+    /// The conditions are checked with the one search that stores the object.
+    fn write_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        object: NewObject,
+        conditions: &Conditions,
+    ) -> Result<ObjectInfo, Error> {
+        let mut chunks = object.data.0;
+        let blob = if chunks.len() <= 1 {
+            Blob::whole(chunks.pop().unwrap_or_default())
+        } else {
+            let mut b = BlobBuilder::default();
+            for c in chunks {
+                b.push(c).map_err(|()| {
+                    Error::Internal("out of memory while storing the upload".into())
+                })?;
+            }
+            b.finish()
+        };
+        let object = Object {
+            blob: Rc::new(blob),
+            etag: object.etag,
+            content_type: object.content_type,
+            metadata: object.metadata,
+            modified: trove_driver_common::time::Timestamp::now(),
+        };
+        let mut store = self.store.borrow_mut();
+        let stored = store.put(bucket, key, |current| conditions.check(current), object)?;
+        Ok(info(key, stored))
+    }
+
+    /// The copy shares the source's bytes.
     fn copy(
-        src_bucket: String,
-        src_key: String,
-        dst_bucket: String,
-        dst_key: String,
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
     ) -> Result<ObjectInfo, Error> {
-        with_store(|s| {
-            let object = s.copy(&src_bucket, &src_key, &dst_bucket, &dst_key)?;
-            Ok(object_info(&dst_key, object))
-        })
+        let mut store = self.store.borrow_mut();
+        let copied = store.copy((src_bucket, src_key), (dst_bucket, dst_key))?;
+        Ok(info(dst_key, copied))
     }
 
-    fn create_bucket(bucket: String) -> Result<(), Error> {
-        Ok(with_store(|s| s.create_bucket(&bucket))?)
+    fn delete(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        self.store.borrow_mut().delete(bucket, key)
     }
 
-    fn delete_bucket(bucket: String) -> Result<(), Error> {
-        Ok(with_store(|s| s.delete_bucket(&bucket))?)
-    }
-
-    fn list_buckets() -> Result<Vec<BucketInfo>, Error> {
-        Ok(with_store(|s| {
-            s.buckets()
-                .map(|(name, created)| BucketInfo {
-                    name: name.to_string(),
-                    created: Some(timestamp(created)),
-                })
-                .collect()
-        }))
-    }
-}
-
-/// A get's body: slices of the object's shared chunks.
-pub struct MemReader(RefCell<BlobReader>);
-
-impl GuestReader for MemReader {
-    fn read(&self, max: u64) -> Result<Vec<u8>, Error> {
-        Ok(self.0.borrow_mut().read(max))
+    fn list_sorted(
+        &self,
+        bucket: &str,
+        from: &str,
+    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error> {
+        let mut walk = Walk {
+            store: &self.store,
+            bucket: bucket.to_string(),
+            after: None,
+            from: from.to_string(),
+            batch: 16,
+            ready: VecDeque::new(),
+            done: false,
+        };
+        // A missing bucket is an error now, not at the first key.
+        walk.fill()?;
+        Ok(Box::new(walk))
     }
 }
 
-/// An upload in progress: the chunks of this one object, committed by `finish`.
-pub struct MemWriter {
+/// A bucket's objects in key order, taken from the store a batch at a time
+/// (the store is not borrowed between calls of `next`).
+struct Walk<'a> {
+    store: &'a RefCell<Store>,
     bucket: String,
-    key: String,
-    opts: PutOptions,
-    /// `None` once finished or aborted.
-    upload: RefCell<Option<Upload>>,
+    /// The last key taken; `None` before the first batch.
+    after: Option<String>,
+    from: String,
+    /// The size of the next batch: small first (an emptiness check wants
+    /// one key), doubling up to 256.
+    batch: usize,
+    ready: VecDeque<ObjectInfo>,
+    done: bool,
 }
 
-#[derive(Default)]
-struct Upload {
-    blob: BlobBuilder,
-    hasher: common::etag::Hasher,
-}
-
-impl GuestWriter for MemWriter {
-    fn write(&self, chunk: Vec<u8>) -> Result<(), Error> {
-        let mut upload = self.upload.borrow_mut();
-        let upload = upload.as_mut().ok_or_else(finished)?;
-        upload.hasher.update(&chunk);
-        upload
-            .blob
-            .push(chunk)
-            .map_err(|()| Error::Internal("out of memory while buffering the upload".into()))
-    }
-
-    fn finish(&self) -> Result<ObjectInfo, Error> {
-        let upload = self.upload.borrow_mut().take().ok_or_else(finished)?;
-        commit(
-            &self.bucket,
-            &self.key,
-            &self.opts,
-            upload.blob.finish(),
-            upload.hasher.finish(),
-        )
-    }
-
-    fn abort(&self) {
-        self.upload.borrow_mut().take();
+impl Walk<'_> {
+    fn fill(&mut self) -> Result<(), Error> {
+        let bound = match &self.after {
+            Some(k) => Bound::Excluded(k.as_str()),
+            None => Bound::Included(self.from.as_str()),
+        };
+        let infos = self
+            .store
+            .borrow_mut()
+            .keys_after(&self.bucket, bound, self.batch, info)?;
+        self.done = infos.len() < self.batch;
+        self.after = infos.last().map(|o| o.key.clone()).or(self.after.take());
+        self.batch = (self.batch * 2).min(256);
+        self.ready.extend(infos);
+        Ok(())
     }
 }
 
-impl PutBytesGuest for MemDriver {
-    fn put_bytes(
-        bucket: String,
-        key: String,
-        data: Vec<u8>,
-        opts: PutOptions,
-    ) -> Result<ObjectInfo, Error> {
-        let etag = common::etag::etag_of(&data);
-        commit(&bucket, &key, &opts, Blob::whole(data), etag)
+impl Iterator for Walk<'_> {
+    type Item = Result<ObjectInfo, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ready.is_empty() && !self.done {
+            if let Err(e) = self.fill() {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+        self.ready.pop_front().map(Ok)
     }
 }
 
-/// Store a finished upload, checking its conditions against the store now
-/// (the bucket or the object may have changed since the put began).
-fn commit(
-    bucket: &str,
-    key: &str,
-    opts: &PutOptions,
-    blob: Blob,
-    etag: String,
-) -> Result<ObjectInfo, Error> {
-    let object = Object {
-        blob: std::rc::Rc::new(blob),
-        etag,
-        content_type: opts.content_type.clone(),
-        metadata: opts.metadata.clone(),
-        modified: common::time::Timestamp::now(),
-    };
-    with_store(|s| {
-        let stored = s.put(bucket, key, &opts.if_match, &opts.if_none_match, object)?;
-        Ok(object_info(key, stored))
-    })
-}
-
-fn finished() -> Error {
-    Error::InvalidArgument("the upload was already finished or aborted".into())
-}
-
-fn object_info(key: &str, o: &Object) -> ObjectInfo {
+fn info(key: &str, o: &Object) -> ObjectInfo {
     ObjectInfo {
         key: key.to_string(),
         size: o.blob.len(),
@@ -283,45 +226,9 @@ fn object_info(key: &str, o: &Object) -> ObjectInfo {
     }
 }
 
-fn timestamp(t: common::time::Timestamp) -> Timestamp {
+fn timestamp(t: trove_driver_common::time::Timestamp) -> Timestamp {
     Timestamp {
         seconds: t.seconds,
         nanoseconds: t.nanoseconds,
-    }
-}
-
-fn range(r: ByteRange) -> common::range::ByteRange {
-    match r {
-        ByteRange::Span((offset, length)) => common::range::ByteRange::Span { offset, length },
-        ByteRange::Suffix(n) => common::range::ByteRange::Suffix(n),
-    }
-}
-
-impl From<common::Error> for Error {
-    fn from(e: common::Error) -> Self {
-        match e {
-            common::Error::InvalidArgument(m) => Error::InvalidArgument(m),
-            common::Error::PreconditionFailed(m) => Error::PreconditionFailed(m),
-        }
-    }
-}
-
-impl From<StoreError> for Error {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Invalid(e) => e.into(),
-            StoreError::BucketNotFound(b) => {
-                Error::BucketNotFound(format!("bucket {b:?} does not exist"))
-            }
-            StoreError::BucketExists(b) => {
-                Error::BucketExists(format!("bucket {b:?} already exists"))
-            }
-            StoreError::BucketNotEmpty(b) => {
-                Error::BucketNotEmpty(format!("bucket {b:?} is not empty"))
-            }
-            StoreError::ObjectNotFound(b, k) => {
-                Error::ObjectNotFound(format!("no object {k:?} in bucket {b:?}"))
-            }
-        }
     }
 }

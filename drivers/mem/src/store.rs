@@ -1,20 +1,21 @@
-//! The buckets and objects of one instance, with the contract's rules for each
-//! operation (names checked first, then missing buckets, then missing keys).
+//! The buckets and objects of one instance. Names arrive checked (the SDK
+//! checks them); this module keeps the contract's order of errors for what
+//! is left: missing buckets, then missing keys.
 //!
 //! A bucket finds an object by hashing its key; the sorted order listings need
 //! is a separate set that new keys join at the next listing. A put, get or
 //! head therefore never searches a tree: with 20,000 keys that search was a
 //! fifth of a 1 KiB put's instructions.
 
-use std::collections::hash_map::Entry;
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 use std::rc::Rc;
 
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
-use trove_driver_common as common;
+use trove_driver::Error;
 use trove_driver_common::keys::{Key, KeyStr};
-use trove_driver_common::names::{validate_bucket, validate_key};
 use trove_driver_common::time::Timestamp;
 
 use crate::blob::Blob;
@@ -52,11 +53,6 @@ impl Bucket {
         }
     }
 
-    /// Notes a key that `objects` did not have before.
-    fn added(&mut self, key: Key) {
-        self.unsorted.push(key);
-    }
-
     fn sort_in(&mut self) {
         self.stale = 0;
         let few = self.unsorted.len() < self.sorted.len() / 16;
@@ -73,6 +69,28 @@ impl Bucket {
         }
     }
 
+    /// Stores `object` under `key` if `check` accepts what is there. One
+    /// search of the map.
+    fn put(
+        &mut self,
+        key: &str,
+        check: impl FnOnce(Option<&str>) -> Result<(), Error>,
+        object: Object,
+    ) -> Result<&Object, Error> {
+        match self.objects.get_mut(KeyStr::new(key)) {
+            Some(o) => {
+                check(Some(&o.etag))?;
+                *o = object;
+            }
+            None => {
+                check(None)?;
+                self.objects.insert(Key::from(key), object);
+                self.unsorted.push(Key::from(key));
+            }
+        }
+        Ok(&self.objects[KeyStr::new(key)])
+    }
+
     fn remove(&mut self, key: &KeyStr) {
         if self.objects.remove(key).is_some() && !self.sorted.remove(key) {
             // It was in `unsorted`. Once half of that is dead, sort in the
@@ -86,22 +104,9 @@ impl Bucket {
     }
 }
 
-#[derive(Debug)]
-pub enum StoreError {
-    Invalid(common::Error),
-    BucketNotFound(String),
-    BucketExists(String),
-    BucketNotEmpty(String),
-    ObjectNotFound(String, String),
+fn no_bucket(name: &str) -> Error {
+    Error::BucketNotFound(format!("bucket {name:?} does not exist"))
 }
-
-impl From<common::Error> for StoreError {
-    fn from(e: common::Error) -> Self {
-        StoreError::Invalid(e)
-    }
-}
-
-type Result<T> = std::result::Result<T, StoreError>;
 
 #[derive(Default)]
 pub struct Store {
@@ -109,139 +114,90 @@ pub struct Store {
 }
 
 impl Store {
-    fn bucket(&self, name: &str) -> Result<&Bucket> {
-        validate_bucket(name)?;
-        self.buckets
-            .get(name)
-            .ok_or_else(|| StoreError::BucketNotFound(name.into()))
+    fn bucket(&self, name: &str) -> Result<&Bucket, Error> {
+        self.buckets.get(name).ok_or_else(|| no_bucket(name))
     }
 
-    fn bucket_mut(&mut self, name: &str) -> Result<&mut Bucket> {
-        validate_bucket(name)?;
-        self.buckets
-            .get_mut(name)
-            .ok_or_else(|| StoreError::BucketNotFound(name.into()))
+    fn bucket_mut(&mut self, name: &str) -> Result<&mut Bucket, Error> {
+        self.buckets.get_mut(name).ok_or_else(|| no_bucket(name))
     }
 
-    /// A bucket's keys in order and its objects, for listing.
-    pub fn listing(
-        &mut self,
-        bucket: &str,
-    ) -> Result<(&BTreeSet<Key>, &HashMap<Key, Object, Xxh3DefaultBuilder>)> {
-        let b = self.bucket_mut(bucket)?;
-        b.sort_in();
-        Ok((&b.sorted, &b.objects))
+    /// The object under `key`, if any.
+    pub fn find(&self, bucket: &str, key: &str) -> Result<Option<&Object>, Error> {
+        Ok(self.bucket(bucket)?.objects.get(KeyStr::new(key)))
     }
 
-    pub fn object(&self, bucket: &str, key: &str) -> Result<&Object> {
-        validate_bucket(bucket)?;
-        validate_key(key)?;
-        self.bucket(bucket)?
-            .objects
-            .get(KeyStr::new(key))
-            .ok_or_else(|| StoreError::ObjectNotFound(bucket.into(), key.into()))
-    }
-
-    /// Whether a put of `key` may go ahead now: names, bucket, preconditions.
-    pub fn check_put(
-        &self,
-        bucket: &str,
-        key: &str,
-        if_match: &Option<String>,
-        if_none_match: &Option<String>,
-    ) -> Result<()> {
-        validate_bucket(bucket)?;
-        validate_key(key)?;
-        let current = self
-            .bucket(bucket)?
-            .objects
-            .get(KeyStr::new(key))
-            .map(|o| o.etag.as_str());
-        common::conditions::check_put(if_match.as_deref(), if_none_match.as_deref(), current)?;
-        Ok(())
-    }
-
-    /// Stores `object` under `key`, replacing any object there, when the
-    /// preconditions hold against what is there now. One search of the map.
+    /// Stores `object` under `key`, replacing any object there, when `check`
+    /// accepts the ETag of what is there now.
     pub fn put(
         &mut self,
         bucket: &str,
         key: &str,
-        if_match: &Option<String>,
-        if_none_match: &Option<String>,
+        check: impl FnOnce(Option<&str>) -> Result<(), Error>,
         object: Object,
-    ) -> Result<&Object> {
-        validate_key(key)?;
-        let b = self.bucket_mut(bucket)?;
-        let check = |current: Option<&str>| {
-            common::conditions::check_put(if_match.as_deref(), if_none_match.as_deref(), current)
-        };
-        match b.objects.get_mut(KeyStr::new(key)) {
-            Some(o) => {
-                check(Some(&o.etag))?;
-                *o = object;
-            }
-            None => {
-                check(None)?;
-                b.objects.insert(Key::from(key), object);
-                b.added(Key::from(key));
-            }
-        }
-        Ok(&b.objects[KeyStr::new(key)])
+    ) -> Result<&Object, Error> {
+        self.bucket_mut(bucket)?.put(key, check, object)
     }
 
     /// Removes `key`; a missing key is fine.
-    pub fn delete(&mut self, bucket: &str, key: &str) -> Result<()> {
-        validate_bucket(bucket)?;
-        validate_key(key)?;
+    pub fn delete(&mut self, bucket: &str, key: &str) -> Result<(), Error> {
         self.bucket_mut(bucket)?.remove(KeyStr::new(key));
         Ok(())
     }
 
     /// Copies an object; the content is shared, not duplicated.
-    pub fn copy(
-        &mut self,
-        src_bucket: &str,
-        src_key: &str,
-        dst_bucket: &str,
-        dst_key: &str,
-    ) -> Result<&Object> {
-        validate_bucket(src_bucket)?;
-        validate_key(src_key)?;
-        validate_bucket(dst_bucket)?;
-        validate_key(dst_key)?;
-        self.bucket(src_bucket)?;
-        self.bucket(dst_bucket)?;
-        let src = self.object(src_bucket, src_key)?;
+    pub fn copy(&mut self, src: (&str, &str), dst: (&str, &str)) -> Result<&Object, Error> {
+        let Some(o) = self.find(src.0, src.1)? else {
+            return Err(Error::ObjectNotFound(format!(
+                "no object {:?} in bucket {:?}",
+                src.1, src.0
+            )));
+        };
         let copy = Object {
-            blob: src.blob.clone(),
-            etag: src.etag.clone(),
-            content_type: src.content_type.clone(),
-            metadata: src.metadata.clone(),
+            blob: o.blob.clone(),
+            etag: o.etag.clone(),
+            content_type: o.content_type.clone(),
+            metadata: o.metadata.clone(),
             modified: Timestamp::now(),
         };
-        let b = self.bucket_mut(dst_bucket)?;
-        if let Entry::Vacant(v) = b.objects.entry(Key::from(dst_key)) {
-            v.insert(copy);
-            b.added(Key::from(dst_key));
-        } else {
-            b.objects.insert(Key::from(dst_key), copy);
-        }
-        Ok(&b.objects[KeyStr::new(dst_key)])
+        self.bucket_mut(dst.0)?.put(dst.1, |_| Ok(()), copy)
     }
 
-    pub fn create_bucket(&mut self, name: &str) -> Result<()> {
-        validate_bucket(name)?;
+    /// Up to `n` objects of a bucket in key order, after `after`.
+    pub fn keys_after<T>(
+        &mut self,
+        bucket: &str,
+        after: Bound<&str>,
+        n: usize,
+        mut each: impl FnMut(&str, &Object) -> T,
+    ) -> Result<Vec<T>, Error> {
+        let b = self.bucket_mut(bucket)?;
+        if !b.unsorted.is_empty() {
+            b.sort_in();
+        }
+        let after = after.map(KeyStr::new);
+        Ok(b.sorted
+            .range::<KeyStr, _>((after, Bound::Unbounded))
+            .take(n)
+            .map(|k| each(k.as_str(), &b.objects[<Key as Borrow<KeyStr>>::borrow(k)]))
+            .collect())
+    }
+
+    pub fn create_bucket(&mut self, name: &str) -> Result<(), Error> {
         if self.buckets.contains_key(name) {
-            return Err(StoreError::BucketExists(name.into()));
+            return Err(Error::BucketExists(format!(
+                "bucket {name:?} already exists"
+            )));
         }
         self.buckets.insert(name.to_string(), Bucket::new());
         Ok(())
     }
 
-    pub fn delete_bucket(&mut self, name: &str) -> Result<()> {
+    pub fn delete_bucket(&mut self, name: &str) -> Result<(), Error> {
         if !self.bucket(name)?.objects.is_empty() {
-            return Err(StoreError::BucketNotEmpty(name.into()));
+            return Err(Error::BucketNotEmpty(format!(
+                "bucket {name:?} is not empty"
+            )));
         }
         self.buckets.remove(name);
         Ok(())
