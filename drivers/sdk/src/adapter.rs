@@ -16,6 +16,8 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
+use common::listing::KeySource;
+use common::walk::FolderKeys;
 use trove_driver_common as common;
 
 /// Bodies of at most this many bytes are answered inline, in the `get` call.
@@ -49,12 +51,13 @@ pub(crate) fn checked(e: common::Error) -> Error {
     }
 }
 
-fn names(bucket: &str, key: Option<&str>) -> Result<(), Error> {
+fn names<B: Backend>(bucket: &str, key: Option<&str>) -> Result<(), Error> {
     common::names::validate_bucket(bucket).map_err(checked)?;
-    if let Some(k) = key {
-        common::names::validate_key(k).map_err(checked)?;
+    match key {
+        Some(k) if B::KEYS_ARE_PATHS => common::paths::validate_path_key(k).map_err(checked),
+        Some(k) => common::names::validate_key(k).map_err(checked),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn not_found(bucket: &str, key: &str) -> Error {
@@ -243,7 +246,7 @@ impl<B: Backend> Guest for Adapter<B> {
     }
 
     fn put(bucket: String, key: String, opts: PutOptions) -> Result<Writer, Error> {
-        names(&bucket, Some(&key))?;
+        names::<B>(&bucket, Some(&key))?;
         let b = backend::<B>()?;
         check_put(&*b, &bucket, &key, &opts)?;
         let body = match b.stage(&bucket, &key)? {
@@ -260,7 +263,7 @@ impl<B: Backend> Guest for Adapter<B> {
     }
 
     fn get(bucket: String, key: String, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-        names(&bucket, Some(&key))?;
+        names::<B>(&bucket, Some(&key))?;
         if opts.version_id.is_some() {
             return Err(Error::Unsupported(format!(
                 "the {} driver keeps no versions",
@@ -309,17 +312,17 @@ impl<B: Backend> Guest for Adapter<B> {
     }
 
     fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
-        names(&bucket, Some(&key))?;
+        names::<B>(&bucket, Some(&key))?;
         existing(&*backend::<B>()?, &bucket, &key)
     }
 
     fn delete(bucket: String, key: String) -> Result<(), Error> {
-        names(&bucket, Some(&key))?;
+        names::<B>(&bucket, Some(&key))?;
         backend::<B>()?.delete(&bucket, &key)
     }
 
     fn list(bucket: String, opts: ListOptions) -> Result<ListPage, Error> {
-        names(&bucket, None)?;
+        names::<B>(&bucket, None)?;
         let req = common::listing::ListRequest::new(
             opts.prefix,
             opts.delimiter,
@@ -332,6 +335,15 @@ impl<B: Backend> Guest for Adapter<B> {
             std::ops::Bound::Unbounded => String::new(),
         };
         let b = backend::<B>()?;
+        if B::KEYS_ARE_PATHS {
+            let mut keys = FolderKeys::new(InBucket(&*b, &bucket), &req)?;
+            let page = common::listing::list_page(&req, &mut keys, |k| b.head(&bucket, k))?;
+            return Ok(ListPage {
+                objects: page.objects,
+                common_prefixes: page.common_prefixes,
+                next_cursor: page.next_cursor,
+            });
+        }
         // `list_page` asks for a key's info right after the walk yields the
         // key: the walk keeps that entry in `held`.
         let held: Rc<RefCell<Option<ObjectInfo>>> = Rc::new(RefCell::new(None));
@@ -356,8 +368,8 @@ impl<B: Backend> Guest for Adapter<B> {
         dst_bucket: String,
         dst_key: String,
     ) -> Result<ObjectInfo, Error> {
-        names(&src_bucket, Some(&src_key))?;
-        names(&dst_bucket, Some(&dst_key))?;
+        names::<B>(&src_bucket, Some(&src_key))?;
+        names::<B>(&dst_bucket, Some(&dst_key))?;
         let b = backend::<B>()?;
         existing(&*b, &src_bucket, &src_key)?;
         // The destination bucket must exist (head answers BucketNotFound).
@@ -366,14 +378,23 @@ impl<B: Backend> Guest for Adapter<B> {
     }
 
     fn create_bucket(bucket: String) -> Result<(), Error> {
-        names(&bucket, None)?;
+        names::<B>(&bucket, None)?;
         backend::<B>()?.create_bucket(&bucket)
     }
 
     fn delete_bucket(bucket: String) -> Result<(), Error> {
-        names(&bucket, None)?;
+        names::<B>(&bucket, None)?;
         let b = backend::<B>()?;
-        if b.list_sorted(&bucket, "")?.next().transpose()?.is_some() {
+        let empty = if B::KEYS_ARE_PATHS {
+            let req = common::listing::ListRequest::new(None, None, Some(1), None)
+                .map_err(checked)?;
+            FolderKeys::new(InBucket(&*b, &bucket), &req)?
+                .next_key()?
+                .is_none()
+        } else {
+            b.list_sorted(&bucket, "")?.next().transpose()?.is_none()
+        };
+        if !empty {
             return Err(Error::BucketNotEmpty(format!(
                 "bucket {bucket:?} is not empty"
             )));
@@ -385,6 +406,18 @@ impl<B: Backend> Guest for Adapter<B> {
         let mut all = backend::<B>()?.list_buckets()?;
         all.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(all)
+    }
+}
+
+/// The folders of one bucket of a backend whose keys are paths, for the
+/// folder walk.
+struct InBucket<'a, B>(&'a B, &'a str);
+
+impl<B: Backend> common::walk::Folders for InBucket<'_, B> {
+    type Error = Error;
+
+    fn read_folder(&mut self, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
+        self.0.read_folder(self.1, dir)
     }
 }
 
@@ -538,7 +571,7 @@ impl<B: Backend> PutBytesGuest for Adapter<B> {
         data: Vec<u8>,
         opts: PutOptions,
     ) -> Result<ObjectInfo, Error> {
-        names(&bucket, Some(&key))?;
+        names::<B>(&bucket, Some(&key))?;
         let b = backend::<B>()?;
         let etag = common::etag::etag_of(&data);
         commit(&*b, &bucket, &key, &opts, Chunks::from(data), etag)

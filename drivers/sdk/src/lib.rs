@@ -12,7 +12,9 @@
 //! - byte ranges, and bodies read in chunks through [`Backend::read`] (a large
 //!   object never has to be held whole for a get);
 //! - listing pages (prefix, delimiter, max-keys, an opaque cursor, exact-fit
-//!   last pages) from [`Backend::list_sorted`], a plain key-ordered walk;
+//!   last pages) from [`Backend::list_sorted`], a plain key-ordered walk, or,
+//!   for keys stored as paths, from [`Backend::read_folder`] (one folder at
+//!   a time, entering only what a page needs);
 //! - the content-derived ETag of every put ([`etag_of`]);
 //! - `copy` and the empty-bucket check of `delete-bucket`, from the other
 //!   methods.
@@ -155,6 +157,17 @@ pub trait Backend: Sized + 'static {
     /// lets it run several instances at once.
     const STATEFUL: bool;
 
+    /// `true` for a backend that stores keys as paths in folders (a file
+    /// system, an SFTP server). The SDK then accepts only keys that are clean
+    /// relative paths (no leading or trailing `/`, no empty, `.` or `..`
+    /// segment: `invalid-argument` otherwise), and lists by walking
+    /// [`read_folder`](Backend::read_folder): it enters only the folders a
+    /// page needs, leaves a folder rolled up into a common prefix at once,
+    /// and describes only the keys a page returns (with
+    /// [`head`](Backend::head)). [`list_sorted`](Backend::list_sorted) is not
+    /// called.
+    const KEYS_ARE_PATHS: bool = false;
+
     /// Open the backend for `dsn` (called once per instance, before anything else).
     fn open(dsn: &Dsn) -> Result<Self, Error>;
 
@@ -284,12 +297,36 @@ pub trait Backend: Sized + 'static {
     /// The bucket's objects in byte order of their keys, starting at the
     /// first key `>= from` (a backend may also start earlier: the SDK skips
     /// what it does not need). `BucketNotFound` when the bucket does not exist.
+    /// A backend implements this, or sets
+    /// [`KEYS_ARE_PATHS`](Backend::KEYS_ARE_PATHS) and implements
+    /// [`read_folder`](Backend::read_folder).
     #[allow(clippy::type_complexity)]
     fn list_sorted(
         &self,
         bucket: &str,
         from: &str,
-    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error>;
+    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error> {
+        let _ = (bucket, from);
+        Err(Error::Internal(format!(
+            "the {} driver implements neither list_sorted nor read_folder",
+            Self::NAME
+        )))
+    }
+
+    /// For a backend whose [`KEYS_ARE_PATHS`](Backend::KEYS_ARE_PATHS): the
+    /// entries of folder `dir` of the bucket (`""`: the bucket's top; else a
+    /// key prefix ending in `/`, such as `photos/2024/`) as `(name,
+    /// is_folder)`, in any order. Leave out whatever is neither a file nor a
+    /// folder (a symlink is not an object). `Ok(None)` when the folder is not
+    /// there; `BucketNotFound` when the bucket is not.
+    #[allow(clippy::type_complexity)]
+    fn read_folder(&self, bucket: &str, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
+        let _ = (bucket, dir);
+        Err(Error::Internal(format!(
+            "the {} driver sets KEYS_ARE_PATHS but does not implement read_folder",
+            Self::NAME
+        )))
+    }
 }
 
 /// A put's body on its way into the backend (see [`Backend::stage`]): stage,
