@@ -1,19 +1,19 @@
-//! Buckets (the base's folders with valid bucket names) and listing a bucket's keys
-//! (`common::walk` over the bucket's folders, `common::listing` for the page).
+//! Buckets (the base's folders with valid bucket names), and a bucket's keys in byte
+//! order (`common::walk` over its folders, one `readdir` per folder entered, starting
+//! at the first key the SDK asks for).
 
+use trove_driver::{BucketInfo, Error, ObjectInfo, Timestamp};
 use trove_driver_common as common;
-use trove_driver_common::listing::{list_page, KeySource, ListRequest};
+use trove_driver_common::listing::{KeySource, ListRequest, MAX_KEYS};
 use trove_driver_common::walk::{FolderKeys, Folders};
 
 use crate::bucket_not_found;
 use crate::meta::{self, BucketRecord};
 use crate::objects;
 use crate::remote::{self, META_DIR};
-use crate::trove::driver::types::{BucketInfo, Error, ListOptions, ListPage, Timestamp};
 
 pub fn create(bucket: &str) -> Result<(), Error> {
-    common::names::validate_bucket(bucket)?;
-    if crate::trove::driver::sftp::mkdir(&remote::path(bucket)).is_err() {
+    if trove_driver::imports::sftp::mkdir(&remote::path(bucket)).is_err() {
         return Err(match remote::stat(bucket)? {
             Some(_) => Error::BucketExists(format!("bucket {bucket:?} already exists")),
             None => Error::Internal(format!("cannot create the folder of bucket {bucket:?}")),
@@ -28,18 +28,15 @@ pub fn create(bucket: &str) -> Result<(), Error> {
         .and_then(|_| meta::write_temp(&serde_json::to_vec(&record).expect("serialises")))
         .and_then(|tmp| remote::rename(&tmp, &meta::bucket_record(bucket)));
     if let Err(e) = placed {
-        crate::note_warn(&format!("bucket {bucket:?}: no creation record: {e:?}"));
+        let warning = format!("bucket {bucket:?}: no creation record: {e:?}");
+        trove_driver::imports::log(trove_driver::imports::log::Level::Warn, &warning);
     }
     Ok(())
 }
 
+/// Deletes a bucket the SDK found empty (of objects: its empty folders go with it).
 pub fn delete(bucket: &str) -> Result<(), Error> {
     objects::require_bucket(bucket)?;
-    if has_objects(bucket)? {
-        return Err(Error::BucketNotEmpty(format!(
-            "bucket {bucket:?} is not empty"
-        )));
-    }
     remove_tree(bucket)?;
     if remote::stat(bucket)?.is_some() {
         return Err(Error::BucketNotEmpty(format!(
@@ -69,7 +66,7 @@ fn remove_tree(rel: &str) -> Result<(), Error> {
 }
 
 pub fn list() -> Result<Vec<BucketInfo>, Error> {
-    let mut out: Vec<BucketInfo> = remote::read_dir("")?
+    Ok(remote::read_dir("")?
         .unwrap_or_default()
         .into_iter()
         .filter(|e| e.attrs.is_dir && common::names::validate_bucket(&e.name).is_ok())
@@ -86,53 +83,78 @@ pub fn list() -> Result<Vec<BucketInfo>, Error> {
                 created,
             }
         })
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+        .collect())
 }
 
-/// A bucket's folders, read over SFTP.
-struct BucketFolders<'a>(&'a str);
+/// The walk over every key: each folder's entries are pruned by [`BucketFolders`].
+static EVERY_KEY: ListRequest = ListRequest {
+    prefix: String::new(),
+    delimiter: None,
+    max_keys: MAX_KEYS,
+    after: None,
+};
 
-impl Folders for BucketFolders<'_> {
+/// A bucket's folders, read over SFTP, without what sorts before `from`.
+struct BucketFolders {
+    bucket: String,
+    from: String,
+}
+
+impl Folders for BucketFolders {
     type Error = Error;
     fn read_folder(&mut self, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
-        let rel = if dir.is_empty() {
-            self.0.to_string()
-        } else {
-            format!("{}/{}", self.0, &dir[..dir.len() - 1])
+        let rel = match dir.strip_suffix('/') {
+            None => self.bucket.clone(),
+            Some(d) => format!("{}/{d}", self.bucket),
         };
-        Ok(remote::read_dir(&rel)?.map(|entries| {
+        let Some(entries) = remote::read_dir(&rel)? else {
+            // The bucket itself missing is an error; a folder gone meanwhile is not.
+            return if dir.is_empty() {
+                Err(bucket_not_found(&self.bucket))
+            } else {
+                Ok(None)
+            };
+        };
+        let from = self.from.as_str();
+        // A file is wanted from `from` on; a folder when a key under it can be.
+        let wanted = |full: &str, is_dir: bool| match is_dir {
+            true => full >= from || from.starts_with(full),
+            false => full >= from,
+        };
+        Ok(Some(
             entries
                 .into_iter()
+                .filter(|e| {
+                    let slash = if e.attrs.is_dir { "/" } else { "" };
+                    wanted(&format!("{dir}{}{slash}", e.name), e.attrs.is_dir)
+                })
                 .map(|e| (e.name, e.attrs.is_dir))
-                .collect()
-        }))
+                .collect(),
+        ))
     }
 }
 
-pub fn list_objects(bucket: &str, opts: ListOptions) -> Result<ListPage, Error> {
-    let req = ListRequest::new(
-        opts.prefix,
-        opts.delimiter,
-        opts.max_keys,
-        opts.cursor.as_deref(),
-    )?;
-    objects::require_bucket(bucket)?;
-    let mut keys = FolderKeys::new(BucketFolders(bucket), &req)?;
-    let page = list_page(&req, &mut keys, |key| objects::describe_key(bucket, key))?;
-    if page.objects.is_empty() && page.common_prefixes.is_empty() && !remote::is_dir(bucket)? {
-        return Err(bucket_not_found(bucket));
-    }
-    Ok(ListPage {
-        objects: page.objects,
-        common_prefixes: page.common_prefixes,
-        next_cursor: page.next_cursor,
-    })
-}
-
-fn has_objects(bucket: &str) -> Result<bool, Error> {
-    let req = ListRequest::new(None, None, Some(1), None)?;
-    let mut keys = FolderKeys::new(BucketFolders(bucket), &req)?;
-    Ok(keys.next_key()?.is_some())
+/// The bucket's objects from the first key `>= from`, in byte order, each described
+/// (a stat and a sidecar read) as the walk reaches it.
+pub fn list_sorted(
+    bucket: &str,
+    from: &str,
+) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>>>, Error> {
+    let folders = BucketFolders {
+        bucket: bucket.to_string(),
+        from: from.to_string(),
+    };
+    let mut keys = FolderKeys::new(folders, &EVERY_KEY)?;
+    let bucket = bucket.to_string();
+    Ok(Box::new(std::iter::from_fn(move || loop {
+        let described = match keys.next_key() {
+            Ok(Some(key)) => objects::describe_key(&bucket, &key),
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        match described {
+            Ok(None) => continue, // gone meanwhile
+            r => return Some(r.map(Option::unwrap)),
+        }
+    })))
 }

@@ -1,8 +1,10 @@
-//! The SFTP driver (world `sftp-driver`): objects are files under the DSN's base path on
-//! an SSH server, reached only through the host's `sftp` import (one session the host
-//! holds, with the credentials and host-key check the host owns).
+//! The SFTP driver: objects are files under the DSN's base path on an SSH server,
+//! reached only through the host's `sftp` import (one session the host holds, with the
+//! credentials, the host-key check and the no-symlink confinement the host owns).
 //!
-//! Remote layout (see drivers/README.md, "sftp"):
+//! It implements the SDK's [`Backend`]; the SDK does the rest of the contract (names,
+//! conditions on get, ranges, listing pages, ETags, the empty-bucket check). Remote
+//! layout (see drivers/README.md, "sftp"):
 //!
 //! ```text
 //! <base>/<bucket>/<key>                           object data; a key's '/' are folders
@@ -12,9 +14,13 @@
 //! <base>/.trove/meta/<bucket>/<h[..2]>/<h[2..]>.json  sidecar of a key
 //! ```
 //!
-//! Modules: [`remote`] (paths and the sftp calls), [`meta`] (sidecars, bucket records,
-//! commit locks), [`objects`] (head, get, delete, copy), [`upload`] (put),
-//! [`buckets`] (buckets and listing).
+//! Modules, one job each:
+//! - [`remote`]: paths under the base, and the sftp calls;
+//! - [`meta`]: sidecars, bucket records, commit locks;
+//! - [`objects`]: describing an object, reading, deleting and copying it;
+//! - [`upload`]: a put staged in `.trove/tmp` and committed under the key's lock;
+//! - [`buckets`]: buckets, and the key-ordered walk of a bucket's folders;
+//! - this file: the [`Backend`], handing each call to its module.
 
 mod buckets;
 mod meta;
@@ -22,107 +28,94 @@ mod objects;
 mod remote;
 mod upload;
 
+use std::cell::RefCell;
+use trove_driver::imports::log::{log, Level};
+use trove_driver::{Backend, BucketInfo, Dsn, Error, ObjectInfo, Stage};
+
 // One SSH session, held by the host, to the DSN's user@host:port.
-trove_driver_common::declare_grants!(br#"{"sftp":true}"#);
+trove_driver::declare_grants!(br#"{"sftp":true}"#);
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "trove:driver/sftp-driver@0.1.0",
-    generate_all,
-});
+pub struct Sftp {
+    /// The file the last read left open, to go on reading where it stopped.
+    open: RefCell<Option<objects::OpenFile>>,
+}
 
-use exports::trove::driver::core::{Body, Guest, Writer};
-use trove::driver::log::{log, Level};
-use trove::driver::types::{
-    BucketInfo, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo, PutOptions,
-};
-use trove_driver_common as common;
+trove_driver::export_driver!(Sftp);
 
-struct SftpDriver;
+impl Backend for Sftp {
+    const NAME: &'static str = "sftp";
+    const STATEFUL: bool = false;
 
-export!(SftpDriver);
-
-impl Guest for SftpDriver {
-    type Reader = objects::FileReader;
-    type Writer = upload::SftpWriter;
-
-    fn info() -> DriverInfo {
-        DriverInfo {
-            name: "sftp".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            stateful: false,
-        }
-    }
-
-    fn name() -> String {
-        "sftp".into()
-    }
-
-    fn open(dsn: Dsn) -> Result<(), Error> {
+    fn open(dsn: &Dsn) -> Result<Self, Error> {
         remote::set_base(&dsn.path)?;
         remote::prepare()?;
         log(
             Level::Debug,
             &format!("sftp driver opened for {}", dsn.display),
         );
-        Ok(())
+        Ok(Sftp {
+            open: RefCell::new(None),
+        })
     }
 
-    fn close() -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn ping() -> Result<(), Error> {
+    fn ping(&self) -> Result<(), Error> {
         remote::stat("").map(|_| ())
     }
 
-    fn put(bucket: String, key: String, opts: PutOptions) -> Result<Writer, Error> {
-        upload::SftpWriter::start(bucket, key, opts).map(Writer::new)
+    fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
+        buckets::create(bucket)
     }
 
-    fn get(bucket: String, key: String, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-        objects::get(&bucket, &key, opts)
+    fn delete_bucket(&self, bucket: &str) -> Result<(), Error> {
+        buckets::delete(bucket)
     }
 
-    fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
-        objects::head(&bucket, &key)
-    }
-
-    fn delete(bucket: String, key: String) -> Result<(), Error> {
-        objects::delete(&bucket, &key)
-    }
-
-    fn list(bucket: String, opts: ListOptions) -> Result<ListPage, Error> {
-        buckets::list_objects(&bucket, opts)
-    }
-
-    fn copy(
-        src_bucket: String,
-        src_key: String,
-        dst_bucket: String,
-        dst_key: String,
-    ) -> Result<ObjectInfo, Error> {
-        objects::copy(&src_bucket, &src_key, &dst_bucket, &dst_key)
-    }
-
-    fn create_bucket(bucket: String) -> Result<(), Error> {
-        buckets::create(&bucket)
-    }
-
-    fn delete_bucket(bucket: String) -> Result<(), Error> {
-        buckets::delete(&bucket)
-    }
-
-    fn list_buckets() -> Result<Vec<BucketInfo>, Error> {
+    fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
         buckets::list()
+    }
+
+    fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
+        // A get begins here: it must not go on reading an earlier get's file.
+        self.forget(bucket, key);
+        objects::head(bucket, key)
+    }
+
+    fn read(&self, bucket: &str, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
+        objects::read(&self.open, bucket, key, offset, len)
+    }
+
+    fn stage(&self, bucket: &str, key: &str) -> Result<Option<Box<dyn Stage>>, Error> {
+        check_key(key)?;
+        Ok(Some(Box::new(upload::Put::new(bucket, key)?)))
+    }
+
+    fn copy(&self, sb: &str, sk: &str, db: &str, dk: &str) -> Result<ObjectInfo, Error> {
+        objects::copy(sb, sk, db, dk)
+    }
+
+    fn delete(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        self.forget(bucket, key);
+        objects::delete(bucket, key)
+    }
+
+    fn list_sorted(
+        &self,
+        bucket: &str,
+        from: &str,
+    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error> {
+        buckets::list_sorted(bucket, from)
     }
 }
 
-impl From<common::Error> for Error {
-    fn from(e: common::Error) -> Self {
-        match e {
-            common::Error::InvalidArgument(m) => Error::InvalidArgument(m),
-            common::Error::PreconditionFailed(m) => Error::PreconditionFailed(m),
+impl Sftp {
+    /// Closes the file a read left open, if it is `bucket`/`key`'s.
+    fn forget(&self, bucket: &str, key: &str) {
+        let mut open = self.open.borrow_mut();
+        if open
+            .as_ref()
+            .is_some_and(|o| o.path == objects::data_path(bucket, key))
+        {
+            *open = None;
         }
     }
 }
@@ -135,14 +128,10 @@ pub(crate) fn object_not_found(bucket: &str, key: &str) -> Error {
     Error::ObjectNotFound(format!("no object {key:?} in bucket {bucket:?}"))
 }
 
-/// Checks a bucket name and a key (the key as a clean relative path).
-pub(crate) fn check_names(bucket: &str, key: &str) -> Result<(), Error> {
-    common::names::validate_bucket(bucket)?;
-    common::paths::validate_path_key(key)?;
-    Ok(())
-}
-
-/// Logs a warning through the host.
-pub(crate) fn note_warn(message: &str) {
-    log(Level::Warn, message);
+/// Checks a key as a clean relative path (the SDK checked the contract's rules).
+pub(crate) fn check_key(key: &str) -> Result<(), Error> {
+    trove_driver_common::paths::validate_path_key(key).map_err(|e| match e {
+        trove_driver_common::Error::InvalidArgument(m)
+        | trove_driver_common::Error::PreconditionFailed(m) => Error::InvalidArgument(m),
+    })
 }

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use trove_driver_common as common;
 
 use crate::remote::{self, LOCK_DIR, META_DIR};
-use crate::trove::driver::sftp::{Attrs, OpenFlags};
-use crate::trove::driver::types::Error;
+use trove_driver::imports::sftp::{Attrs, OpenFlags};
+use trove_driver::Error;
 
 const MAX_RECORD: u32 = 1 << 20;
 /// A commit lock older than this is left over from a crashed commit and is broken.
@@ -55,7 +55,7 @@ pub fn load(bucket: &str, key: &str) -> Option<Sidecar> {
 /// Writes `bytes` to a new temporary file; returns its path.
 pub fn write_temp(bytes: &[u8]) -> Result<String, Error> {
     let (path, f) = remote::create_temp()?;
-    let written = remote::write_all(&f, 0, bytes).and_then(|_| f.close());
+    let written = f.write(0, bytes).and_then(|_| f.close());
     match written {
         Ok(()) => Ok(path),
         Err(e) => {

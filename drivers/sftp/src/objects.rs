@@ -1,41 +1,28 @@
-//! Single-object operations: head, get, delete and copy, and how an object is described
-//! (its sidecar while it still describes the data file, else its content).
+//! One object: how it is described (its sidecar while that still describes the data
+//! file, else its content), and reading, deleting and copying it.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
+use trove_driver::imports::sftp::{Attrs, File};
+use trove_driver::{Conditions, Error, ObjectInfo, Stage, StagedObject, Timestamp};
 use trove_driver_common as common;
 
-use crate::exports::trove::driver::core::{Body, GuestReader, Reader};
-use crate::meta;
 use crate::remote;
-use crate::trove::driver::sftp::{Attrs, File};
-use crate::trove::driver::types::{ByteRange, Error, GetOptions, ObjectInfo, Timestamp};
-use crate::upload::Staged;
-use crate::{bucket_not_found, check_names, object_not_found};
+use crate::upload::Put;
+use crate::{bucket_not_found, check_key, meta, object_not_found};
 
-/// Largest piece read from the server in one call (reads and copies).
+/// Largest piece read from the server in one call (copies, and hashing).
 const PIECE: u64 = 4 << 20;
 
 pub fn data_path(bucket: &str, key: &str) -> String {
     format!("{bucket}/{key}")
 }
 
-/// Checks the name, then that the bucket's folder exists.
+/// That the bucket's folder exists.
 pub fn require_bucket(bucket: &str) -> Result<(), Error> {
-    common::names::validate_bucket(bucket)?;
-    if remote::is_dir(bucket)? {
-        Ok(())
-    } else {
-        Err(bucket_not_found(bucket))
-    }
-}
-
-/// The "not found" answer for a key: the bucket's, if the bucket is missing.
-fn not_found(bucket: &str, key: &str) -> Error {
-    match remote::is_dir(bucket) {
-        Ok(true) => object_not_found(bucket, key),
-        Ok(false) => bucket_not_found(bucket),
-        Err(e) => e,
+    match remote::is_dir(bucket)? {
+        true => Ok(()),
+        false => Err(bucket_not_found(bucket)),
     }
 }
 
@@ -63,7 +50,7 @@ pub fn info(
 
 /// Describes the data file of `key` with attributes `attrs`; without a sidecar that
 /// describes it, the ETag is computed from the content (read through `file` when open).
-pub fn describe(
+fn describe(
     bucket: &str,
     key: &str,
     attrs: &Attrs,
@@ -90,7 +77,7 @@ pub fn describe(
         }
         hasher.update(&piece);
     }
-    let mut attrs = attrs.clone();
+    let mut attrs = *attrs;
     attrs.size = Some(hasher.len());
     Ok(info(key, &attrs, hasher.finish(), None, Vec::new()))
 }
@@ -99,93 +86,81 @@ pub fn describe(
 pub fn describe_key(bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
     match remote::stat(&data_path(bucket, key))? {
         Some(a) if !a.is_dir => match describe(bucket, key, &a, None) {
-            Ok(i) => Ok(Some(i)),
             Err(Error::ObjectNotFound(_)) => Ok(None),
-            Err(e) => Err(e),
+            described => described.map(Some),
         },
         _ => Ok(None),
     }
 }
 
-pub fn head(bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
-    check_names(bucket, key)?;
-    describe_key(bucket, key)?.ok_or_else(|| not_found(bucket, key))
-}
-
-/// Opens the object for reading and describes it.
-fn open_object(bucket: &str, key: &str) -> Result<(File, ObjectInfo), Error> {
-    check_names(bucket, key)?;
-    let path = data_path(bucket, key);
-    let attrs = remote::stat(&path)?
-        .filter(|a| !a.is_dir)
-        .ok_or_else(|| not_found(bucket, key))?;
-    let file = remote::open_read(&path)?.ok_or_else(|| not_found(bucket, key))?;
-    let info = describe(bucket, key, &attrs, Some(&file))?;
-    Ok((file, info))
-}
-
-pub fn get(bucket: &str, key: &str, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-    check_names(bucket, key)?;
-    if opts.version_id.is_some() {
-        return Err(Error::Unsupported(
-            "the sftp driver keeps no versions".into(),
-        ));
+/// `None` when the bucket has no such object; `bucket-not-found` when there is no bucket.
+pub fn head(bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
+    check_key(key)?;
+    match describe_key(bucket, key)? {
+        Some(i) => Ok(Some(i)),
+        None => require_bucket(bucket).map(|()| None),
     }
-    let (file, info) = open_object(bucket, key)?;
-    common::conditions::check_get(
-        opts.if_match.as_deref(),
-        opts.if_none_match.as_deref(),
-        &info.etag,
-    )?;
-    let range = opts.range.map(|r| match r {
-        ByteRange::Span((offset, length)) => common::range::ByteRange::Span { offset, length },
-        ByteRange::Suffix(n) => common::range::ByteRange::Suffix(n),
-    });
-    let span = common::range::resolve(range, info.size)?;
-    let reader = FileReader {
-        file,
-        pos: Cell::new(span.offset),
-        end: span.offset + span.length,
-    };
-    Ok((info, Body::Guest(Reader::new(reader))))
 }
 
-/// A body read from the open remote file, piece by piece.
-pub struct FileReader {
+/// The file a read left open at `at`, with the bytes it read ahead from there.
+pub struct OpenFile {
+    pub path: String,
     file: File,
-    pos: Cell<u64>,
-    end: u64,
+    at: u64,
+    ahead: Vec<u8>,
 }
 
-impl GuestReader for FileReader {
-    fn read(&self, max: u64) -> Result<Vec<u8>, Error> {
-        let pos = self.pos.get();
-        let want = max.min(self.end.saturating_sub(pos)).min(PIECE);
-        if want == 0 {
-            return Ok(Vec::new());
+/// `len` bytes at `offset` (fewer only at the end of the file). A read that goes on
+/// where the last one stopped goes on with its file, and reads 4 MiB ahead (the SDK
+/// asks 1 MiB at a time; larger reads keep more of the host's requests in flight).
+pub fn read(
+    open: &RefCell<Option<OpenFile>>,
+    bucket: &str,
+    key: &str,
+    offset: u64,
+    len: u64,
+) -> Result<Vec<u8>, Error> {
+    let path = data_path(bucket, key);
+    let (mut f, want) = match open.borrow_mut().take() {
+        Some(o) if o.path == path && o.at == offset => (o, len.max(PIECE)),
+        _ => {
+            let file = remote::open_read(&path)?.ok_or_else(|| object_not_found(bucket, key))?;
+            let ahead = Vec::new();
+            (
+                OpenFile {
+                    path,
+                    file,
+                    at: offset,
+                    ahead,
+                },
+                len,
+            )
         }
-        let data = self.file.read(pos, want as u32)?;
-        if data.is_empty() {
-            return Err(Error::Internal(
-                "the object's file ended early (changed while read)".into(),
-            ));
+    };
+    while (f.ahead.len() as u64) < len {
+        let end = f.at + f.ahead.len() as u64;
+        let piece = f.file.read(end, (want - f.ahead.len() as u64) as u32)?;
+        if piece.is_empty() {
+            break;
         }
-        self.pos.set(pos + data.len() as u64);
-        Ok(data)
+        f.ahead.extend_from_slice(&piece);
     }
+    let n = f.ahead.len().min(len as usize);
+    let out = f.ahead[..n].to_vec();
+    f.ahead.drain(..n);
+    f.at += n as u64;
+    *open.borrow_mut() = Some(f);
+    Ok(out)
 }
 
 pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
-    check_names(bucket, key)?;
+    check_key(key)?;
     require_bucket(bucket)?;
     let path = data_path(bucket, key);
     {
         let _lock = meta::Lock::acquire(bucket, key)?;
-        match remote::stat(&path)? {
-            Some(a) if !a.is_dir => {
-                remote::remove(&path)?;
-            }
-            _ => {}
+        if remote::stat(&path)?.is_some_and(|a| !a.is_dir) {
+            remote::remove(&path)?;
         }
         let _ = remote::remove(&meta::sidecar_path(bucket, key).1);
     }
@@ -198,35 +173,40 @@ pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn copy(
-    src_bucket: &str,
-    src_key: &str,
-    dst_bucket: &str,
-    dst_key: &str,
-) -> Result<ObjectInfo, Error> {
-    check_names(dst_bucket, dst_key)?;
-    let (file, src) = open_object(src_bucket, src_key)?;
-    require_bucket(dst_bucket)?;
-    let mut staged = Staged::new()?;
-    while staged.written() < src.size {
-        let piece = file.read(
-            staged.written(),
-            (src.size - staged.written()).min(PIECE) as u32,
-        )?;
+/// Reads the source through one open file in 4 MiB pieces into a staged put, and
+/// commits it like a put, keeping content type and metadata.
+pub fn copy(sb: &str, sk: &str, db: &str, dk: &str) -> Result<ObjectInfo, Error> {
+    check_key(sk)?;
+    check_key(dk)?;
+    let path = data_path(sb, sk);
+    let attrs = remote::stat(&path)?.filter(|a| !a.is_dir);
+    let file = attrs
+        .as_ref()
+        .map(|_| remote::open_read(&path))
+        .transpose()?
+        .flatten();
+    let (Some(attrs), Some(file)) = (attrs, file) else {
+        return Err(object_not_found(sb, sk));
+    };
+    let src = describe(sb, sk, &attrs, Some(&file))?;
+    // Dropped uncommitted, the staged put removes its temporary file.
+    let mut put = Put::new(db, dk)?;
+    let mut at = 0;
+    while at < src.size {
+        let piece = file.read(at, (src.size - at).min(PIECE) as u32)?;
         if piece.is_empty() {
             return Err(Error::Internal(format!(
-                "source {src_key:?} shrank while copied"
+                "source {sk:?} shrank while copied"
             )));
         }
-        staged.write(&piece)?;
+        put.write(&piece)?;
+        at += piece.len() as u64;
     }
-    let _ = file.close();
-    staged.commit(
-        dst_bucket,
-        dst_key,
-        src.content_type,
-        src.metadata,
-        None,
-        None,
-    )
+    let staged = StagedObject {
+        size: src.size,
+        etag: src.etag,
+        content_type: src.content_type,
+        metadata: src.metadata,
+    };
+    put.commit(staged, &Conditions::NONE)
 }

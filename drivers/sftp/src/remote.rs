@@ -5,8 +5,8 @@
 
 use std::cell::RefCell;
 
-use crate::trove::driver::sftp::{self, Attrs, DirEntry, File, OpenFlags};
-use crate::trove::driver::types::Error;
+use trove_driver::imports::sftp::{self, Attrs, DirEntry, File, OpenFlags};
+use trove_driver::Error;
 
 pub const TMP_DIR: &str = ".trove/tmp";
 pub const LOCK_DIR: &str = ".trove/locks";
@@ -34,7 +34,7 @@ pub fn path(rel: &str) -> String {
     BASE.with(|b| {
         let base = b.borrow();
         match (base.as_str(), rel) {
-            (b, "") if b.is_empty() => ".".to_string(),
+            ("", "") => ".".to_string(),
             (b, "") => b.to_string(),
             ("", r) => r.to_string(),
             ("/", r) => format!("/{r}"),
@@ -54,17 +54,18 @@ pub fn prepare() -> Result<(), Error> {
     Ok(())
 }
 
-fn missing(e: &Error) -> bool {
-    matches!(e, Error::ObjectNotFound(_))
+/// `None` for a path that does not exist.
+fn found<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::ObjectNotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The attributes of `rel`, or `None` when it does not exist.
 pub fn stat(rel: &str) -> Result<Option<Attrs>, Error> {
-    match sftp::stat(&path(rel)) {
-        Ok(a) => Ok(Some(a)),
-        Err(e) if missing(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    found(sftp::stat(&path(rel)))
 }
 
 pub fn is_dir(rel: &str) -> Result<bool, Error> {
@@ -82,48 +83,38 @@ pub enum DirOutcome {
 
 /// Creates folder `rel` unless it is there already.
 pub fn make_dir(rel: &str) -> Result<DirOutcome, Error> {
-    match sftp::mkdir(&path(rel)) {
-        Ok(()) => Ok(DirOutcome::Ready),
-        Err(e) => match stat(rel)? {
-            Some(a) if a.is_dir => Ok(DirOutcome::Ready),
-            Some(_) => Ok(DirOutcome::File),
-            None if missing(&e) => Ok(DirOutcome::NoParent),
-            None => Err(e),
-        },
+    let Err(e) = sftp::mkdir(&path(rel)) else {
+        return Ok(DirOutcome::Ready);
+    };
+    match stat(rel)? {
+        Some(a) if a.is_dir => Ok(DirOutcome::Ready),
+        Some(_) => Ok(DirOutcome::File),
+        None if matches!(e, Error::ObjectNotFound(_)) => Ok(DirOutcome::NoParent),
+        None => Err(e),
     }
 }
 
 /// Creates folder `rel`, failing when something else is in the way.
 pub fn ensure_dir(rel: &str) -> Result<(), Error> {
-    match make_dir(rel)? {
-        DirOutcome::Ready => Ok(()),
-        DirOutcome::File => Err(Error::Internal(format!(
-            "{} is a file, not a folder",
-            path(rel)
-        ))),
-        DirOutcome::NoParent => Err(Error::Internal(format!(
-            "cannot create {}: its parent folder is missing",
-            path(rel)
-        ))),
-    }
+    let why = match make_dir(rel)? {
+        DirOutcome::Ready => return Ok(()),
+        DirOutcome::File => "it is a file",
+        DirOutcome::NoParent => "its parent folder is missing",
+    };
+    Err(Error::Internal(format!(
+        "cannot create {}: {why}",
+        path(rel)
+    )))
 }
 
 /// The entries of folder `rel`, or `None` when it does not exist.
 pub fn read_dir(rel: &str) -> Result<Option<Vec<DirEntry>>, Error> {
-    match sftp::readdir(&path(rel)) {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if missing(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    found(sftp::readdir(&path(rel)))
 }
 
-/// Removes file `rel`; `false` when it was not there.
-pub fn remove(rel: &str) -> Result<bool, Error> {
-    match sftp::remove(&path(rel)) {
-        Ok(()) => Ok(true),
-        Err(e) if missing(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+/// Removes file `rel`; `None` when it was not there.
+pub fn remove(rel: &str) -> Result<Option<()>, Error> {
+    found(sftp::remove(&path(rel)))
 }
 
 /// Removes folder `rel` if it is empty; `false` when it was not removed.
@@ -142,11 +133,7 @@ pub fn open(rel: &str, flags: OpenFlags) -> Result<File, Error> {
 
 /// Opens `rel` for reading; `None` when it does not exist.
 pub fn open_read(rel: &str) -> Result<Option<File>, Error> {
-    match open(rel, OpenFlags::READ) {
-        Ok(f) => Ok(Some(f)),
-        Err(e) if missing(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    found(open(rel, OpenFlags::READ))
 }
 
 /// Reads a whole small file (at most `max` bytes); `None` when missing or larger.
@@ -159,40 +146,17 @@ pub fn read_small(rel: &str, max: u32) -> Result<Option<Vec<u8>>, Error> {
     Ok((data.len() as u32 <= max).then_some(data))
 }
 
-/// Writes all of `data` at `offset`.
-pub fn write_all(f: &File, offset: u64, data: &[u8]) -> Result<(), Error> {
-    f.write(offset, data)
-}
-
-/// A fresh, unused name in `dir`, for a file created exclusively.
-pub fn unique_name(dir: &str, attempt: u32) -> String {
-    use std::cell::Cell;
-    thread_local!(static COUNTER: Cell<u64> = const { Cell::new(0) });
-    let n = COUNTER.with(|c| {
-        c.set(c.get().wrapping_add(1));
-        c.get()
-    });
-    let now = trove_driver_common::time::Timestamp::now();
-    let salt = trove_driver_common::etag::etag_of(format!("{now:?}{n}{attempt}").as_bytes());
-    format!(
-        "{dir}/{}-{:09}-{}",
-        now.seconds,
-        now.nanoseconds,
-        &salt[..12]
-    )
-}
-
 /// Creates a new file in the temporary folder, exclusively; returns its path.
 pub fn create_temp() -> Result<(String, File), Error> {
     let mut last = None;
-    for attempt in 0..8 {
-        let p = unique_name(TMP_DIR, attempt);
+    for _ in 0..8 {
+        let p = format!("{TMP_DIR}/{}", trove_driver::unique_id());
         match open(
             &p,
             OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
         ) {
             Ok(f) => return Ok((p, f)),
-            Err(e) if missing(&e) => {
+            Err(e @ Error::ObjectNotFound(_)) => {
                 ensure_dir(".trove")?;
                 ensure_dir(TMP_DIR)?;
                 last = Some(e);

@@ -1,82 +1,52 @@
-//! Put: the writer streams into a new file in `.trove/tmp`, hashing as it goes; `finish`
-//! commits it under the key's lock: preconditions checked, the sidecar staged, the key's
-//! folders created, then the sidecar and the data renamed into place (each rename is
-//! atomic and replaces what was there). `abort`, a failed write or dropping the writer
-//! removes the temporary file.
+//! A put: the body streams into a new file in `.trove/tmp`; the commit takes the key's
+//! lock, re-checks the conditions, stages the sidecar, creates the key's folders, then
+//! renames the sidecar and the data into place (each rename is atomic and replaces what
+//! was there). Dropped uncommitted (aborted, failed), it removes the temporary file.
 
-use std::cell::RefCell;
-
+use trove_driver::imports::sftp::File;
+use trove_driver::{Conditions, Error, ObjectInfo, Stage, StagedObject};
 use trove_driver_common as common;
 
-use crate::exports::trove::driver::core::GuestWriter;
+use crate::bucket_not_found;
 use crate::meta::{self, Sidecar};
 use crate::objects::{self, data_path};
 use crate::remote::{self, DirOutcome};
-use crate::trove::driver::sftp::File;
-use crate::trove::driver::types::{Error, ObjectInfo, PutOptions};
-use crate::{bucket_not_found, check_names};
 
-/// An upload in `.trove/tmp`, removed unless committed.
-pub struct Staged {
+pub struct Put {
+    bucket: String,
+    key: String,
+    /// The temporary file, `None` once committed.
     path: Option<String>,
     file: Option<File>,
-    hasher: common::etag::Hasher,
+    written: u64,
 }
 
-impl Staged {
-    pub fn new() -> Result<Staged, Error> {
+impl Put {
+    pub fn new(bucket: &str, key: &str) -> Result<Put, Error> {
         let (path, file) = remote::create_temp()?;
-        Ok(Staged {
+        Ok(Put {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
             path: Some(path),
             file: Some(file),
-            hasher: common::etag::Hasher::new(),
+            written: 0,
         })
     }
 
-    pub fn written(&self) -> u64 {
-        self.hasher.len()
-    }
-
-    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        let file = self.file.as_ref().ok_or_else(finished)?;
-        remote::write_all(file, self.hasher.len(), data)?;
-        self.hasher.update(data);
-        Ok(())
-    }
-
-    /// Moves the upload to `bucket`/`key` with its sidecar; see the module's comment.
-    pub fn commit(
-        mut self,
-        bucket: &str,
-        key: &str,
-        content_type: Option<String>,
-        metadata: Vec<(String, String)>,
-        if_match: Option<&str>,
-        if_none_match: Option<&str>,
-    ) -> Result<ObjectInfo, Error> {
-        if let Some(f) = self.file.take() {
-            f.close()?;
+    /// The key's current ETag as `conditions` need it (any ETag when only whether
+    /// there is an object matters).
+    fn current(&self, conditions: &Conditions) -> Result<Option<String>, Error> {
+        if conditions.need_etag() {
+            return Ok(objects::describe_key(&self.bucket, &self.key)?.map(|i| i.etag));
         }
-        let tmp = self.path.clone().ok_or_else(finished)?;
-        objects::require_bucket(bucket)?;
-        let _lock = meta::Lock::acquire(bucket, key)?;
-        let current = objects::describe_key(bucket, key)?;
-        common::conditions::check_put(
-            if_match,
-            if_none_match,
-            current.as_ref().map(|c| c.etag.as_str()),
-        )?;
-        let attrs = remote::stat(&tmp)?
-            .ok_or_else(|| Error::Internal(format!("the upload {tmp} vanished")))?;
-        let etag = self.hasher.finish();
-        let record = Sidecar {
-            key: key.to_string(),
-            etag: etag.clone(),
-            size: self.hasher.len(),
-            modified: attrs.modified.map_or(0, |m| m.seconds),
-            content_type: content_type.clone(),
-            metadata: metadata.clone(),
-        };
+        let attrs = remote::stat(&data_path(&self.bucket, &self.key))?;
+        Ok(attrs.filter(|a| !a.is_dir).map(|_| String::new()))
+    }
+
+    /// Creates the key's folders; a file in the way, or the key's own path being a
+    /// folder, is `invalid-argument`.
+    fn make_folders(&self) -> Result<(), Error> {
+        let (bucket, key) = (&self.bucket, &self.key);
         for folder in common::paths::parent_folders(key) {
             match remote::make_dir(&data_path(bucket, folder))? {
                 DirOutcome::Ready => {}
@@ -88,31 +58,12 @@ impl Staged {
                 DirOutcome::NoParent => return Err(bucket_not_found(bucket)),
             }
         }
-        let dst = data_path(bucket, key);
-        if remote::is_dir(&dst)? {
+        if remote::is_dir(&data_path(bucket, key))? {
             return Err(Error::InvalidArgument(format!(
                 "key {key:?} is a folder of other keys"
             )));
         }
-        let (sidecar_tmp, sidecar) = meta::stage(bucket, &record)?;
-        if let Err(e) = remote::rename(&sidecar_tmp, &sidecar) {
-            let _ = remote::remove(&sidecar_tmp);
-            return Err(e);
-        }
-        remote::rename(&tmp, &dst)?;
-        self.path = None;
-        Ok(objects::info(key, &attrs, etag, content_type, metadata))
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if let Some(f) = self.file.take() {
-            let _ = f.close();
-        }
-        if let Some(path) = self.path.take() {
-            let _ = remote::remove(&path);
-        }
+        Ok(())
     }
 }
 
@@ -120,59 +71,62 @@ fn finished() -> Error {
     Error::InvalidArgument("the upload was already finished or aborted".into())
 }
 
-/// The `writer` resource of a put.
-pub struct SftpWriter {
-    bucket: String,
-    key: String,
-    opts: PutOptions,
-    staged: RefCell<Option<Staged>>,
+impl Stage for Put {
+    fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        self.file
+            .as_ref()
+            .ok_or_else(finished)?
+            .write(self.written, chunk)?;
+        self.written += chunk.len() as u64;
+        Ok(())
+    }
+
+    fn commit(
+        &mut self,
+        object: StagedObject,
+        conditions: &Conditions,
+    ) -> Result<ObjectInfo, Error> {
+        if let Some(f) = self.file.take() {
+            f.close()?;
+        }
+        let tmp = self.path.clone().ok_or_else(finished)?;
+        objects::require_bucket(&self.bucket)?;
+        let _lock = meta::Lock::acquire(&self.bucket, &self.key)?;
+        if !conditions.is_empty() {
+            conditions.check(self.current(conditions)?.as_deref())?;
+        }
+        let attrs = remote::stat(&tmp)?
+            .ok_or_else(|| Error::Internal(format!("the upload {tmp} vanished")))?;
+        let record = Sidecar {
+            key: self.key.clone(),
+            etag: object.etag.clone(),
+            size: self.written,
+            modified: attrs.modified.map_or(0, |m| m.seconds),
+            content_type: object.content_type.clone(),
+            metadata: object.metadata.clone(),
+        };
+        self.make_folders()?;
+        let (sidecar_tmp, sidecar) = meta::stage(&self.bucket, &record)?;
+        if let Err(e) = remote::rename(&sidecar_tmp, &sidecar) {
+            let _ = remote::remove(&sidecar_tmp);
+            return Err(e);
+        }
+        remote::rename(&tmp, &data_path(&self.bucket, &self.key))?;
+        self.path = None;
+        let (etag, ct, meta) = (object.etag, object.content_type, object.metadata);
+        Ok(objects::info(&self.key, &attrs, etag, ct, meta))
+    }
+
+    fn discard(self: Box<Self>) {}
 }
 
-impl SftpWriter {
-    pub fn start(bucket: String, key: String, opts: PutOptions) -> Result<SftpWriter, Error> {
-        check_names(&bucket, &key)?;
-        objects::require_bucket(&bucket)?;
-        if opts.if_none_match.is_some() || opts.if_match.is_some() {
-            // Fail early; `finish` checks again under the key's lock.
-            let current = objects::describe_key(&bucket, &key)?;
-            common::conditions::check_put(
-                opts.if_match.as_deref(),
-                opts.if_none_match.as_deref(),
-                current.as_ref().map(|c| c.etag.as_str()),
-            )?;
+impl Drop for Put {
+    fn drop(&mut self) {
+        if let Some(f) = self.file.take() {
+            let _ = f.close();
         }
-        Ok(SftpWriter {
-            staged: RefCell::new(Some(Staged::new()?)),
-            bucket,
-            key,
-            opts,
-        })
-    }
-}
-
-impl GuestWriter for SftpWriter {
-    fn write(&self, chunk: Vec<u8>) -> Result<(), Error> {
-        let mut staged = self.staged.borrow_mut();
-        let result = staged.as_mut().ok_or_else(finished)?.write(&chunk);
-        if result.is_err() {
-            staged.take();
+        if let Some(path) = self.path.take() {
+            let _ = remote::remove(&path);
         }
-        result
-    }
-
-    fn finish(&self) -> Result<ObjectInfo, Error> {
-        let staged = self.staged.borrow_mut().take().ok_or_else(finished)?;
-        staged.commit(
-            &self.bucket,
-            &self.key,
-            self.opts.content_type.clone(),
-            self.opts.metadata.clone(),
-            self.opts.if_match.as_deref(),
-            self.opts.if_none_match.as_deref(),
-        )
-    }
-
-    fn abort(&self) {
-        self.staged.borrow_mut().take();
     }
 }
