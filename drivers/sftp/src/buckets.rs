@@ -1,11 +1,8 @@
-//! Buckets (the base's folders with valid bucket names), and a bucket's keys in byte
-//! order (`common::walk` over its folders, one `readdir` per folder entered, starting
-//! at the first key the SDK asks for).
+//! Buckets (the base's folders with valid bucket names), and the folders of a bucket
+//! as the SDK's listing walk reads them (one `readdir` per folder it enters).
 
-use trove_driver::{BucketInfo, Error, ObjectInfo, Timestamp};
+use trove_driver::{BucketInfo, Error, Timestamp};
 use trove_driver_common as common;
-use trove_driver_common::listing::{KeySource, ListRequest, MAX_KEYS};
-use trove_driver_common::walk::{FolderKeys, Folders};
 
 use crate::bucket_not_found;
 use crate::meta::{self, BucketRecord};
@@ -86,75 +83,23 @@ pub fn list() -> Result<Vec<BucketInfo>, Error> {
         .collect())
 }
 
-/// The walk over every key: each folder's entries are pruned by [`BucketFolders`].
-static EVERY_KEY: ListRequest = ListRequest {
-    prefix: String::new(),
-    delimiter: None,
-    max_keys: MAX_KEYS,
-    after: None,
-};
-
-/// A bucket's folders, read over SFTP, without what sorts before `from`.
-struct BucketFolders {
-    bucket: String,
-    from: String,
-}
-
-impl Folders for BucketFolders {
-    type Error = Error;
-    fn read_folder(&mut self, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
-        let rel = match dir.strip_suffix('/') {
-            None => self.bucket.clone(),
-            Some(d) => format!("{}/{d}", self.bucket),
-        };
-        let Some(entries) = remote::read_dir(&rel)? else {
-            // The bucket itself missing is an error; a folder gone meanwhile is not.
-            return if dir.is_empty() {
-                Err(bucket_not_found(&self.bucket))
-            } else {
-                Ok(None)
-            };
-        };
-        let from = self.from.as_str();
-        // A file is wanted from `from` on; a folder when a key under it can be.
-        let wanted = |full: &str, is_dir: bool| match is_dir {
-            true => full >= from || from.starts_with(full),
-            false => full >= from,
-        };
-        Ok(Some(
+/// The entries of folder `dir` (`""` or a key prefix ending in '/') of a bucket, as
+/// (name, is-folder). The host never follows a symlink: one that names a folder is
+/// listed as a file, and reading it is refused.
+pub fn read_folder(bucket: &str, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
+    let rel = match dir.strip_suffix('/') {
+        None => bucket.to_string(),
+        Some(d) => format!("{bucket}/{d}"),
+    };
+    match remote::read_dir(&rel)? {
+        Some(entries) => Ok(Some(
             entries
                 .into_iter()
-                .filter(|e| {
-                    let slash = if e.attrs.is_dir { "/" } else { "" };
-                    wanted(&format!("{dir}{}{slash}", e.name), e.attrs.is_dir)
-                })
                 .map(|e| (e.name, e.attrs.is_dir))
                 .collect(),
-        ))
+        )),
+        // A folder gone meanwhile is no error; the bucket missing is.
+        None if dir.is_empty() => Err(bucket_not_found(bucket)),
+        None => objects::require_bucket(bucket).map(|()| None),
     }
-}
-
-/// The bucket's objects from the first key `>= from`, in byte order, each described
-/// (a stat and a sidecar read) as the walk reaches it.
-pub fn list_sorted(
-    bucket: &str,
-    from: &str,
-) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>>>, Error> {
-    let folders = BucketFolders {
-        bucket: bucket.to_string(),
-        from: from.to_string(),
-    };
-    let mut keys = FolderKeys::new(folders, &EVERY_KEY)?;
-    let bucket = bucket.to_string();
-    Ok(Box::new(std::iter::from_fn(move || loop {
-        let described = match keys.next_key() {
-            Ok(Some(key)) => objects::describe_key(&bucket, &key),
-            Ok(None) => return None,
-            Err(e) => return Some(Err(e)),
-        };
-        match described {
-            Ok(None) => continue, // gone meanwhile
-            r => return Some(r.map(Option::unwrap)),
-        }
-    })))
 }

@@ -19,7 +19,7 @@
 //! - [`meta`]: sidecars, bucket records, commit locks;
 //! - [`objects`]: describing an object, reading, deleting and copying it;
 //! - [`upload`]: a put staged in `.trove/tmp` and committed under the key's lock;
-//! - [`buckets`]: buckets, and the key-ordered walk of a bucket's folders;
+//! - [`buckets`]: buckets, and a bucket's folders for the SDK's listing walk;
 //! - this file: the [`Backend`], handing each call to its module.
 
 mod buckets;
@@ -45,6 +45,7 @@ trove_driver::export_driver!(Sftp);
 impl Backend for Sftp {
     const NAME: &'static str = "sftp";
     const STATEFUL: bool = false;
+    const KEYS_ARE_PATHS: bool = true;
 
     fn open(dsn: &Dsn) -> Result<Self, Error> {
         remote::set_base(&dsn.path)?;
@@ -85,7 +86,6 @@ impl Backend for Sftp {
     }
 
     fn stage(&self, bucket: &str, key: &str) -> Result<Option<Box<dyn Stage>>, Error> {
-        check_key(key)?;
         Ok(Some(Box::new(upload::Put::new(bucket, key)?)))
     }
 
@@ -98,12 +98,8 @@ impl Backend for Sftp {
         objects::delete(bucket, key)
     }
 
-    fn list_sorted(
-        &self,
-        bucket: &str,
-        from: &str,
-    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error> {
-        buckets::list_sorted(bucket, from)
+    fn read_folder(&self, bucket: &str, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
+        buckets::read_folder(bucket, dir)
     }
 }
 
@@ -126,12 +122,4 @@ pub(crate) fn bucket_not_found(bucket: &str) -> Error {
 
 pub(crate) fn object_not_found(bucket: &str, key: &str) -> Error {
     Error::ObjectNotFound(format!("no object {key:?} in bucket {bucket:?}"))
-}
-
-/// Checks a key as a clean relative path (the SDK checked the contract's rules).
-pub(crate) fn check_key(key: &str) -> Result<(), Error> {
-    trove_driver_common::paths::validate_path_key(key).map_err(|e| match e {
-        trove_driver_common::Error::InvalidArgument(m)
-        | trove_driver_common::Error::PreconditionFailed(m) => Error::InvalidArgument(m),
-    })
 }

@@ -9,7 +9,7 @@ use trove_driver_common as common;
 
 use crate::remote;
 use crate::upload::Put;
-use crate::{bucket_not_found, check_key, meta, object_not_found};
+use crate::{bucket_not_found, meta, object_not_found};
 
 /// Largest piece read from the server in one call (copies, and hashing).
 const PIECE: u64 = 4 << 20;
@@ -95,7 +95,6 @@ pub fn describe_key(bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error
 
 /// `None` when the bucket has no such object; `bucket-not-found` when there is no bucket.
 pub fn head(bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
-    check_key(key)?;
     match describe_key(bucket, key)? {
         Some(i) => Ok(Some(i)),
         None => require_bucket(bucket).map(|()| None),
@@ -154,7 +153,6 @@ pub fn read(
 }
 
 pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
-    check_key(key)?;
     require_bucket(bucket)?;
     let path = data_path(bucket, key);
     {
@@ -176,8 +174,6 @@ pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
 /// Reads the source through one open file in 4 MiB pieces into a staged put, and
 /// commits it like a put, keeping content type and metadata.
 pub fn copy(sb: &str, sk: &str, db: &str, dk: &str) -> Result<ObjectInfo, Error> {
-    check_key(sk)?;
-    check_key(dk)?;
     let path = data_path(sb, sk);
     let attrs = remote::stat(&path)?.filter(|a| !a.is_dir);
     let file = attrs
