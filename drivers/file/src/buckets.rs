@@ -1,17 +1,15 @@
 //! Buckets: the root's folders (valid bucket names only; `.trove` never is one).
 
+use trove_driver::imports::filesystem::types::{DescriptorType, ErrorCode};
+use trove_driver::imports::log::Level;
+use trove_driver::{BucketInfo, Error, Timestamp};
+
 use crate::fs;
 use crate::layout;
-use crate::lister;
 use crate::objects;
 use crate::sidecar::{self, BucketRecord};
-use crate::trove::driver::log::Level;
-use crate::trove::driver::types::{BucketInfo, Error, Timestamp};
-use crate::upload;
-use crate::wasi::filesystem::types::{DescriptorType, ErrorCode};
 
 pub fn create(bucket: &str) -> Result<(), Error> {
-    layout::check_bucket(bucket)?;
     match fs::root()?.create_directory_at(bucket) {
         Ok(()) => {}
         Err(ErrorCode::Exist) => {
@@ -24,14 +22,14 @@ pub fn create(bucket: &str) -> Result<(), Error> {
     // Stale state of an earlier bucket of that name goes first.
     let meta = layout::meta_bucket_dir(bucket);
     let _ = fs::remove_tree(&meta);
-    let now = trove_driver_common::time::Timestamp::now();
+    let now = trove_driver::now();
     let record = BucketRecord {
         created: (now.seconds, now.nanoseconds),
     };
     let json = serde_json::to_vec(&record).expect("a bucket record always serialises");
     if let Err(e) = sidecar::write_atomically(&meta, &layout::bucket_record(bucket), &json) {
         // The folder's own time stands in for the creation time then.
-        crate::note(
+        trove_driver::imports::log(
             Level::Warn,
             &format!("bucket {bucket}: could not record the creation time: {e:?}"),
         );
@@ -39,15 +37,13 @@ pub fn create(bucket: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Deletes a bucket the SDK found without objects: its folders must all be empty.
 pub fn delete(bucket: &str) -> Result<(), Error> {
     objects::require_bucket(bucket)?;
-    let not_empty = || Error::BucketNotEmpty(format!("bucket {bucket:?} is not empty"));
-    if lister::has_objects(bucket)? {
-        return Err(not_empty());
-    }
-    match remove_empty_folders(bucket)? {
-        true => {}
-        false => return Err(not_empty()),
+    if !remove_empty_folders(bucket)? {
+        return Err(Error::BucketNotEmpty(format!(
+            "bucket {bucket:?} is not empty"
+        )));
     }
     let _ = fs::remove_tree(&layout::meta_bucket_dir(bucket));
     Ok(())
@@ -60,10 +56,9 @@ fn remove_empty_folders(path: &str) -> Result<bool, Error> {
         return Ok(true);
     };
     for e in entries {
-        if e.kind != DescriptorType::Directory {
-            return Ok(false);
-        }
-        if !remove_empty_folders(&format!("{path}/{}", e.name))? {
+        if e.kind != DescriptorType::Directory
+            || !remove_empty_folders(&format!("{path}/{}", e.name))?
+        {
             return Ok(false);
         }
     }
@@ -74,21 +69,18 @@ fn remove_empty_folders(path: &str) -> Result<bool, Error> {
     }
 }
 
+/// The buckets, unsorted (the SDK sorts them).
 pub fn list() -> Result<Vec<BucketInfo>, Error> {
     let entries = fs::read_dir("")?.unwrap_or_default();
-    let mut buckets: Vec<BucketInfo> = entries
+    Ok(entries
         .into_iter()
-        .filter(|e| e.kind == DescriptorType::Directory && layout::check_bucket(&e.name).is_ok())
-        .map(|e| {
-            let created = created(&e.name);
-            BucketInfo {
-                name: e.name,
-                created,
-            }
+        .filter(|e| e.kind == DescriptorType::Directory)
+        .filter(|e| trove_driver_common::names::validate_bucket(&e.name).is_ok())
+        .map(|e| BucketInfo {
+            created: created(&e.name),
+            name: e.name,
         })
-        .collect();
-    buckets.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    Ok(buckets)
+        .collect())
 }
 
 /// The recorded creation time, else the folder's modification time.
@@ -103,5 +95,5 @@ fn created(bucket: &str) -> Option<Timestamp> {
         .ok()
         .flatten()
         .and_then(|s| s.data_modification_timestamp)
-        .map(upload::timestamp)
+        .map(fs::timestamp)
 }

@@ -4,16 +4,17 @@
 
 use std::cell::OnceCell;
 
-use crate::layout;
-use crate::trove::driver::types::Error;
-use crate::wasi::clocks::wall_clock::Datetime;
-use crate::wasi::filesystem::preopens::get_directories;
-use crate::wasi::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+use trove_driver::imports::filesystem::preopens::get_directories;
+use trove_driver::imports::filesystem::types::{
+    Datetime, Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags,
+    PathFlags,
 };
+use trove_driver::{Error, Timestamp};
+
+use crate::layout;
 
 /// The largest read the host serves in one `descriptor.read` call.
-pub const READ_CHUNK: u64 = 64 * 1024;
+const READ_CHUNK: u64 = 64 * 1024;
 
 thread_local! {
     static ROOT: OnceCell<Option<&'static Descriptor>> = const { OnceCell::new() };
@@ -67,28 +68,33 @@ pub fn is_dir(path: &str) -> Result<bool, Error> {
     Ok(stat_at(path)?.is_some_and(|s| s.type_ == DescriptorType::Directory))
 }
 
-/// Opens a regular file for reading; `None` when there is no regular file at `path`
-/// (missing, a folder, a symlink, or a parent that is a file).
-pub fn open_file(path: &str) -> Result<Option<(Descriptor, DescriptorStat)>, Error> {
-    let fd = match root()?.open_at(
+/// Opens a file for reading without following a symlink; `None` when there is no
+/// file at `path` (missing, a symlink, or a parent that is a file).
+fn open_read(path: &str) -> Result<Option<Descriptor>, Error> {
+    match root()?.open_at(
         PathFlags::empty(),
         path,
         OpenFlags::empty(),
         DescriptorFlags::READ,
     ) {
-        Ok(fd) => fd,
+        Ok(fd) => Ok(Some(fd)),
         Err(
             ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::IsDirectory | ErrorCode::Loop,
-        ) => return Ok(None),
-        Err(e) => return Err(error(e, &format!("open of {path}"))),
+        ) => Ok(None),
+        Err(e) => Err(error(e, &format!("open of {path}"))),
+    }
+}
+
+/// Opens a regular file for reading; `None` when there is no regular file at `path`
+/// (missing, a folder, a symlink, or a parent that is a file).
+pub fn open_file(path: &str) -> Result<Option<(Descriptor, DescriptorStat)>, Error> {
+    let Some(fd) = open_read(path)? else {
+        return Ok(None);
     };
     let stat = fd
         .stat()
         .map_err(|e| error(e, &format!("stat of {path}")))?;
-    if stat.type_ != DescriptorType::RegularFile {
-        return Ok(None);
-    }
-    Ok(Some((fd, stat)))
+    Ok(Some((fd, stat)).filter(|(_, s)| s.type_ == DescriptorType::RegularFile))
 }
 
 /// Reads up to `len` bytes at `offset` (several host reads if needed); shorter only at
@@ -100,29 +106,39 @@ pub fn read_at(fd: &Descriptor, offset: u64, len: u64, what: &str) -> Result<Vec
         let (bytes, end) = fd
             .read(want, offset + out.len() as u64)
             .map_err(|e| error(e, what))?;
-        if bytes.is_empty() {
-            break;
-        }
         out.extend_from_slice(&bytes);
-        if end {
+        if bytes.is_empty() || end {
             break;
         }
     }
     Ok(out)
 }
 
+/// Hands the first `up_to` bytes of a file to `f` in pieces of 1 MiB; the number of
+/// bytes handed.
+pub fn each_chunk(
+    fd: &Descriptor,
+    up_to: u64,
+    what: &str,
+    mut f: impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<u64, Error> {
+    let mut offset = 0;
+    while offset < up_to {
+        let chunk = read_at(fd, offset, (up_to - offset).min(1 << 20), what)?;
+        if chunk.is_empty() {
+            break;
+        }
+        f(&chunk)?;
+        offset += chunk.len() as u64;
+    }
+    Ok(offset)
+}
+
 /// Reads a whole small file without a stat (a short read of a regular file is its end);
 /// `None` when it is missing or not readable as a file.
 pub fn read_small_file(path: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
-    let fd = match root()?.open_at(
-        PathFlags::empty(),
-        path,
-        OpenFlags::empty(),
-        DescriptorFlags::READ,
-    ) {
-        Ok(fd) => fd,
-        Err(ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop) => return Ok(None),
-        Err(e) => return Err(error(e, &format!("open of {path}"))),
+    let Some(fd) = open_read(path)? else {
+        return Ok(None);
     };
     let mut out = Vec::new();
     loop {
@@ -176,29 +192,17 @@ pub fn create_new(path: &str) -> Result<Descriptor, ErrorCode> {
     )
 }
 
-/// Creates `path` and its missing parents, like `mkdir -p`.
-/// `Ok(false)` when some component exists but is not a folder.
-pub fn create_dir_all(path: &str) -> Result<bool, Error> {
-    let root = root()?;
-    let mut end = 0;
-    loop {
-        let next = path[end..].find('/').map(|i| end + i);
-        let upto = &path[..next.unwrap_or(path.len())];
-        match root.create_directory_at(upto) {
-            Ok(()) => {}
-            Err(ErrorCode::Exist) => {
-                if !is_dir(upto)? {
-                    return Ok(false);
-                }
-            }
-            Err(ErrorCode::NotDirectory) => return Ok(false),
+/// Creates `path` and its missing parents, like `mkdir -p` (something in the way
+/// surfaces where the folder is used).
+pub fn create_dir_all(path: &str) -> Result<(), Error> {
+    let ends = path.match_indices('/').map(|(i, _)| i).chain([path.len()]);
+    for upto in ends.map(|i| &path[..i]) {
+        match root()?.create_directory_at(upto) {
+            Ok(()) | Err(ErrorCode::Exist) => {}
             Err(e) => return Err(error(e, &format!("creating folder {upto}"))),
         }
-        match next {
-            Some(i) => end = i + 1,
-            None => return Ok(true),
-        }
     }
+    Ok(())
 }
 
 /// What [`create_folders`] found.
@@ -334,10 +338,10 @@ pub fn prepare_state_dirs() {
     let _ = create_dir_all(layout::META_DIR);
 }
 
-pub fn datetime_eq(a: Option<Datetime>, b: Option<Datetime>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a.seconds == b.seconds && a.nanoseconds == b.nanoseconds,
-        (None, None) => true,
-        _ => false,
+/// A file time as the contract's timestamp.
+pub fn timestamp(t: Datetime) -> Timestamp {
+    Timestamp {
+        seconds: t.seconds as i64,
+        nanoseconds: t.nanoseconds,
     }
 }

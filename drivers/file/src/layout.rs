@@ -5,21 +5,20 @@
 //! so a key must be a clean relative path: no leading or trailing '/', no empty,
 //! '.' or '..' segment. Nothing built here can climb out of the root.
 
+use trove_driver::Error;
 use trove_driver_common as common;
-
-use crate::trove::driver::types::Error;
 
 pub const TMP_DIR: &str = ".trove/tmp";
 pub const META_DIR: &str = ".trove/meta";
 
-/// Checks a bucket name (the contract's rules).
-pub fn check_bucket(bucket: &str) -> Result<(), Error> {
-    Ok(common::names::validate_bucket(bucket)?)
-}
-
-/// Checks a key: the contract's rules, then the path rules shared with sftp.
+/// Checks a key against the path rules shared with sftp (the SDK checked the
+/// contract's rules).
 pub fn check_key(key: &str) -> Result<(), Error> {
-    Ok(common::paths::validate_path_key(key)?)
+    common::paths::validate_path_key(key).map_err(|e| match e {
+        common::Error::InvalidArgument(m) | common::Error::PreconditionFailed(m) => {
+            Error::InvalidArgument(m)
+        }
+    })
 }
 
 /// The data file of an object.
@@ -47,33 +46,8 @@ pub fn sidecar(bucket: &str, key: &str) -> (String, String) {
     (dir, path)
 }
 
-/// A fresh temporary path in `.trove/tmp` (the caller creates it exclusively).
-pub fn temp_path(attempt: u32) -> String {
-    use std::cell::Cell;
-    thread_local!(static COUNTER: Cell<u64> = const { Cell::new(0) });
-    let n = COUNTER.with(|c| {
-        c.set(c.get().wrapping_add(1));
-        c.get()
-    });
-    let now = common::time::Timestamp::now();
-    // The clock's nanoseconds and the counter make clashes between instances unlikely;
-    // exclusive creation makes them harmless.
-    let salt = common::etag::etag_of(format!("{now:?}{n}{attempt}").as_bytes());
-    format!(
-        "{TMP_DIR}/{}-{:09}-{}",
-        now.seconds,
-        now.nanoseconds,
-        &salt[..12]
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parents() {
-        assert_eq!(parent_folders("a/b/c").collect::<Vec<_>>(), ["a", "a/b"]);
-        assert!(parent_folders("a").next().is_none());
-    }
+/// A fresh temporary path in `.trove/tmp` (the caller creates it exclusively, so
+/// a clash between instances is harmless).
+pub fn temp_path() -> String {
+    format!("{TMP_DIR}/{}", trove_driver::unique_id())
 }

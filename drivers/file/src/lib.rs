@@ -1,7 +1,8 @@
-//! The local-filesystem driver (world `file-driver`): objects are files under the one
-//! directory the host preopens (the DSN's path), reached only through
-//! `wasi:filesystem`. State lives on disk, so instances are interchangeable
-//! (`stateful: false`) and may run concurrently.
+//! The local-filesystem driver: objects are files under the one directory the host
+//! preopens (the DSN's path), reached only through `wasi:filesystem`. State lives on
+//! disk, so instances are interchangeable (`STATEFUL = false`) and may run
+//! concurrently. It implements the SDK's [`Backend`]; the SDK does the rest of the
+//! contract (names, conditions, ranges, listing pages, ETags, the empty-bucket check).
 //!
 //! On-disk layout (see drivers/README.md):
 //!
@@ -16,10 +17,11 @@
 //! - [`fs`]: the preopened root and small helpers over the descriptor API;
 //! - [`layout`]: key rules for this layout and where every path lives;
 //! - [`sidecar`]: the per-object metadata file and the bucket record;
-//! - [`objects`]: head, get, delete and copy;
-//! - [`upload`]: a staged upload and its commit (used by put and copy);
-//! - [`lister`]: the bucket's keys in byte order, for `common::listing`;
-//! - [`buckets`]: create, delete and list buckets.
+//! - [`objects`]: describing, opening, deleting and copying one object;
+//! - [`upload`]: a staged upload and its commit (put and copy);
+//! - [`lister`]: the bucket's objects in key order;
+//! - [`buckets`]: create, delete and list buckets;
+//! - this file: the backend, each method handed to its module.
 
 mod buckets;
 mod fs;
@@ -29,44 +31,32 @@ mod objects;
 mod sidecar;
 mod upload;
 
-// The one directory the host preopens: the DSN's path (file:///root).
-trove_driver_common::declare_grants!(br#"{"dir":"{path}"}"#);
+use std::cell::RefCell;
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "trove:driver/file-driver@0.1.0",
-    generate_all,
-});
-
-use exports::trove::driver::core::{Body, Guest, Writer};
-use trove::driver::log::{log, Level};
-use trove::driver::types::{
-    BucketInfo, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo, PutOptions,
+use trove_driver::imports::filesystem::types::Descriptor;
+use trove_driver::imports::log::Level;
+use trove_driver::{
+    Backend, BucketInfo, Conditions, Dsn, Error, InputStream, NewObject, ObjectInfo, Stage,
 };
-use trove_driver_common as common;
 
-struct FileDriver;
+// The one directory the host preopens: the DSN's path (file:///root).
+trove_driver::declare_grants!(br#"{"dir":"{path}"}"#);
 
-export!(FileDriver);
+pub struct File {
+    /// The data file the last `head_with_bytes` described, open, with its path: the
+    /// get's `read_stream` that follows streams that very file (a get that ends
+    /// before, e.g. on `if-none-match`, leaves it here until the next get).
+    described: RefCell<Option<(String, Descriptor)>>,
+}
 
-impl Guest for FileDriver {
-    type Reader = objects::NoReader;
-    type Writer = upload::FileWriter;
+trove_driver::export_driver!(File);
 
-    fn info() -> DriverInfo {
-        DriverInfo {
-            name: "file".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            stateful: false,
-        }
-    }
-
-    fn name() -> String {
-        "file".into()
-    }
+impl Backend for File {
+    const NAME: &'static str = "file";
+    const STATEFUL: bool = false;
 
     /// The DSN's path is the host's; the driver sees only its preopen.
-    fn open(dsn: Dsn) -> Result<(), Error> {
+    fn open(dsn: &Dsn) -> Result<Self, Error> {
         if !dsn.host.is_empty() && dsn.host != "localhost" {
             return Err(Error::InvalidArgument(format!(
                 "file DSN names a host ({}); use file:///absolute/path",
@@ -76,76 +66,97 @@ impl Guest for FileDriver {
         fs::root()?;
         fs::prepare_state_dirs();
         upload::sweep_stale_uploads();
-        log(
-            Level::Debug,
-            &format!("file driver opened for {}", dsn.display),
-        );
-        Ok(())
+        let opened = format!("file driver opened for {}", dsn.display);
+        trove_driver::imports::log(Level::Debug, &opened);
+        Ok(File {
+            described: RefCell::new(None),
+        })
     }
 
-    fn close() -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn ping() -> Result<(), Error> {
+    fn ping(&self) -> Result<(), Error> {
         fs::root()?
             .stat()
             .map(|_| ())
             .map_err(|e| fs::error(e, "stat of the root directory"))
     }
 
-    fn put(bucket: String, key: String, opts: PutOptions) -> Result<Writer, Error> {
-        upload::FileWriter::start(bucket, key, opts).map(Writer::new)
+    fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
+        buckets::create(bucket)
     }
 
-    fn get(bucket: String, key: String, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-        objects::get(&bucket, &key, opts)
+    fn delete_bucket(&self, bucket: &str) -> Result<(), Error> {
+        buckets::delete(bucket)
     }
 
-    fn head(bucket: String, key: String) -> Result<ObjectInfo, Error> {
-        objects::head(&bucket, &key)
-    }
-
-    fn delete(bucket: String, key: String) -> Result<(), Error> {
-        objects::delete(&bucket, &key)
-    }
-
-    fn list(bucket: String, opts: ListOptions) -> Result<ListPage, Error> {
-        lister::list(&bucket, opts)
-    }
-
-    fn copy(
-        src_bucket: String,
-        src_key: String,
-        dst_bucket: String,
-        dst_key: String,
-    ) -> Result<ObjectInfo, Error> {
-        objects::copy(&src_bucket, &src_key, &dst_bucket, &dst_key)
-    }
-
-    fn create_bucket(bucket: String) -> Result<(), Error> {
-        buckets::create(&bucket)
-    }
-
-    fn delete_bucket(bucket: String) -> Result<(), Error> {
-        buckets::delete(&bucket)
-    }
-
-    fn list_buckets() -> Result<Vec<BucketInfo>, Error> {
+    fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
         buckets::list()
     }
-}
 
-impl From<common::Error> for Error {
-    fn from(e: common::Error) -> Self {
-        match e {
-            common::Error::InvalidArgument(m) => Error::InvalidArgument(m),
-            common::Error::PreconditionFailed(m) => Error::PreconditionFailed(m),
-        }
+    fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
+        objects::require(bucket, key)?;
+        objects::describe_key(bucket, key)
     }
-}
 
-/// Logs through the host at `level`.
-pub(crate) fn note(level: Level, message: &str) {
-    log(level, message);
+    fn head_with_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        up_to: u64,
+    ) -> Result<Option<(ObjectInfo, Option<Vec<u8>>)>, Error> {
+        let Some((info, fd, bytes)) = objects::open_described(bucket, key, up_to)? else {
+            return Ok(None);
+        };
+        if bytes.is_none() {
+            *self.described.borrow_mut() = Some((layout::data_path(bucket, key), fd));
+        }
+        Ok(Some((info, bytes)))
+    }
+
+    fn read_stream(
+        &self,
+        bucket: &str,
+        key: &str,
+        offset: u64,
+        _len: u64,
+    ) -> Result<Option<InputStream>, Error> {
+        let path = layout::data_path(bucket, key);
+        let fd = match self.described.take() {
+            Some((described, fd)) if described == path => fd,
+            _ => match objects::open(bucket, key)? {
+                Some((fd, _)) => fd,
+                None => return Err(objects::object_not_found(bucket, key)),
+            },
+        };
+        objects::stream(&fd, offset).map(Some)
+    }
+
+    fn stage(&self, bucket: &str, key: &str) -> Result<Option<Box<dyn Stage>>, Error> {
+        Ok(Some(Box::new(upload::Staged::new(bucket, key)?)))
+    }
+
+    fn write_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        object: NewObject,
+        conditions: &Conditions,
+    ) -> Result<ObjectInfo, Error> {
+        upload::write(bucket, key, object, conditions)
+    }
+
+    fn copy(&self, sb: &str, sk: &str, db: &str, dk: &str) -> Result<ObjectInfo, Error> {
+        objects::copy(sb, sk, db, dk)
+    }
+
+    fn delete(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        objects::delete(bucket, key)
+    }
+
+    fn list_sorted(
+        &self,
+        bucket: &str,
+        from: &str,
+    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error> {
+        lister::objects_from(bucket, from)
+    }
 }

@@ -1,52 +1,63 @@
-//! Listing: the bucket's keys in byte order, walked folder by folder, for
-//! `common::listing::list_page`.
-//!
-//! The walk is depth-first over entries sorted by name, where a folder sorts as its
-//! name followed by '/': every key under folder `a` starts with `a/`, so `a-b` comes
-//! before `a/x` and `a0` after it, exactly as byte order of the full keys wants. It
-//! starts at the deepest folder the prefix names, goes into a folder only when the
-//! request can want a key under it (prefix, cursor), and leaves a folder as soon as its
-//! keys were rolled up into a common prefix.
+//! Listing: the bucket's objects in byte order of their keys from a key on, for the
+//! SDK's pages. The folders are walked by `common::walk` (see there why its order is
+//! byte order); folders and files wholly before the starting key are never read, and
+//! each object is described only when the SDK asks for the next one.
 
-use trove_driver_common::listing::{list_page, KeySource, ListRequest};
+use trove_driver::imports::filesystem::types::DescriptorType;
+use trove_driver::{Error, ObjectInfo};
+use trove_driver_common::listing::{KeySource, ListRequest};
 use trove_driver_common::walk::{FolderKeys, Folders};
 
 use crate::fs;
 use crate::objects;
-use crate::trove::driver::types::{Error, ListOptions, ListPage};
-use crate::wasi::filesystem::types::DescriptorType;
 
-pub fn list(bucket: &str, opts: ListOptions) -> Result<ListPage, Error> {
+/// Every key: the pruning by the starting key is done in [`BucketFolders`].
+static ALL: ListRequest = ListRequest {
+    prefix: String::new(),
+    delimiter: None,
+    max_keys: 1000,
+    after: None,
+};
+
+/// The objects of `bucket` whose keys are `>= from`, in byte order of the keys.
+pub fn objects_from(
+    bucket: &str,
+    from: &str,
+) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>>>, Error> {
     objects::require_bucket(bucket)?;
-    let req = ListRequest::new(
-        opts.prefix,
-        opts.delimiter,
-        opts.max_keys,
-        opts.cursor.as_deref(),
-    )?;
-    let mut keys = FolderKeys::new(BucketFolders(bucket), &req)?;
-    let page = list_page(&req, &mut keys, |key| objects::describe_key(bucket, key))?;
-    Ok(ListPage {
-        objects: page.objects,
-        common_prefixes: page.common_prefixes,
-        next_cursor: page.next_cursor,
-    })
+    let folders = BucketFolders {
+        bucket: bucket.to_string(),
+        from: from.to_string(),
+    };
+    let mut keys = FolderKeys::new(folders, &ALL)?;
+    let bucket = bucket.to_string();
+    Ok(Box::new(std::iter::from_fn(move || loop {
+        match keys.next_key() {
+            Ok(Some(key)) => match objects::describe_key(&bucket, &key) {
+                Ok(None) => continue, // removed meanwhile
+                described => return described.transpose(),
+            },
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        }
+    })))
 }
 
-/// A folder being walked: its key prefix (`""` or `a/b/`) and its remaining entries,
-/// sorted in reverse so that the next one pops off the end.
-/// The folders of one bucket, for the shared folder walk.
-struct BucketFolders<'a>(&'a str);
+/// The folders of one bucket, without the entries whose keys all sort before `from`.
+struct BucketFolders {
+    bucket: String,
+    from: String,
+}
 
-impl Folders for BucketFolders<'_> {
+impl Folders for BucketFolders {
     type Error = Error;
 
     fn read_folder(&mut self, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
-        let path = if dir.is_empty() {
-            self.0.to_string()
-        } else {
-            format!("{}/{}", self.0, &dir[..dir.len() - 1])
+        let path = match dir.strip_suffix('/') {
+            Some(d) => format!("{}/{d}", self.bucket),
+            None => self.bucket.clone(),
         };
+        let from = self.from.as_str();
         Ok(fs::read_dir(&path)?.map(|entries| {
             entries
                 .into_iter()
@@ -55,13 +66,12 @@ impl Folders for BucketFolders<'_> {
                     DescriptorType::RegularFile => Some((e.name, false)),
                     _ => None, // symlinks and the like are not objects
                 })
+                .filter(|(name, is_dir)| {
+                    // A folder `d/` holds keys >= `from` when `d/ >= from` or `from` is in it.
+                    let full = format!("{dir}{name}{}", if *is_dir { "/" } else { "" });
+                    full.as_str() >= from || (*is_dir && from.starts_with(&full))
+                })
                 .collect()
         }))
     }
-}
-
-pub fn has_objects(bucket: &str) -> Result<bool, Error> {
-    let req = ListRequest::new(None, None, Some(1), None)?;
-    let mut keys = FolderKeys::new(BucketFolders(bucket), &req)?;
-    Ok(keys.next_key()?.is_some())
 }

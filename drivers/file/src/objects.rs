@@ -1,172 +1,127 @@
-//! Single-object operations: head, get, delete and copy, and how an object is
-//! described (its sidecar when it still describes the data file, else the content).
+//! Single objects: how one is described (its sidecar when it still describes the
+//! data file, else the content), opened for a get, deleted and copied.
 
+use trove_driver::imports::filesystem::types::{Descriptor, DescriptorStat, ErrorCode};
+use trove_driver::{Conditions, Error, InputStream, ObjectInfo, Stage, StagedObject};
 use trove_driver_common as common;
 
-use crate::exports::trove::driver::core::{Body, GuestReader, HostStream};
 use crate::fs;
 use crate::layout;
 use crate::sidecar;
-use crate::trove::driver::types::{ByteRange, Error, GetOptions, ObjectInfo};
-use crate::upload::{self, Staged};
-use crate::wasi::filesystem::types::{Descriptor, DescriptorStat, ErrorCode};
-
-/// Copy reads the source through the guest in pieces of this size.
-const COPY_CHUNK: u64 = 1024 * 1024;
-
-/// The file driver hands every body to the host as a stream; it never makes a reader.
-pub struct NoReader;
-
-impl GuestReader for NoReader {
-    fn read(&self, _max: u64) -> Result<Vec<u8>, Error> {
-        Err(Error::Internal(
-            "the file driver has no guest readers".into(),
-        ))
-    }
-}
+use crate::upload::Staged;
 
 pub fn bucket_not_found(bucket: &str) -> Error {
     Error::BucketNotFound(format!("bucket {bucket:?} does not exist"))
 }
 
-fn object_not_found(bucket: &str, key: &str) -> Error {
+pub fn object_not_found(bucket: &str, key: &str) -> Error {
     Error::ObjectNotFound(format!("no object {key:?} in bucket {bucket:?}"))
 }
 
-/// Checks the name, then that the bucket's folder exists.
+/// Checks that the bucket's folder exists.
 pub fn require_bucket(bucket: &str) -> Result<(), Error> {
-    layout::check_bucket(bucket)?;
-    if fs::is_dir(bucket)? {
-        Ok(())
-    } else {
-        Err(bucket_not_found(bucket))
+    match fs::is_dir(bucket)? {
+        true => Ok(()),
+        false => Err(bucket_not_found(bucket)),
     }
 }
 
+/// What every object operation checks first: the key's path rules, the bucket.
+pub fn require(bucket: &str, key: &str) -> Result<(), Error> {
+    layout::check_key(key)?;
+    require_bucket(bucket)
+}
+
 /// The object's data file, opened for reading, and its stat; `None` when missing.
-pub fn open_object(bucket: &str, key: &str) -> Result<Option<(Descriptor, DescriptorStat)>, Error> {
+pub fn open(bucket: &str, key: &str) -> Result<Option<(Descriptor, DescriptorStat)>, Error> {
     fs::open_file(&layout::data_path(bucket, key))
 }
 
 /// Describes the data file of `key` whose stat is `stat`. Without a sidecar that
-/// describes it, the ETag comes from the content: read through `fd` when the file is
-/// open already, else opened here.
-pub fn describe(
+/// describes it, the ETag comes from the content (`content_etag`).
+fn describe(
     bucket: &str,
     key: &str,
     stat: &DescriptorStat,
-    fd: Option<&Descriptor>,
+    content_etag: impl FnOnce() -> Result<String, Error>,
 ) -> Result<ObjectInfo, Error> {
     let (etag, content_type, metadata) = match sidecar::load(bucket, key) {
         Some(s) if s.describes(key, stat) => (s.etag, s.content_type, s.metadata),
-        _ => {
-            let etag = match fd {
-                Some(fd) => hash_file(fd, stat.size)?,
-                None => {
-                    let (fd, stat) =
-                        open_object(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))?;
-                    hash_file(&fd, stat.size)?
-                }
-            };
-            (etag, None, Vec::new())
-        }
+        _ => (content_etag()?, None, Vec::new()),
     };
     Ok(ObjectInfo {
         key: key.to_string(),
         size: stat.size,
         etag,
         content_type,
-        last_modified: stat.data_modification_timestamp.map(upload::timestamp),
+        last_modified: stat.data_modification_timestamp.map(fs::timestamp),
         metadata,
         version_id: None,
         storage_class: None,
     })
 }
 
-/// Describes `key`; `None` when there is no such object.
+/// Describes `key` (the bucket exists); `None` when there is no such object.
 pub fn describe_key(bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
     let Some(stat) = fs::stat_file(&layout::data_path(bucket, key))? else {
         return Ok(None);
     };
-    match describe(bucket, key, &stat, None) {
+    let hashed = || match open(bucket, key)? {
+        Some((fd, stat)) => hash_file(&fd, stat.size),
+        None => Err(object_not_found(bucket, key)),
+    };
+    match describe(bucket, key, &stat, hashed) {
         Ok(info) => Ok(Some(info)),
         Err(Error::ObjectNotFound(_)) => Ok(None), // removed meanwhile
         Err(e) => Err(e),
     }
 }
 
+/// Opens the data file and describes it from that open file, with its whole content
+/// when it has at most `up_to` bytes; `None` when there is no such object.
+#[allow(clippy::type_complexity)]
+pub fn open_described(
+    bucket: &str,
+    key: &str,
+    up_to: u64,
+) -> Result<Option<(ObjectInfo, Descriptor, Option<Vec<u8>>)>, Error> {
+    require(bucket, key)?;
+    let Some((fd, stat)) = open(bucket, key)? else {
+        return Ok(None);
+    };
+    let bytes = match stat.size <= up_to {
+        true => Some(fs::read_at(&fd, 0, stat.size, "reading a small object")?),
+        false => None,
+    };
+    let info = describe(bucket, key, &stat, || match &bytes {
+        Some(b) => Ok(common::etag::etag_of(b)),
+        None => hash_file(&fd, stat.size),
+    })?;
+    Ok(Some((info, fd, bytes)))
+}
+
+/// The file's own stream from `offset`: the host reads it natively and the bytes
+/// never enter the guest. It keeps its own reference to the open file.
+pub fn stream(fd: &Descriptor, offset: u64) -> Result<InputStream, Error> {
+    fd.read_via_stream(offset)
+        .map_err(|e| fs::error(e, "opening a stream on an object"))
+}
+
 /// The ETag of a data file without a valid sidecar, from its content.
 fn hash_file(fd: &Descriptor, size: u64) -> Result<String, Error> {
     let mut hasher = common::etag::Hasher::new();
-    let mut offset = 0;
-    while offset < size {
-        let (bytes, end) = fd
-            .read(fs::READ_CHUNK, offset)
-            .map_err(|e| fs::error(e, "reading an object to compute its ETag"))?;
-        if bytes.is_empty() {
-            break;
-        }
-        hasher.update(&bytes);
-        offset += bytes.len() as u64;
-        if end {
-            break;
-        }
-    }
+    let what = "reading an object to compute its ETag";
+    fs::each_chunk(fd, size, what, |chunk| {
+        hasher.update(chunk);
+        Ok(())
+    })?;
     Ok(hasher.finish())
-}
-
-fn check_names(bucket: &str, key: &str) -> Result<(), Error> {
-    layout::check_bucket(bucket)?;
-    layout::check_key(key)
-}
-
-pub fn head(bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
-    check_names(bucket, key)?;
-    require_bucket(bucket)?;
-    describe_key(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))
-}
-
-/// The body is the data file's own stream, opened at the range's offset and limited
-/// to its length: the host reads it natively and the bytes never enter the guest.
-pub fn get(bucket: &str, key: &str, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
-    check_names(bucket, key)?;
-    if opts.version_id.is_some() {
-        return Err(Error::Unsupported(
-            "the file driver keeps no versions".into(),
-        ));
-    }
-    require_bucket(bucket)?;
-    let (fd, stat) = open_object(bucket, key)?.ok_or_else(|| object_not_found(bucket, key))?;
-    let info = describe(bucket, key, &stat, Some(&fd))?;
-    common::conditions::check_get(
-        opts.if_match.as_deref(),
-        opts.if_none_match.as_deref(),
-        &info.etag,
-    )?;
-    let range = opts.range.map(|r| match r {
-        ByteRange::Span((offset, length)) => common::range::ByteRange::Span { offset, length },
-        ByteRange::Suffix(n) => common::range::ByteRange::Suffix(n),
-    });
-    let span = common::range::resolve(range, stat.size)?;
-    let data = fd
-        .read_via_stream(span.offset)
-        .map_err(|e| fs::error(e, &format!("opening a stream on {bucket}/{key}")))?;
-    // The stream keeps its own reference to the open file: the descriptor may go.
-    drop(fd);
-    Ok((
-        info,
-        Body::Host(HostStream {
-            data,
-            limit: Some(span.length),
-        }),
-    ))
 }
 
 /// Removes the data file and its sidecar, then the folders the key leaves empty (up to,
 /// not including, the bucket's folder). A missing key is fine.
 pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
-    check_names(bucket, key)?;
-    require_bucket(bucket)?;
+    require(bucket, key)?;
     let root = fs::root()?;
     let path = layout::data_path(bucket, key);
     match root.unlink_file_at(&path) {
@@ -175,10 +130,8 @@ pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
         Err(ErrorCode::IsDirectory | ErrorCode::NotDirectory) => return Ok(()),
         Err(e) => return Err(fs::error(e, &format!("removing {path}"))),
     }
-    let (_, sidecar) = layout::sidecar(bucket, key);
-    let _ = fs::remove_file(&sidecar);
-    let folders: Vec<&str> = common::paths::parent_folders(key).collect();
-    for folder in folders.into_iter().rev() {
+    let _ = fs::remove_file(&layout::sidecar(bucket, key).1);
+    for folder in common::paths::parent_folders(key).rev() {
         // Not empty (or already gone, or in use again): stop there.
         if root
             .remove_directory_at(&layout::data_path(bucket, folder))
@@ -190,38 +143,24 @@ pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Copies through the guest into a new staged upload, keeping content type and
-/// metadata.
+/// Copies the source file's bytes into a new staged upload, with its ETag, content
+/// type and metadata.
 pub fn copy(
     src_bucket: &str,
     src_key: &str,
     dst_bucket: &str,
     dst_key: &str,
 ) -> Result<ObjectInfo, Error> {
-    check_names(src_bucket, src_key)?;
-    check_names(dst_bucket, dst_key)?;
-    require_bucket(src_bucket)?;
-    require_bucket(dst_bucket)?;
-    let (fd, stat) =
-        open_object(src_bucket, src_key)?.ok_or_else(|| object_not_found(src_bucket, src_key))?;
-    let info = describe(src_bucket, src_key, &stat, Some(&fd))?;
-    upload::check_target(dst_bucket, dst_key)?;
-    let mut staged = Staged::new()?;
-    let mut offset = 0;
-    loop {
-        let chunk = fs::read_at(&fd, offset, COPY_CHUNK, "reading the copy's source")?;
-        if chunk.is_empty() {
-            break;
-        }
-        staged.write(&chunk)?;
-        offset += chunk.len() as u64;
-    }
-    staged.commit(
-        dst_bucket,
-        dst_key,
-        info.content_type,
-        info.metadata,
-        None,
-        None,
-    )
+    let (info, fd, _) = open_described(src_bucket, src_key, 0)?
+        .ok_or_else(|| object_not_found(src_bucket, src_key))?;
+    let mut staged = Staged::new(dst_bucket, dst_key)?;
+    let what = "reading the copy's source";
+    let size = fs::each_chunk(&fd, u64::MAX, what, |chunk| staged.write(chunk))?;
+    let object = StagedObject {
+        size,
+        etag: info.etag,
+        content_type: info.content_type,
+        metadata: info.metadata,
+    };
+    staged.commit(object, &Conditions::NONE)
 }

@@ -8,11 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use trove_driver::imports::filesystem::types::DescriptorStat;
+use trove_driver::Error;
+
 use crate::fs;
 use crate::layout;
-use crate::trove::driver::types::Error;
-use crate::wasi::clocks::wall_clock::Datetime;
-use crate::wasi::filesystem::types::DescriptorStat;
 
 /// Sidecars are small; anything larger is not ours.
 const MAX_SIDECAR: u64 = 1 << 20;
@@ -34,13 +34,9 @@ impl Sidecar {
     pub fn describes(&self, key: &str, stat: &DescriptorStat) -> bool {
         self.key == key
             && self.size == stat.size
-            && fs::datetime_eq(
-                Some(Datetime {
-                    seconds: self.modified.0,
-                    nanoseconds: self.modified.1,
-                }),
-                stat.data_modification_timestamp,
-            )
+            && stat
+                .data_modification_timestamp
+                .is_some_and(|t| (t.seconds, t.nanoseconds) == self.modified)
     }
 
     pub fn to_json(&self) -> Vec<u8> {

@@ -1,23 +1,19 @@
-//! Uploads: a staged temporary file in `.trove/tmp`, hashed as it is written, then
+//! Uploads: the body written to a temporary file in `.trove/tmp` as it comes, then
 //! committed by renaming it over the key's path (atomic), its sidecar renamed after it.
-//! Used by put (through the `writer` resource) and by copy.
+//! Used by put (the SDK's [`Stage`]) and by copy.
 
-use std::cell::RefCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use trove_driver_common as common;
+use trove_driver::imports::filesystem::types::{
+    Datetime, Descriptor, DescriptorType, ErrorCode, NewTimestamp, PathFlags,
+};
+use trove_driver::imports::log::Level;
+use trove_driver::{Conditions, Error, NewObject, ObjectInfo, Stage, StagedObject};
 
-use crate::exports::trove::driver::core::GuestWriter;
 use crate::fs::{self, Folders};
 use crate::layout;
 use crate::objects;
 use crate::sidecar::{self, Sidecar};
-use crate::trove::driver::log::Level;
-use crate::trove::driver::types::{Error, ObjectInfo, PutOptions, Timestamp};
-use crate::wasi::clocks::wall_clock::Datetime;
-use crate::wasi::filesystem::types::{
-    Descriptor, DescriptorType, ErrorCode, NewTimestamp, PathFlags,
-};
 
 /// Temporary files older than this are leftovers of crashed instances.
 const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -25,8 +21,8 @@ const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Creates a new, empty temporary file exclusively; returns its path and descriptor.
 pub fn create_temp() -> Result<(String, Descriptor), Error> {
     let mut made_dirs = false;
-    for attempt in 0..16 {
-        let path = layout::temp_path(attempt);
+    for _ in 0..16 {
+        let path = layout::temp_path();
         match fs::create_new(&path) {
             Ok(fd) => return Ok((path, fd)),
             Err(ErrorCode::Exist) => continue,
@@ -67,49 +63,78 @@ pub fn sweep_stale_uploads() {
     }
 }
 
-/// An upload being written to a temporary file.
+/// A put of a whole body (the SDK's `put-bytes`): staged and committed at once, so
+/// that `if-none-match: *` stays an atomic create.
+pub fn write(
+    bucket: &str,
+    key: &str,
+    object: NewObject,
+    conditions: &Conditions,
+) -> Result<ObjectInfo, Error> {
+    let mut staged = Staged::new(bucket, key)?;
+    let size = object.data.len();
+    for chunk in &object.data.0 {
+        staged.write(chunk)?;
+    }
+    let object = StagedObject {
+        size,
+        etag: object.etag,
+        content_type: object.content_type,
+        metadata: object.metadata,
+    };
+    staged.commit(object, conditions)
+}
+
+/// An upload being written to a temporary file (removed when dropped uncommitted).
 pub struct Staged {
-    /// `None` once the file was moved into place (or removed).
+    bucket: String,
+    key: String,
+    /// `None` once the file was moved into place.
     path: Option<String>,
     fd: Descriptor,
     written: u64,
-    hasher: common::etag::Hasher,
 }
 
 impl Staged {
-    pub fn new() -> Result<Self, Error> {
+    /// Checks what can be checked before any byte arrives (the key's path rules, the
+    /// bucket, the key's path), then creates the temporary file.
+    pub fn new(bucket: &str, key: &str) -> Result<Self, Error> {
+        objects::require(bucket, key)?;
+        check_target(bucket, key)?;
         let (path, fd) = create_temp()?;
         Ok(Self {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
             path: Some(path),
             fd,
             written: 0,
-            hasher: common::etag::Hasher::new(),
         })
     }
+}
 
-    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        fs::write_all(&self.fd, data, self.written, "writing the upload")?;
-        self.hasher.update(data);
-        self.written += data.len() as u64;
+impl Stage for Staged {
+    fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        fs::write_all(&self.fd, chunk, self.written, "writing the upload")?;
+        self.written += chunk.len() as u64;
         Ok(())
     }
 
     /// Moves the upload into place as `bucket/key` with its sidecar. The bucket,
-    /// the key's path and the preconditions are checked (again) here.
-    pub fn commit(
-        mut self,
-        bucket: &str,
-        key: &str,
-        content_type: Option<String>,
-        metadata: Vec<(String, String)>,
-        if_match: Option<&str>,
-        if_none_match: Option<&str>,
+    /// the key's path and the conditions are checked (again) here.
+    fn commit(
+        &mut self,
+        object: StagedObject,
+        conditions: &Conditions,
     ) -> Result<ObjectInfo, Error> {
-        let tmp = self.path.clone().expect("an uncommitted upload has a path");
+        let (bucket, key) = (self.bucket.as_str(), self.key.as_str());
+        let tmp = self
+            .path
+            .clone()
+            .ok_or_else(|| Error::Internal("the upload was already committed".into()))?;
 
         // A modification time of our own, to the nanosecond, that the sidecar records:
         // it tells this data file from any other at the same path.
-        let now = common::time::Timestamp::now();
+        let now = trove_driver::now();
         let stamp = Datetime {
             seconds: now.seconds.max(0) as u64,
             nanoseconds: now.nanoseconds,
@@ -123,29 +148,27 @@ impl Staged {
             .map_err(|e| fs::error(e, "stat of the upload"))?;
         let modified = stat.data_modification_timestamp.unwrap_or(stamp);
 
-        // The bucket and the key's path were checked by `put`; should either have changed
-        // since, moving the file into place says so (see `place`).
-        check_conditions(bucket, key, if_match, if_none_match)?;
+        // Should the bucket or the key's path have changed since the put began,
+        // moving the file into place says so (see `place`).
+        check_conditions(bucket, key, conditions)?;
 
         let record = Sidecar {
             key: key.to_string(),
-            etag: self.hasher.finish(),
+            etag: object.etag,
             size: stat.size,
             modified: (modified.seconds, modified.nanoseconds),
-            content_type,
-            metadata,
+            content_type: object.content_type,
+            metadata: object.metadata,
         };
         // A small object with neither content type nor metadata needs no sidecar: its
         // ETag is computed from its content when asked (one read). That saves creating
         // a second file per put, the costliest step of a small put.
-        let sidecar_tmp = if sidecar::needed(&record) {
-            Some(sidecar::write_temp(&record.to_json())?)
-        } else {
-            None
+        let sidecar_tmp = match sidecar::needed(&record) {
+            true => Some(sidecar::write_temp(&record.to_json())?),
+            false => None,
         };
 
-        let create_only = if_none_match.is_some_and(|v| v.trim() == "*");
-        if let Err(e) = place(&tmp, bucket, key, create_only) {
+        if let Err(e) = place(&tmp, bucket, key, conditions.create_only()) {
             if let Some(t) = &sidecar_tmp {
                 let _ = fs::remove_file(t);
             }
@@ -163,23 +186,26 @@ impl Staged {
             if let Some(t) = &sidecar_tmp {
                 let _ = fs::remove_file(t);
             }
-            crate::note(
+            trove_driver::imports::log(
                 Level::Error,
                 &format!("{bucket}/{key}: the object is stored but its metadata is not: {e:?}"),
             );
         }
 
         Ok(ObjectInfo {
-            key: key.to_string(),
+            key: record.key,
             size: record.size,
             etag: record.etag,
             content_type: record.content_type,
-            last_modified: Some(timestamp(modified)),
+            last_modified: Some(fs::timestamp(modified)),
             metadata: record.metadata,
             version_id: None,
             storage_class: None,
         })
     }
+
+    /// The temporary file goes with the upload (see `Drop`).
+    fn discard(self: Box<Self>) {}
 }
 
 impl Drop for Staged {
@@ -229,10 +255,9 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
                 )));
             }
             Err(ErrorCode::Exist) if link => {
-                return Err(if fs::is_dir(&dst)? {
-                    folder_collision(key)
-                } else {
-                    exists(key)
+                return Err(match fs::is_dir(&dst)? {
+                    true => folder_collision(key),
+                    false => exists(key),
                 })
             }
             Err(ErrorCode::Unsupported | ErrorCode::NotPermitted | ErrorCode::CrossDevice)
@@ -266,7 +291,7 @@ fn place_sidecar(tmp: &str, bucket: &str, key: &str) -> Result<(), Error> {
 }
 
 /// Refuses a key whose path is a folder, or whose parent folder is a file.
-pub fn check_target(bucket: &str, key: &str) -> Result<(), Error> {
+fn check_target(bucket: &str, key: &str) -> Result<(), Error> {
     match fs::root()?.stat_at(PathFlags::empty(), &layout::data_path(bucket, key)) {
         Ok(s) if s.type_ == DescriptorType::Directory => Err(folder_collision(key)),
         Ok(_) | Err(ErrorCode::NoEntry) => Ok(()),
@@ -275,28 +300,17 @@ pub fn check_target(bucket: &str, key: &str) -> Result<(), Error> {
     }
 }
 
-/// Checks put preconditions against the object there now.
-fn check_conditions(
-    bucket: &str,
-    key: &str,
-    if_match: Option<&str>,
-    if_none_match: Option<&str>,
-) -> Result<(), Error> {
-    if if_match.is_none() && if_none_match.is_none() {
+/// Checks a put's conditions against the object there now: its ETag when they
+/// need it, else only whether there is one (`*`).
+fn check_conditions(bucket: &str, key: &str, conditions: &Conditions) -> Result<(), Error> {
+    if conditions.is_empty() {
         return Ok(());
     }
-    let need_etag = if_match.is_some() || if_none_match.is_some_and(|v| v.trim() != "*");
-    let current = if need_etag {
-        objects::describe_key(bucket, key)?.map(|info| info.etag)
-    } else {
-        // `*` matches any object, whatever its ETag: existence is enough.
-        fs::stat_file(&layout::data_path(bucket, key))?.map(|_| String::new())
+    let current = match conditions.need_etag() {
+        true => objects::describe_key(bucket, key)?.map(|info| info.etag),
+        false => fs::stat_file(&layout::data_path(bucket, key))?.map(|_| String::new()),
     };
-    Ok(common::conditions::check_put(
-        if_match,
-        if_none_match,
-        current.as_deref(),
-    )?)
+    conditions.check(current.as_deref())
 }
 
 fn folder_collision(key: &str) -> Error {
@@ -315,74 +329,4 @@ fn exists(key: &str) -> Error {
     Error::PreconditionFailed(format!(
         "if-none-match \"*\": the object {key:?} already exists"
     ))
-}
-
-pub fn timestamp(t: Datetime) -> Timestamp {
-    Timestamp {
-        seconds: t.seconds as i64,
-        nanoseconds: t.nanoseconds,
-    }
-}
-
-/// The `writer` resource of a put.
-pub struct FileWriter {
-    bucket: String,
-    key: String,
-    opts: PutOptions,
-    /// `None` once finished or aborted.
-    staged: RefCell<Option<Staged>>,
-}
-
-impl FileWriter {
-    /// Checks what can be checked before any byte arrives, then stages the upload.
-    pub fn start(bucket: String, key: String, opts: PutOptions) -> Result<Self, Error> {
-        layout::check_bucket(&bucket)?;
-        layout::check_key(&key)?;
-        objects::require_bucket(&bucket)?;
-        check_target(&bucket, &key)?;
-        check_conditions(
-            &bucket,
-            &key,
-            opts.if_match.as_deref(),
-            opts.if_none_match.as_deref(),
-        )?;
-        Ok(Self {
-            bucket,
-            key,
-            opts,
-            staged: RefCell::new(Some(Staged::new()?)),
-        })
-    }
-}
-
-fn finished() -> Error {
-    Error::InvalidArgument("the upload was already finished or aborted".into())
-}
-
-impl GuestWriter for FileWriter {
-    fn write(&self, chunk: Vec<u8>) -> Result<(), Error> {
-        let mut staged = self.staged.borrow_mut();
-        let result = staged.as_mut().ok_or_else(finished)?.write(&chunk);
-        if result.is_err() {
-            // A failed write leaves the upload unusable: drop it now.
-            staged.take();
-        }
-        result
-    }
-
-    fn finish(&self) -> Result<ObjectInfo, Error> {
-        let staged = self.staged.borrow_mut().take().ok_or_else(finished)?;
-        staged.commit(
-            &self.bucket,
-            &self.key,
-            self.opts.content_type.clone(),
-            self.opts.metadata.clone(),
-            self.opts.if_match.as_deref(),
-            self.opts.if_none_match.as_deref(),
-        )
-    }
-
-    fn abort(&self) {
-        self.staged.borrow_mut().take();
-    }
 }
