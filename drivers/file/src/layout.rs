@@ -5,21 +5,10 @@
 //! so a key must be a clean relative path: no leading or trailing '/', no empty,
 //! '.' or '..' segment. Nothing built here can climb out of the root.
 
-use trove_driver::Error;
 use trove_driver_common as common;
 
 pub const TMP_DIR: &str = ".trove/tmp";
 pub const META_DIR: &str = ".trove/meta";
-
-/// Checks a key against the path rules shared with sftp (the SDK checked the
-/// contract's rules).
-pub fn check_key(key: &str) -> Result<(), Error> {
-    common::paths::validate_path_key(key).map_err(|e| match e {
-        common::Error::InvalidArgument(m) | common::Error::PreconditionFailed(m) => {
-            Error::InvalidArgument(m)
-        }
-    })
-}
 
 /// The data file of an object.
 pub fn data_path(bucket: &str, key: &str) -> String {

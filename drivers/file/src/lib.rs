@@ -19,7 +19,7 @@
 //! - [`sidecar`]: the per-object metadata file and the bucket record;
 //! - [`objects`]: describing, opening, deleting and copying one object;
 //! - [`upload`]: a staged upload and its commit (put and copy);
-//! - [`lister`]: the bucket's objects in key order;
+//! - [`lister`]: a bucket's folders, for the SDK's listing walk;
 //! - [`buckets`]: create, delete and list buckets;
 //! - this file: the backend, each method handed to its module.
 
@@ -54,6 +54,7 @@ trove_driver::export_driver!(File);
 impl Backend for File {
     const NAME: &'static str = "file";
     const STATEFUL: bool = false;
+    const KEYS_ARE_PATHS: bool = true;
 
     /// The DSN's path is the host's; the driver sees only its preopen.
     fn open(dsn: &Dsn) -> Result<Self, Error> {
@@ -92,8 +93,17 @@ impl Backend for File {
         buckets::list()
     }
 
+    fn require_bucket(&self, bucket: &str, _key: &str) -> Result<(), Error> {
+        objects::require_bucket(bucket)
+    }
+
     fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
-        objects::require(bucket, key)?;
+        objects::require_bucket(bucket)?;
+        objects::describe_key(bucket, key)
+    }
+
+    /// The walk just read the key's folder: no bucket check.
+    fn describe_listed(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
         objects::describe_key(bucket, key)
     }
 
@@ -152,11 +162,7 @@ impl Backend for File {
         objects::delete(bucket, key)
     }
 
-    fn list_sorted(
-        &self,
-        bucket: &str,
-        from: &str,
-    ) -> Result<Box<dyn Iterator<Item = Result<ObjectInfo, Error>> + '_>, Error> {
-        lister::objects_from(bucket, from)
+    fn read_folder(&self, bucket: &str, dir: &str) -> Result<Option<Vec<(String, bool)>>, Error> {
+        lister::read_folder(bucket, dir)
     }
 }

@@ -26,12 +26,6 @@ pub fn require_bucket(bucket: &str) -> Result<(), Error> {
     }
 }
 
-/// What every object operation checks first: the key's path rules, the bucket.
-pub fn require(bucket: &str, key: &str) -> Result<(), Error> {
-    layout::check_key(key)?;
-    require_bucket(bucket)
-}
-
 /// The object's data file, opened for reading, and its stat; `None` when missing.
 pub fn open(bucket: &str, key: &str) -> Result<Option<(Descriptor, DescriptorStat)>, Error> {
     fs::open_file(&layout::data_path(bucket, key))
@@ -85,7 +79,7 @@ pub fn open_described(
     key: &str,
     up_to: u64,
 ) -> Result<Option<(ObjectInfo, Descriptor, Option<Vec<u8>>)>, Error> {
-    require(bucket, key)?;
+    require_bucket(bucket)?;
     let Some((fd, stat)) = open(bucket, key)? else {
         return Ok(None);
     };
@@ -121,7 +115,7 @@ fn hash_file(fd: &Descriptor, size: u64) -> Result<String, Error> {
 /// Removes the data file and its sidecar, then the folders the key leaves empty (up to,
 /// not including, the bucket's folder). A missing key is fine.
 pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
-    require(bucket, key)?;
+    require_bucket(bucket)?;
     let root = fs::root()?;
     let path = layout::data_path(bucket, key);
     match root.unlink_file_at(&path) {

@@ -99,7 +99,7 @@ impl Staged {
     /// Checks what can be checked before any byte arrives (the key's path rules, the
     /// bucket, the key's path), then creates the temporary file.
     pub fn new(bucket: &str, key: &str) -> Result<Self, Error> {
-        objects::require(bucket, key)?;
+        objects::require_bucket(bucket)?;
         check_target(bucket, key)?;
         let (path, fd) = create_temp()?;
         Ok(Self {

@@ -12,12 +12,12 @@ use crate::bindings::trove::driver::types::{
 };
 use crate::bindings::wasi::io::streams::{InputStream, StreamError};
 use crate::{Backend, Chunks, Conditions, NewObject, Stage, StagedObject};
+use common::listing::KeySource;
+use common::walk::FolderKeys;
 use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use common::listing::KeySource;
-use common::walk::FolderKeys;
 use trove_driver_common as common;
 
 /// Bodies of at most this many bytes are answered inline, in the `get` call.
@@ -80,9 +80,8 @@ fn conditions(opts: &PutOptions) -> Conditions<'_> {
 
 fn check_put<B: Backend>(b: &B, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), Error> {
     if opts.if_match.is_none() && opts.if_none_match.is_none() {
-        // Nothing to check but that the bucket exists (head says so).
-        b.head(bucket, key)?;
-        return Ok(());
+        // Nothing to check but that the bucket exists.
+        return b.require_bucket(bucket, key);
     }
     let current = b.head(bucket, key)?;
     conditions(opts).check(current.as_ref().map(|o| o.etag.as_str()))
@@ -337,7 +336,8 @@ impl<B: Backend> Guest for Adapter<B> {
         let b = backend::<B>()?;
         if B::KEYS_ARE_PATHS {
             let mut keys = FolderKeys::new(InBucket(&*b, &bucket), &req)?;
-            let page = common::listing::list_page(&req, &mut keys, |k| b.head(&bucket, k))?;
+            let page =
+                common::listing::list_page(&req, &mut keys, |k| b.describe_listed(&bucket, k))?;
             return Ok(ListPage {
                 objects: page.objects,
                 common_prefixes: page.common_prefixes,
@@ -372,8 +372,7 @@ impl<B: Backend> Guest for Adapter<B> {
         names::<B>(&dst_bucket, Some(&dst_key))?;
         let b = backend::<B>()?;
         existing(&*b, &src_bucket, &src_key)?;
-        // The destination bucket must exist (head answers BucketNotFound).
-        b.head(&dst_bucket, &dst_key)?;
+        b.require_bucket(&dst_bucket, &dst_key)?;
         b.copy(&src_bucket, &src_key, &dst_bucket, &dst_key)
     }
 
@@ -386,8 +385,8 @@ impl<B: Backend> Guest for Adapter<B> {
         names::<B>(&bucket, None)?;
         let b = backend::<B>()?;
         let empty = if B::KEYS_ARE_PATHS {
-            let req = common::listing::ListRequest::new(None, None, Some(1), None)
-                .map_err(checked)?;
+            let req =
+                common::listing::ListRequest::new(None, None, Some(1), None).map_err(checked)?;
             FolderKeys::new(InBucket(&*b, &bucket), &req)?
                 .next_key()?
                 .is_none()

@@ -189,6 +189,15 @@ pub trait Backend: Sized + 'static {
     /// `BucketNotFound` when the bucket does not exist.
     fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error>;
 
+    /// `Ok` when the bucket exists, `BucketNotFound` when not. The SDK asks
+    /// this where it needs the bucket but no object: before the body of a put
+    /// without conditions, and for the destination of a copy. The default
+    /// asks [`head`](Backend::head) of `key`; a backend whose `head` costs
+    /// more than a bucket check overrides it.
+    fn require_bucket(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        self.head(bucket, key).map(drop)
+    }
+
     /// `len` bytes of the object from `offset` (the SDK asks only within the
     /// size `head` reported, in chunks of at most 1 MiB). The default reads
     /// them from [`read_stream`](Backend::read_stream); a backend implements
@@ -311,6 +320,14 @@ pub trait Backend: Sized + 'static {
             "the {} driver implements neither list_sorted nor read_folder",
             Self::NAME
         )))
+    }
+
+    /// For a backend whose [`KEYS_ARE_PATHS`](Backend::KEYS_ARE_PATHS): the
+    /// info of a key the listing walk found in a folder it just read
+    /// (`None`: removed meanwhile). The default asks [`head`](Backend::head);
+    /// a backend whose `head` first checks the bucket may skip that here.
+    fn describe_listed(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
+        self.head(bucket, key)
     }
 
     /// For a backend whose [`KEYS_ARE_PATHS`](Backend::KEYS_ARE_PATHS): the

@@ -75,6 +75,10 @@ impl Backend for Sftp {
         buckets::list()
     }
 
+    fn require_bucket(&self, bucket: &str, _key: &str) -> Result<(), Error> {
+        objects::require_bucket(bucket)
+    }
+
     fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, Error> {
         // A get begins here: it must not go on reading an earlier get's file.
         self.forget(bucket, key);
