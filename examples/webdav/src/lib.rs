@@ -35,18 +35,23 @@ impl WebDav {
     /// The object's `meta`, or `None`; `bucket-not-found` when the bucket is missing.
     fn meta(&self, bucket: &str, key: &str) -> Result<Option<Meta>, Error> {
         let path = format!("{}meta", layout::member_path(bucket, &layout::name_of(key)));
-        let a = self.dav.call("GET", &path)?;
-        if a.status == 404 {
-            return match self.dav.exists(&layout::bucket_path(bucket))? {
-                true => Ok(None),
-                false => Err(Error::BucketNotFound(format!("no bucket {bucket}"))),
-            };
+        // A MOVE onto an object is not atomic on every server (WsgiDAV deletes, then
+        // copies): a `meta` caught half-written is read again.
+        for _ in 0..20 {
+            let a = self.dav.call("GET", &path)?;
+            if a.status == 404 {
+                return match self.dav.exists(&layout::bucket_path(bucket))? {
+                    true => Ok(None),
+                    false => Err(Error::BucketNotFound(format!("no bucket {bucket}"))),
+                };
+            }
+            let body = a.success(&format!("GET {path}"))?.read_all()?;
+            if let Ok(meta) = serde_json::from_slice::<Meta>(&body) {
+                // A long key's name is a hash of it: make sure this is the key asked for.
+                return Ok(Some(meta).filter(|m| m.key == key));
+            }
         }
-        let a = a.success(&format!("GET {path}"))?;
-        let meta: Meta = serde_json::from_slice(&a.read_all()?)
-            .map_err(|e| Error::Internal(format!("{path}: not an object's meta: {e}")))?;
-        // A long key's name is a hash of it: make sure this is the key asked for.
-        Ok(Some(meta).filter(|m| m.key == key))
+        Err(Error::Unavailable(format!("{path}: not an object's meta")))
     }
 }
 
