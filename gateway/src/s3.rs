@@ -210,6 +210,14 @@ fn ranged(range: Option<Range>, size: u64) -> S3Result<(u64, Option<String>)> {
 /// An error answered before the request body was read to its end: the
 /// connection is closed after it, so unread body bytes can never be taken
 /// for the start of the next request on a kept-alive connection.
+/// A body whose MD5 is not its `Content-MD5`: nothing was stored.
+fn bad_digest() -> S3Error {
+    s3_error!(
+        BadDigest,
+        "the body does not match its Content-MD5; nothing was stored"
+    )
+}
+
 fn body_unread(mut e: S3Error) -> S3Error {
     let mut h = e.headers().cloned().unwrap_or_default();
     h.insert(
@@ -401,12 +409,16 @@ impl S3 for Gateway {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let i = req.input;
+        let (reader, digest) = body::checked_reader(i.body, i.content_md5.as_deref())?;
         let opts = put_options(i.content_type, i.metadata, i.if_match, i.if_none_match);
         let info = self
             .d()
-            .put(&i.bucket, &i.key, body::reader_or_empty(i.body), opts)
+            .put(&i.bucket, &i.key, reader, opts)
             .await
-            .map_err(|e| body_unread(object_err(e)))?;
+            .map_err(|e| match digest.failed() {
+                true => bad_digest(),
+                false => body_unread(object_err(e)),
+            })?;
         ok(PutObjectOutput {
             e_tag: Some(etag(&info.etag)),
             version_id: info.version_id,
@@ -693,7 +705,11 @@ impl S3 for Gateway {
         let r: S3Result<S3Response<UploadPartOutput>> = async {
             let i = req.input;
             let n = part_number(i.part_number)?;
-            let mut reader = body::reader_or_empty(i.body);
+            let (mut reader, digest) = body::checked_reader(i.body, i.content_md5.as_deref())?;
+            let digest_err = |e: S3Error| match digest.failed() {
+                true => bad_digest(),
+                false => e,
+            };
             let tag = if self.native_multipart() {
                 // The capability takes a part as one buffer: bounded.
                 let mut data = Vec::new();
@@ -701,7 +717,7 @@ impl S3 for Gateway {
                     .take(NATIVE_PART_LIMIT as u64 + 1)
                     .read_to_end(&mut data)
                     .await
-                    .map_err(|e| s3_error!(IncompleteBody, "reading the part: {e}"))?;
+                    .map_err(|e| digest_err(s3_error!(IncompleteBody, "reading the part: {e}")))?;
                 if data.len() > NATIVE_PART_LIMIT {
                     return Err(s3_error!(
                         EntityTooLarge,
@@ -724,7 +740,7 @@ impl S3 for Gateway {
                     .spool
                     .put_part(&up, n, reader)
                     .await
-                    .map_err(|e| error::local_io("spooling a part", e))?;
+                    .map_err(|e| digest_err(error::local_io("spooling a part", e)))?;
                 part.etag
             };
             ok(UploadPartOutput {

@@ -390,3 +390,38 @@ def test_multipart_abort(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.head_object(Bucket=bucket, Key="gone")
     assert status(e) == 404
+
+
+def _md5_b64(data):
+    import base64
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def test_content_md5_is_checked(s3, bucket):
+    body = b"checked body " * 1000
+    # the right digest stores
+    s3.put_object(Bucket=bucket, Key="md5-ok", Body=body, ContentMD5=_md5_b64(body))
+    assert s3.get_object(Bucket=bucket, Key="md5-ok")["Body"].read() == body
+    # a wrong one is BadDigest, and nothing is stored: no new object, no overwrite
+    for key in ["md5-new", "md5-ok"]:
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"other bytes", ContentMD5=_md5_b64(b"x"))
+        assert code(e) == "BadDigest"
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="md5-new")
+    assert status(e) == 404
+    assert s3.get_object(Bucket=bucket, Key="md5-ok")["Body"].read() == body
+    # a digest that is not base64 of 16 bytes is InvalidDigest
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="md5-bad", Body=body, ContentMD5="bm90IGFuIG1kNQ==")
+    assert code(e) == "InvalidDigest"
+    # a part with a wrong digest is refused and not listed
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="md5-m")["UploadId"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="md5-m", UploadId=uid, PartNumber=1,
+                       Body=b"part", ContentMD5=_md5_b64(b"not the part"))
+    assert code(e) == "BadDigest"
+    assert s3.list_parts(Bucket=bucket, Key="md5-m", UploadId=uid).get("Parts", []) == []
+    s3.upload_part(Bucket=bucket, Key="md5-m", UploadId=uid, PartNumber=1,
+                   Body=b"part", ContentMD5=_md5_b64(b"part"))
+    s3.abort_multipart_upload(Bucket=bucket, Key="md5-m", UploadId=uid)
