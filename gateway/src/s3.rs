@@ -410,15 +410,29 @@ impl S3 for Gateway {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let i = req.input;
         let (reader, digest) = body::checked_reader(i.body, i.content_md5.as_deref())?;
+        let if_match = i.if_match.is_some();
         let opts = put_options(i.content_type, i.metadata, i.if_match, i.if_none_match);
-        let info = self
-            .d()
-            .put(&i.bucket, &i.key, reader, opts)
-            .await
-            .map_err(|e| match digest.failed() {
-                true => bad_digest(),
-                false => body_unread(object_err(e)),
-            })?;
+        let info = match self.d().put(&i.bucket, &i.key, reader, opts).await {
+            Ok(info) => info,
+            Err(_) if digest.failed() => return Err(bad_digest()),
+            // S3 answers an If-Match put of a missing key 404 NoSuchKey, not 412.
+            Err(e)
+                if if_match
+                    && e.kind() == ErrorKind::PreconditionFailed
+                    && self
+                        .d()
+                        .head(&i.bucket, &i.key)
+                        .await
+                        .is_err_and(|h| h.kind() == ErrorKind::ObjectNotFound) =>
+            {
+                return Err(body_unread(s3_error!(
+                    NoSuchKey,
+                    "If-Match: there is no object {:?}",
+                    i.key
+                )))
+            }
+            Err(e) => return Err(body_unread(object_err(e))),
+        };
         ok(PutObjectOutput {
             e_tag: Some(etag(&info.etag)),
             version_id: info.version_id,

@@ -425,3 +425,18 @@ def test_content_md5_is_checked(s3, bucket):
     s3.upload_part(Bucket=bucket, Key="md5-m", UploadId=uid, PartNumber=1,
                    Body=b"part", ContentMD5=_md5_b64(b"part"))
     s3.abort_multipart_upload(Bucket=bucket, Key="md5-m", UploadId=uid)
+
+
+def test_if_match_put_of_a_missing_key_is_no_such_key(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="never-there", Body=b"x", IfMatch='"0123"')
+    assert code(e) == "NoSuchKey" and status(e) == 404
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="never-there")
+    assert status(e) == 404
+    # an existing key with another ETag is still 412
+    s3.put_object(Bucket=bucket, Key="there", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="there", Body=b"y", IfMatch='"0123"')
+    assert status(e) == 412
+    assert s3.get_object(Bucket=bucket, Key="there")["Body"].read() == b"x"
