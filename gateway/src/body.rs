@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use futures::TryStreamExt;
-use md5::{Digest as _, Md5};
+use s3s::crypto::{Checksum as _, Md5};
 use s3s::dto::StreamingBlob;
 use s3s::{s3_error, S3Result};
 use std::io;
@@ -102,7 +102,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Md5Checked<R> {
                         h.update(new);
                     }
                 } else if let Some(h) = this.hasher.take() {
-                    if h.finalize().as_slice() != this.expected {
+                    if h.finalize()[..] != this.expected[..] {
                         this.failed.0.store(true, Ordering::Relaxed);
                         return Poll::Ready(Err(io::Error::new(
                             io::ErrorKind::InvalidData,
