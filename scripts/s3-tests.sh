@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# ceph/s3-tests (the S3 compatibility suite SeaweedFS, RustFS, s3s and Ceph run),
+# unmodified, against `trove-host serve` over the mem driver and over the file
+# driver: s3tests/functional/test_s3.py and test_headers.py.
+#
+# The suite is vendored at a pinned commit in third_party/ceph-s3-tests (see its
+# PINNED file); it runs in a venv with its own requirements.txt. Every user in
+# s3tests.conf (main, alt, tenant, iam, ...) gets the gateway's one key pair.
+# Results are sorted into families by scripts/s3-tests/families.py; the
+# "target" family is what the gateway claims (no ACLs, policy, SigV2,
+# anonymous access, second user, versioning, ...).
+#
+#   scripts/s3-tests.sh [mem|file ...] [-- PYTEST_ARGS...]
+# Not part of CI (about 5 minutes per driver); reports under $TARGET/s3-tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+VENV="$TARGET/venv-s3-tests"
+WORK="$TARGET/s3-tests"
+SUITE="$ROOT/third_party/ceph-s3-tests"
+BIN="${TROVE_HOST_BIN:-$TARGET/debug/trove-host}"
+
+drivers=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --) shift; break ;;
+        *) drivers+=("$1"); shift ;;
+    esac
+done
+[ ${#drivers[@]} -gt 0 ] || drivers=(mem file)
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "s3-tests: creating $VENV"
+    python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import boto3, pytest, munch, gevent, isodate, pytz, httplib2, lxml, dateutil' 2>/dev/null; then
+    echo "s3-tests: installing the suite's requirements"
+    "$VENV/bin/pip" install --quiet -r "$SUITE/requirements.txt"
+fi
+if [ -z "${TROVE_HOST_BIN:-}" ]; then
+    cargo build -p trove-cli
+fi
+
+rm -rf "$WORK" && mkdir -p "$WORK"
+AK="s3tests$RANDOM"
+SK="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export TROVE_GATEWAY_ACCESS_KEY="$AK" TROVE_GATEWAY_SECRET_KEY="$SK"
+
+PID=""
+stop_server() {
+    if [ -n "$PID" ]; then
+        kill "$PID" 2>/dev/null || true
+        wait "$PID" 2>/dev/null || true
+        PID=""
+    fi
+}
+trap stop_server EXIT
+
+write_conf() { # write_conf PORT FILE
+    local user
+    {
+        printf '[DEFAULT]\nhost = 127.0.0.1\nport = %s\nis_secure = False\nssl_verify = False\n\n' "$1"
+        printf '[fixtures]\nbucket prefix = s3t-{random}-\n\n'
+        for user in "s3 main" "s3 alt" "s3 tenant" "iam" "iam root" "iam alt root"; do
+            printf '[%s]\ndisplay_name = %s\nuser_id = %s\nemail = %s@example.com\n' \
+                "$user" "trove" "trove" "trove"
+            printf 'access_key = %s\nsecret_key = %s\n' "$AK" "$SK"
+            [ "$user" = "s3 tenant" ] && printf 'tenant = trove\n'
+            printf '\n'
+        done
+    } >"$2"
+}
+
+for driver in "${drivers[@]}"; do
+    case "$driver" in
+        mem) dsn="mem://" ;;
+        file) dsn="file://$WORK/file-store"; mkdir -p "$WORK/file-store" ;;
+        *) echo "s3-tests: unknown driver $driver (mem or file)" >&2; exit 2 ;;
+    esac
+    out="$WORK/$driver.out" log="$WORK/$driver.log"
+    "$BIN" serve --dsn "$dsn" --listen 127.0.0.1:0 \
+        --access-key-env TROVE_GATEWAY_ACCESS_KEY --secret-key-env TROVE_GATEWAY_SECRET_KEY \
+        --spool-dir "$WORK/spool-$driver" >"$out" 2>"$log" &
+    PID=$!
+    ENDPOINT=""
+    for _ in $(seq 1 300); do
+        if grep -q '^serving ' "$out"; then
+            ENDPOINT="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out" | head -1)"
+            break
+        fi
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$ENDPOINT" ] || { echo "s3-tests: serve ($driver) did not start; see $log" >&2; exit 1; }
+    write_conf "${ENDPOINT##*:}" "$WORK/$driver.conf"
+    echo "s3-tests: $(head -1 "$out")"
+    start=$(date +%s)
+    (cd "$SUITE" && S3TEST_CONF="$WORK/$driver.conf" "$VENV/bin/python" -m pytest -q \
+        -p no:cacheprovider --junitxml="$WORK/$driver.xml" -o junit_family=xunit1 \
+        s3tests/functional/test_s3.py s3tests/functional/test_headers.py "$@" \
+        >"$WORK/$driver.pytest" 2>&1) || true
+    echo "s3-tests: $driver: pytest took $(( $(date +%s) - start )) s ($WORK/$driver.pytest)"
+    stop_server
+    "$VENV/bin/python" scripts/s3-tests/families.py "$WORK/$driver.xml" --failures | tee "$WORK/$driver.report"
+done
