@@ -2,7 +2,9 @@
 # The S3 gateway (`trove-host serve`) tested from outside, as users reach it:
 #   1. boto3 (pytest, gateway/tests/test_boto3.py) against `serve` in front of
 #      the mem driver and the file driver;
-#   2. the project's own S3 driver pointed at `serve` (one trove-host in front
+#   2. rclone copy/sync/check of a tree to and from `serve` (file driver),
+#      with no "corrupted on transfer" (scripts/gateway-rclone.sh);
+#   3. the project's own S3 driver pointed at `serve` (one trove-host in front
 #      of another) passes `trove-host conformance`.
 # Each server is stopped with SIGTERM and must exit cleanly (graceful shutdown).
 # Creates a venv with boto3 and pytest under $CARGO_TARGET_DIR (default target/).
@@ -90,6 +92,9 @@ for driver in mem file; do
         gateway/tests/test_boto3.py; then
         echo "gateway-tests: FAILED: boto3 against serve ($driver); server log $WORK/$driver.log" >&2
         failed=1
+    fi
+    if [ "$driver" = file ]; then
+        scripts/gateway-rclone.sh "$ENDPOINT" "$WORK/rclone" || failed=1
     fi
     stop_checked "$driver" || failed=1
 done

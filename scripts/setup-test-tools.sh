@@ -4,9 +4,10 @@
 set -euo pipefail
 # Command-line tools the tests call: curl (presigned URLs, server readiness),
 # openssl (the GCS test's token endpoint verifies JWT signatures with it),
-# python3 (venvs for moto, fake-gcs-server, boto3), npm (Azurite, the JS driver).
+# python3 (venvs for moto, fake-gcs-server, boto3), npm (Azurite, the JS driver),
+# rclone (the gateway's rclone test, scripts/gateway-tests.sh; Debian's package).
 missing=()
-for tool in curl openssl python3 npm; do
+for tool in curl openssl python3 npm rclone; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

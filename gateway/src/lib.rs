@@ -15,6 +15,8 @@
 mod body;
 mod error;
 mod listing;
+mod multipart;
+mod rules;
 mod s3;
 mod server;
 mod spool;

@@ -1,21 +1,33 @@
 //! The `s3s::S3` trait over a `trove_host::Driver`: each S3 operation is one
 //! or a few driver calls, bodies are streamed both ways, driver errors become
-//! S3 error codes (see `error`).
+//! S3 error codes (see `error`). The S3 rules live in their own homes:
+//! `rules` (conditions, ranges, ETags, refused headers), `listing` (the three
+//! listings) and `multipart` (native or spooled uploads).
 
 use crate::body;
 use crate::error::{self, bucket as bucket_err, object as object_err};
-use crate::listing::{self, Query};
-use crate::spool::{CompleteError, Spool};
+use crate::listing;
+use crate::multipart::{listed_parts, Completed, Uploads};
+use crate::rules::{self, *};
+use crate::spool::Spool;
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, S3};
 use std::sync::Arc;
-use std::time::SystemTime;
-use tokio::io::AsyncReadExt;
-use trove_host::{ByteRange, Driver, ErrorKind, GetOptions, ListOptions, ObjectInfo, PutOptions};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio_util::either::Either;
+use trove_host::{ByteRange, Driver, ErrorKind, GetOptions, ListOptions, PutOptions};
 
-/// Largest part passed to a driver's own multipart capability (it takes a part
-/// as one buffer); larger parts are refused with `EntityTooLarge`.
-pub const NATIVE_PART_LIMIT: usize = 64 << 20;
+pub use crate::multipart::NATIVE_PART_LIMIT;
+
+/// The most keys one DeleteObjects may name, as S3 allows.
+const DELETE_LIMIT: usize = 1000;
+
+/// A stateful driver's body smaller than this is held in memory while it is
+/// detached from the driver's one instance; a larger one goes to the spool.
+const DETACH_IN_MEMORY: u64 = 8 << 20;
+
+/// A body detached from a stateful driver: in memory, or in the spool.
+type Detached = Either<std::io::Cursor<Vec<u8>>, tokio::fs::File>;
 
 /// The S3 service implementation. Cheap to clone.
 #[derive(Clone)]
@@ -26,6 +38,7 @@ pub struct Gateway {
 struct Inner {
     driver: Driver,
     spool: Spool,
+    completed: Completed,
 }
 
 impl Gateway {
@@ -37,6 +50,7 @@ impl Gateway {
             inner: Arc::new(Inner {
                 driver,
                 spool: Spool::new(spool_parent)?,
+                completed: Completed::default(),
             }),
         })
     }
@@ -54,190 +68,86 @@ impl Gateway {
         &self.inner.driver
     }
 
-    fn native_multipart(&self) -> bool {
-        self.inner.driver.capabilities().multipart
+    fn uploads(&self) -> Uploads<'_> {
+        if self.d().capabilities().multipart {
+            Uploads::Native(self.d())
+        } else {
+            Uploads::Spooled(self.d(), &self.inner.spool)
+        }
     }
 
-    /// `NoSuchBucket` unless the bucket exists.
-    async fn need_bucket(&self, bucket: &str) -> S3Result<()> {
-        let opts = ListOptions {
-            max_keys: Some(1),
-            ..Default::default()
-        };
-        self.d()
-            .list(bucket, opts)
+    /// A stateful driver (mem) has one instance, and a body being read holds
+    /// it: a slow client would block every other. Such a body is first
+    /// detached from the driver (in memory when small, else in the spool).
+    /// Other drivers' bodies stream straight through.
+    async fn detach<R>(&self, body: R, size: Option<u64>) -> S3Result<Either<R, Detached>>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
+        if !self.d().info().stateful {
+            return Ok(Either::Left(body));
+        }
+        if let Some(n) = size.filter(|n| *n <= DETACH_IN_MEMORY) {
+            let mut buf = Vec::with_capacity(n as usize);
+            let mut body = body;
+            body.read_to_end(&mut buf)
+                .await
+                .map_err(|e| s3_error!(IncompleteBody, "reading the body: {e}"))?;
+            return Ok(Either::Right(Either::Left(std::io::Cursor::new(buf))));
+        }
+        let staged = self
+            .inner
+            .spool
+            .stage(body)
             .await
-            .map(|_| ())
-            .map_err(bucket_err)
+            .map_err(|e| error::local_io("staging a body", e))?;
+        Ok(Either::Right(Either::Right(staged)))
     }
+
+    /// A version id as the driver takes it: `null` (the version of an
+    /// object in a bucket without versioning) on a driver without
+    /// versioning is the object itself.
+    fn version(&self, v: Option<String>) -> Option<String> {
+        v.filter(|v| !(v == "null" && !self.d().capabilities().versioning))
+    }
+}
+
+/// `NoSuchBucket` unless the bucket exists.
+pub(crate) async fn need_bucket(d: &Driver, bucket: &str) -> S3Result<()> {
+    let opts = ListOptions {
+        max_keys: Some(1),
+        ..Default::default()
+    };
+    d.list(bucket, opts).await.map(|_| ()).map_err(bucket_err)
 }
 
 fn ok<T>(v: T) -> S3Result<S3Response<T>> {
     Ok(S3Response::new(v))
 }
 
-/// An ETag condition as the driver API spells it (`*` or the bare ETag).
-fn cond(c: Option<ETagCondition>) -> Option<String> {
-    c.map(|c| match c {
-        ETagCondition::Any => "*".to_string(),
-        ETagCondition::ETag(e) => e.into_value(),
-    })
-}
-
-fn etag(s: &str) -> ETag {
-    ETag::Strong(s.trim_matches('"').to_string())
-}
-
-fn metadata_in(m: Option<Metadata>) -> Vec<(String, String)> {
-    let mut v: Vec<_> = m.unwrap_or_default().into_iter().collect();
-    v.sort();
-    v
-}
-
-fn metadata_out(info: &ObjectInfo) -> Option<Metadata> {
-    if info.metadata.is_empty() {
-        None
-    } else {
-        Some(info.metadata.iter().cloned().collect())
-    }
-}
-
-fn put_options(
-    content_type: Option<String>,
-    metadata: Option<Metadata>,
-    if_match: Option<ETagCondition>,
-    if_none_match: Option<ETagCondition>,
-) -> PutOptions {
-    PutOptions {
-        content_type,
-        metadata: metadata_in(metadata),
-        if_match: cond(if_match),
-        if_none_match: cond(if_none_match),
-        // Not the request's Content-Length: with aws-chunked uploads that
-        // counts the chunk framing too.
-        size: None,
-    }
-}
-
-fn to_byte_range(r: Range) -> ByteRange {
-    match r {
-        Range::Int { first, last } => ByteRange::Span {
-            offset: first,
-            length: last.map(|l| l - first + 1),
-        },
-        Range::Suffix { length } => ByteRange::Suffix(length),
-    }
-}
-
-/// A last-modified time at whole seconds, as HTTP dates compare.
-fn http_time(t: SystemTime) -> Timestamp {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    Timestamp::from(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-}
-
-/// The date conditions of a GET/HEAD. `Err(code)` when one fails.
-fn check_dates(
-    info: &ObjectInfo,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
-    failed: S3ErrorCode,
-) -> S3Result<()> {
-    let Some(lm) = info.last_modified.map(http_time) else {
-        return Ok(());
+/// `x-amz-copy-source-range`: `bytes=first-last`, both given.
+fn copy_range(r: &str, size: u64) -> S3Result<ByteRange> {
+    let bad = || {
+        s3_error!(
+            InvalidArgument,
+            "x-amz-copy-source-range must be bytes=first-last, not {r:?}"
+        )
     };
-    if let Some(t) = if_unmodified_since {
-        if lm > *t {
-            return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
-        }
+    let (a, b) = r
+        .strip_prefix("bytes=")
+        .and_then(|s| s.split_once('-'))
+        .ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+    if a > b || b >= size {
+        return Err(s3_error!(
+            InvalidRange,
+            "the range {r} is not within the source's {size} bytes"
+        ));
     }
-    if let Some(t) = if_modified_since {
-        if lm <= *t {
-            return Err(S3Error::new(failed));
-        }
-    }
-    Ok(())
-}
-
-/// The ETag conditions of a HEAD (or a copy source), checked on its info.
-fn check_etags(
-    info: &ObjectInfo,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    none_match_failed: S3ErrorCode,
-) -> S3Result<()> {
-    let cur = info.etag.trim_matches('"');
-    if let Some(c) = if_match {
-        let hit = match c {
-            ETagCondition::Any => true,
-            ETagCondition::ETag(e) => e.value().trim_matches('"') == cur,
-        };
-        if !hit {
-            return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
-        }
-    }
-    if let Some(c) = if_none_match {
-        let hit = match c {
-            ETagCondition::Any => true,
-            ETagCondition::ETag(e) => e.value().trim_matches('"') == cur,
-        };
-        if hit {
-            return Err(S3Error::new(none_match_failed));
-        }
-    }
-    Ok(())
-}
-
-/// Length and `Content-Range` of a ranged answer for an object of `size` bytes.
-fn ranged(range: Option<Range>, size: u64) -> S3Result<(u64, Option<String>)> {
-    match range {
-        None => Ok((size, None)),
-        // An empty object has no satisfiable range; answer it whole.
-        Some(_) if size == 0 => Ok((0, None)),
-        Some(r) => match r.check(size) {
-            Ok(rg) if rg.end > rg.start => Ok((
-                rg.end - rg.start,
-                Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, size)),
-            )),
-            Ok(_) => Err(S3Error::new(S3ErrorCode::InvalidRange)),
-            Err(e) => Err(e.into()),
-        },
-    }
-}
-
-/// An error answered before the request body was read to its end: the
-/// connection is closed after it, so unread body bytes can never be taken
-/// for the start of the next request on a kept-alive connection.
-/// A body whose MD5 is not its `Content-MD5`: nothing was stored.
-fn bad_digest() -> S3Error {
-    s3_error!(
-        BadDigest,
-        "the body does not match its Content-MD5; nothing was stored"
-    )
-}
-
-fn body_unread(mut e: S3Error) -> S3Error {
-    let mut h = e.headers().cloned().unwrap_or_default();
-    h.insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
-    e.set_headers(h);
-    e
-}
-
-fn part_number(n: i32) -> S3Result<u32> {
-    if (1..=10000).contains(&n) {
-        Ok(n as u32)
-    } else {
-        Err(s3_error!(InvalidArgument, "part numbers are 1 to 10000"))
-    }
-}
-
-fn no_upload(id: &str) -> S3Error {
-    s3_error!(NoSuchUpload, "no upload {id} in progress for this key")
+    Ok(ByteRange::Span {
+        offset: a,
+        length: Some(b - a + 1),
+    })
 }
 
 #[async_trait::async_trait]
@@ -246,9 +156,23 @@ impl S3 for Gateway {
 
     async fn list_buckets(
         &self,
-        _req: S3Request<ListBucketsInput>,
+        req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
-        let v = self.d().list_buckets().await.map_err(bucket_err)?;
+        let i = req.input;
+        let mut v = self.d().list_buckets().await.map_err(bucket_err)?;
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        let prefix = i.prefix.clone().unwrap_or_default();
+        v.retain(|b| b.name.starts_with(&prefix));
+        if let Some(after) = &i.continuation_token {
+            v.retain(|b| &b.name > after);
+        }
+        let mut next = None;
+        if let Some(max) = i.max_buckets.filter(|m| *m >= 1) {
+            if v.len() > max as usize {
+                v.truncate(max as usize);
+                next = v.last().map(|b| b.name.clone());
+            }
+        }
         let buckets = v
             .into_iter()
             .map(|b| Bucket {
@@ -259,7 +183,12 @@ impl S3 for Gateway {
             .collect();
         ok(ListBucketsOutput {
             buckets: Some(buckets),
-            ..Default::default()
+            continuation_token: next,
+            prefix: i.prefix,
+            owner: Some(Owner {
+                display_name: Some("trove".to_string()),
+                id: Some("trove".to_string()),
+            }),
         })
     }
 
@@ -267,8 +196,29 @@ impl S3 for Gateway {
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
-        let b = &req.input.bucket;
-        self.d().create_bucket(b).await.map_err(bucket_err)?;
+        let i = &req.input;
+        let b = &i.bucket;
+        if i.object_lock_enabled_for_bucket == Some(true) {
+            return Err(s3_error!(NotImplemented, "object lock is not supported"));
+        }
+        if let Some(acl) = i
+            .acl
+            .as_ref()
+            .filter(|a| a.as_str() != BucketCannedACL::PRIVATE)
+        {
+            return Err(s3_error!(
+                NotImplemented,
+                "ACLs are not supported (x-amz-acl: {}); buckets are private to the gateway's key",
+                acl.as_str()
+            ));
+        }
+        match self.d().create_bucket(b).await {
+            Ok(()) => {}
+            // One user owns every bucket: re-creating one's own bucket
+            // answers 200, as S3 does in us-east-1.
+            Err(e) if e.kind() == ErrorKind::BucketExists => {}
+            Err(e) => return Err(bucket_err(e)),
+        }
         ok(CreateBucketOutput {
             location: Some(format!("/{b}")),
         })
@@ -289,7 +239,7 @@ impl S3 for Gateway {
         &self,
         req: S3Request<HeadBucketInput>,
     ) -> S3Result<S3Response<HeadBucketOutput>> {
-        self.need_bucket(&req.input.bucket).await?;
+        need_bucket(self.d(), &req.input.bucket).await?;
         ok(HeadBucketOutput::default())
     }
 
@@ -297,7 +247,7 @@ impl S3 for Gateway {
         &self,
         req: S3Request<GetBucketLocationInput>,
     ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-        self.need_bucket(&req.input.bucket).await?;
+        need_bucket(self.d(), &req.input.bucket).await?;
         ok(GetBucketLocationOutput::default())
     }
 
@@ -307,99 +257,61 @@ impl S3 for Gateway {
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        let i = req.input;
-        let url = listing::url_encoding(i.encoding_type.as_ref());
-        let max_keys = listing::max_keys(i.max_keys, 0);
-        if max_keys == 0 {
-            self.need_bucket(&i.bucket).await?;
-            return ok(ListObjectsV2Output {
-                name: Some(i.bucket),
-                prefix: i.prefix,
-                delimiter: i.delimiter,
-                max_keys: Some(0),
-                key_count: Some(0),
-                is_truncated: Some(false),
-                continuation_token: i.continuation_token,
-                start_after: i.start_after,
-                encoding_type: i.encoding_type,
-                ..Default::default()
-            });
-        }
-        let q = Query {
-            prefix: i.prefix.as_deref(),
-            delimiter: i.delimiter.as_deref(),
-            max_keys: max_keys as u32,
-            cursor: i.continuation_token.as_deref().filter(|c| !c.is_empty()),
-            start_after: if i.continuation_token.is_some() {
-                None
-            } else {
-                i.start_after.as_deref()
-            },
-        };
-        let listing::Answer {
-            page,
-            contents,
-            prefixes,
-        } = listing::answer(self.d(), &i.bucket, &q, url)
-            .await
-            .map_err(bucket_err)?;
-        let count = (contents.len() + prefixes.len()) as i32;
-        ok(ListObjectsV2Output {
-            name: Some(i.bucket),
-            prefix: i.prefix.map(|p| listing::encode(&p, url)),
-            delimiter: i.delimiter.map(|d| listing::encode(&d, url)),
-            start_after: i.start_after.map(|s| listing::encode(&s, url)),
-            max_keys: Some(max_keys),
-            key_count: Some(count),
-            is_truncated: Some(page.next_cursor.is_some()),
-            next_continuation_token: page.next_cursor,
-            continuation_token: i.continuation_token,
-            contents: (!contents.is_empty()).then_some(contents),
-            common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
-            encoding_type: i.encoding_type,
-            ..Default::default()
-        })
+        ok(listing::v2(self.d(), req.input).await?)
     }
 
-    /// V1: `marker` is a key (not a cursor), so each page starts from the
-    /// beginning and skips to it. Prefer V2.
     async fn list_objects(
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
+        ok(listing::v1(self.d(), req.input).await?)
+    }
+
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        ok(listing::versions(self.d(), req.input).await?)
+    }
+
+    /// Versioning is the driver's: a driver without it answers as a bucket
+    /// that never had it; one with it cannot be switched from here.
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        need_bucket(self.d(), &req.input.bucket).await?;
+        ok(GetBucketVersioningOutput::default())
+    }
+
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
         let i = req.input;
-        let url = listing::url_encoding(i.encoding_type.as_ref());
-        let max_keys = listing::max_keys(i.max_keys, 1);
-        let q = Query {
-            prefix: i.prefix.as_deref(),
-            delimiter: i.delimiter.as_deref(),
-            max_keys: max_keys as u32,
-            cursor: None,
-            start_after: i.marker.as_deref(),
-        };
-        let listing::Answer {
-            page,
-            contents,
-            prefixes,
-        } = listing::answer(self.d(), &i.bucket, &q, url)
-            .await
-            .map_err(bucket_err)?;
-        let truncated = page.next_cursor.is_some();
-        ok(ListObjectsOutput {
-            name: Some(i.bucket),
-            prefix: i.prefix.map(|p| listing::encode(&p, url)),
-            delimiter: i.delimiter.map(|d| listing::encode(&d, url)),
-            marker: i.marker.map(|m| listing::encode(&m, url)),
-            next_marker: truncated
-                .then(|| listing::last_name(&page).map(|n| listing::encode(&n, url)))
-                .flatten(),
-            max_keys: Some(max_keys),
-            is_truncated: Some(truncated),
-            contents: (!contents.is_empty()).then_some(contents),
-            common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
-            encoding_type: i.encoding_type,
-            ..Default::default()
-        })
+        need_bucket(self.d(), &i.bucket).await?;
+        let status = i
+            .versioning_configuration
+            .status
+            .as_ref()
+            .map(|s| s.as_str().to_string());
+        match status.as_deref() {
+            Some(BucketVersioningStatus::SUSPENDED) | None
+                if !self.d().capabilities().versioning =>
+            {
+                ok(PutBucketVersioningOutput::default())
+            }
+            _ if self.d().capabilities().versioning => Err(s3_error!(
+                NotImplemented,
+                "versioning of this driver ({}) is set on its backend, not through the gateway",
+                self.d().info().name
+            )),
+            _ => Err(s3_error!(
+                NotImplemented,
+                "this driver ({}) does not keep versions",
+                self.d().info().name
+            )),
+        }
     }
 
     // ---- objects ----
@@ -409,7 +321,14 @@ impl S3 for Gateway {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let i = req.input;
+        rules::write_features!(i).check().map_err(body_unread)?;
         let (reader, digest) = body::checked_reader(i.body, i.content_md5.as_deref())?;
+        let size = i.content_length.map(|n| n.max(0) as u64);
+        let reader = match self.detach(reader, size).await {
+            Ok(r) => r,
+            Err(_) if digest.failed() => return Err(bad_digest()),
+            Err(e) => return Err(body_unread(e)),
+        };
         let if_match = i.if_match.is_some();
         let opts = put_options(i.content_type, i.metadata, i.if_match, i.if_none_match);
         let info = match self.d().put(&i.bucket, &i.key, reader, opts).await {
@@ -445,26 +364,30 @@ impl S3 for Gateway {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let i = req.input;
+        check_read_sse(i.sse_customer_algorithm.as_ref())?;
+        check_part_number(i.part_number)?;
         let none_match_only = i.if_none_match.is_some() && i.if_match.is_none();
         let opts = GetOptions {
             range: i.range.map(to_byte_range),
             if_match: cond(i.if_match),
             if_none_match: cond(i.if_none_match),
-            version_id: i.version_id,
+            version_id: self.version(i.version_id),
         };
-        let (info, reader) =
-            self.d()
-                .get(&i.bucket, &i.key, opts)
-                .await
-                .map_err(|e| match e.kind() {
-                    ErrorKind::PreconditionFailed if none_match_only => {
-                        S3Error::new(S3ErrorCode::NotModified)
-                    }
-                    ErrorKind::InvalidArgument if i.range.is_some() => {
-                        S3Error::new(S3ErrorCode::InvalidRange)
-                    }
-                    _ => object_err(e),
-                })?;
+        let got = self.d().get(&i.bucket, &i.key, opts).await;
+        let (info, reader) = match got {
+            Ok(v) => v,
+            Err(e) if e.kind() == ErrorKind::PreconditionFailed && none_match_only => {
+                // A 304 carries the object's ETag and Last-Modified.
+                return Err(match self.d().head(&i.bucket, &i.key).await {
+                    Ok(info) => not_modified(&info),
+                    Err(_) => S3Error::new(S3ErrorCode::NotModified),
+                });
+            }
+            Err(e) if e.kind() == ErrorKind::InvalidArgument && i.range.is_some() => {
+                return Err(S3Error::new(S3ErrorCode::InvalidRange))
+            }
+            Err(e) => return Err(object_err(e)),
+        };
         check_dates(
             &info,
             i.if_modified_since.as_ref(),
@@ -472,6 +395,7 @@ impl S3 for Gateway {
             S3ErrorCode::NotModified,
         )?;
         let (len, content_range) = ranged(i.range, info.size)?;
+        let reader = self.detach(reader, Some(len)).await?;
         ok(GetObjectOutput {
             body: Some(body::blob(reader)),
             content_length: Some(len as i64),
@@ -484,6 +408,7 @@ impl S3 for Gateway {
             last_modified: info.last_modified.map(Timestamp::from),
             metadata: metadata_out(&info),
             version_id: info.version_id.clone(),
+            parts_count: i.part_number.map(|_| 1),
             ..Default::default()
         })
     }
@@ -493,11 +418,13 @@ impl S3 for Gateway {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let i = req.input;
-        let info = match &i.version_id {
+        check_read_sse(i.sse_customer_algorithm.as_ref())?;
+        check_part_number(i.part_number)?;
+        let info = match self.version(i.version_id) {
             None => self.d().head(&i.bucket, &i.key).await.map_err(object_err)?,
             Some(v) => {
                 let opts = GetOptions {
-                    version_id: Some(v.clone()),
+                    version_id: Some(v),
                     ..Default::default()
                 };
                 self.d()
@@ -529,6 +456,7 @@ impl S3 for Gateway {
             last_modified: info.last_modified.map(Timestamp::from),
             metadata: metadata_out(&info),
             version_id: info.version_id.clone(),
+            parts_count: i.part_number.map(|_| 1),
             ..Default::default()
         })
     }
@@ -538,9 +466,9 @@ impl S3 for Gateway {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let i = req.input;
-        match &i.version_id {
+        match self.version(i.version_id.clone()) {
             None => self.d().delete(&i.bucket, &i.key).await,
-            Some(v) => self.d().delete_version(&i.bucket, &i.key, v).await,
+            Some(v) => self.d().delete_version(&i.bucket, &i.key, &v).await,
         }
         .map_err(object_err)?;
         ok(DeleteObjectOutput {
@@ -554,13 +482,20 @@ impl S3 for Gateway {
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let i = req.input;
+        if i.delete.objects.len() > DELETE_LIMIT {
+            return Err(s3_error!(
+                MalformedXML,
+                "a DeleteObjects request names at most {DELETE_LIMIT} keys, not {}",
+                i.delete.objects.len()
+            ));
+        }
         let quiet = i.delete.quiet.unwrap_or(false);
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for o in i.delete.objects {
-            let r = match &o.version_id {
+            let r = match self.version(o.version_id.clone()) {
                 None => self.d().delete(&i.bucket, &o.key).await,
-                Some(v) => self.d().delete_version(&i.bucket, &o.key, v).await,
+                Some(v) => self.d().delete_version(&i.bucket, &o.key, &v).await,
             };
             match r {
                 Ok(()) if quiet => {}
@@ -592,6 +527,10 @@ impl S3 for Gateway {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let i = req.input;
+        rules::write_features!(i).check()?;
+        if i.copy_source_sse_customer_algorithm.is_some() {
+            return Err(s3_error!(NotImplemented, "SSE-C is not supported"));
+        }
         let CopySource::Bucket {
             bucket: sb,
             key: sk,
@@ -603,10 +542,21 @@ impl S3 for Gateway {
                 "only bucket/key copy sources are supported"
             ));
         };
+        let version_id = self.version(version_id.as_deref().map(str::to_string));
         let replace = i
             .metadata_directive
             .as_ref()
             .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        if sb.as_ref() == i.bucket.as_str()
+            && sk.as_ref() == i.key.as_str()
+            && !replace
+            && version_id.is_none()
+        {
+            return Err(s3_error!(
+                InvalidRequest,
+                "this copy request is illegal because it is trying to copy an object to itself without changing the object's metadata"
+            ));
+        }
         let conditional = i.copy_source_if_match.is_some()
             || i.copy_source_if_none_match.is_some()
             || i.copy_source_if_modified_since.is_some()
@@ -635,7 +585,7 @@ impl S3 for Gateway {
         } else {
             // New metadata or an old version: read the source and write the copy.
             let gopts = GetOptions {
-                version_id: version_id.as_deref().map(str::to_string),
+                version_id: version_id.clone(),
                 ..Default::default()
             };
             let (src, reader) = self.d().get(sb, sk, gopts).await.map_err(object_err)?;
@@ -648,25 +598,12 @@ impl S3 for Gateway {
                     ..Default::default()
                 }
             };
-            if self.d().info().stateful {
-                // One instance serves a stateful driver, and the source's
-                // reader holds it: stage the source on the host first.
-                let staged = self
-                    .inner
-                    .spool
-                    .stage(reader)
-                    .await
-                    .map_err(|e| error::local_io("staging a copy", e))?;
-                self.d()
-                    .put(&i.bucket, &i.key, staged, popts)
-                    .await
-                    .map_err(object_err)?
-            } else {
-                self.d()
-                    .put(&i.bucket, &i.key, reader, popts)
-                    .await
-                    .map_err(object_err)?
-            }
+            // A stateful driver's one instance is held by the source's reader.
+            let reader = self.detach(reader, Some(src.size)).await?;
+            self.d()
+                .put(&i.bucket, &i.key, reader, popts)
+                .await
+                .map_err(object_err)?
         };
         ok(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
@@ -675,7 +612,7 @@ impl S3 for Gateway {
                 ..Default::default()
             }),
             version_id: info.version_id,
-            copy_source_version_id: version_id.as_deref().map(str::to_string),
+            copy_source_version_id: version_id,
             ..Default::default()
         })
     }
@@ -687,22 +624,9 @@ impl S3 for Gateway {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let i = req.input;
+        rules::write_features!(i).check()?;
         let opts = put_options(i.content_type, i.metadata, None, None);
-        let id = if self.native_multipart() {
-            self.d()
-                .create_multipart(&i.bucket, &i.key, opts)
-                .await
-                .map_err(object_err)?
-        } else {
-            self.need_bucket(&i.bucket).await?;
-            let up = self
-                .inner
-                .spool
-                .create(&i.bucket, &i.key, opts)
-                .await
-                .map_err(|e| error::local_io("creating a spool folder", e))?;
-            up.id.clone()
-        };
+        let id = self.uploads().create(&i.bucket, &i.key, opts).await?;
         tracing::debug!(bucket = %i.bucket, key = %i.key, upload = %id, "multipart upload created");
         ok(CreateMultipartUploadOutput {
             bucket: Some(i.bucket),
@@ -716,54 +640,108 @@ impl S3 for Gateway {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        let r: S3Result<S3Response<UploadPartOutput>> = async {
+        let r: S3Result<String> = async {
             let i = req.input;
+            if i.sse_customer_algorithm.is_some() {
+                return Err(s3_error!(NotImplemented, "SSE-C is not supported"));
+            }
             let n = part_number(i.part_number)?;
-            let (mut reader, digest) = body::checked_reader(i.body, i.content_md5.as_deref())?;
-            let digest_err = |e: S3Error| match digest.failed() {
-                true => bad_digest(),
-                false => e,
-            };
-            let tag = if self.native_multipart() {
-                // The capability takes a part as one buffer: bounded.
-                let mut data = Vec::new();
-                (&mut reader)
-                    .take(NATIVE_PART_LIMIT as u64 + 1)
-                    .read_to_end(&mut data)
-                    .await
-                    .map_err(|e| digest_err(s3_error!(IncompleteBody, "reading the part: {e}")))?;
-                if data.len() > NATIVE_PART_LIMIT {
-                    return Err(s3_error!(
-                        EntityTooLarge,
-                        "parts are limited to {NATIVE_PART_LIMIT} bytes"
-                    ));
-                }
-                self.d()
-                    .upload_part(&i.bucket, &i.key, &i.upload_id, n, data)
-                    .await
-                    .map_err(object_err)?
-                    .etag
-            } else {
-                let up = self
-                    .inner
-                    .spool
-                    .get(&i.upload_id, &i.bucket, &i.key)
-                    .ok_or_else(|| no_upload(&i.upload_id))?;
-                let part = self
-                    .inner
-                    .spool
-                    .put_part(&up, n, reader)
-                    .await
-                    .map_err(|e| digest_err(error::local_io("spooling a part", e)))?;
-                part.etag
-            };
-            ok(UploadPartOutput {
-                e_tag: Some(etag(&tag)),
-                ..Default::default()
-            })
+            let (reader, digest) = body::checked_reader(i.body, i.content_md5.as_deref())?;
+            self.uploads()
+                .upload_part(&i.bucket, &i.key, &i.upload_id, n, reader)
+                .await
+                .map_err(|e| if digest.failed() { bad_digest() } else { e })
         }
         .await;
-        r.map_err(body_unread)
+        let tag = r.map_err(body_unread)?;
+        ok(UploadPartOutput {
+            e_tag: Some(etag(&tag)),
+            ..Default::default()
+        })
+    }
+
+    /// A part copied from an object (or a range of it), streamed from the
+    /// source into the upload, never held whole (but by a driver's own
+    /// multipart capability, which takes a part as one buffer).
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        let i = req.input;
+        if i.sse_customer_algorithm.is_some() || i.copy_source_sse_customer_algorithm.is_some() {
+            return Err(s3_error!(NotImplemented, "SSE-C is not supported"));
+        }
+        let n = part_number(i.part_number)?;
+        let CopySource::Bucket {
+            bucket: sb,
+            key: sk,
+            version_id,
+        } = &i.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "only bucket/key copy sources are supported"
+            ));
+        };
+        let version_id = self.version(version_id.as_deref().map(str::to_string));
+        let src = match &version_id {
+            None => self.d().head(sb, sk).await.map_err(object_err)?,
+            Some(v) => {
+                let o = GetOptions {
+                    version_id: Some(v.clone()),
+                    range: Some(ByteRange::Span {
+                        offset: 0,
+                        length: Some(0),
+                    }),
+                    ..Default::default()
+                };
+                self.d().get(sb, sk, o).await.map_err(object_err)?.0
+            }
+        };
+        check_etags(
+            &src,
+            i.copy_source_if_match.as_ref(),
+            i.copy_source_if_none_match.as_ref(),
+            S3ErrorCode::PreconditionFailed,
+        )?;
+        check_dates(
+            &src,
+            i.copy_source_if_modified_since.as_ref(),
+            i.copy_source_if_unmodified_since.as_ref(),
+            S3ErrorCode::PreconditionFailed,
+        )?;
+        let range = match i.copy_source_range.as_deref() {
+            Some(r) => Some(copy_range(r, src.size)?),
+            None => None,
+        };
+        let opts = GetOptions {
+            range,
+            // The bytes of the version that was checked, not a newer one.
+            if_match: Some(src.etag.clone()),
+            version_id: version_id.clone(),
+            ..Default::default()
+        };
+        let (_, reader) = self.d().get(sb, sk, opts).await.map_err(object_err)?;
+        let len = match range {
+            Some(ByteRange::Span {
+                length: Some(l), ..
+            }) => l,
+            _ => src.size,
+        };
+        let reader = self.detach(reader, Some(len)).await?;
+        let tag = self
+            .uploads()
+            .upload_part(&i.bucket, &i.key, &i.upload_id, n, reader)
+            .await?;
+        ok(UploadPartCopyOutput {
+            copy_part_result: Some(CopyPartResult {
+                e_tag: Some(etag(&tag)),
+                last_modified: Some(Timestamp::from(std::time::SystemTime::now())),
+                ..Default::default()
+            }),
+            copy_source_version_id: version_id,
+            ..Default::default()
+        })
     }
 
     async fn complete_multipart_upload(
@@ -771,43 +749,19 @@ impl S3 for Gateway {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let i = req.input;
-        let mut listed = Vec::new();
-        for p in i.multipart_upload.and_then(|m| m.parts).unwrap_or_default() {
-            let n = part_number(
-                p.part_number
-                    .ok_or_else(|| s3_error!(InvalidPart, "a part without a number"))?,
-            )?;
-            listed.push((n, p.e_tag.map(ETag::into_value)));
-        }
-        let info = if self.native_multipart() {
-            let parts = listed
-                .into_iter()
-                .map(|(n, e)| (n, e.unwrap_or_default()))
-                .collect();
-            self.d()
-                .complete_multipart(&i.bucket, &i.key, &i.upload_id, parts)
-                .await
-                .map_err(object_err)?
-        } else {
-            let spool = &self.inner.spool;
-            let up = spool
-                .get(&i.upload_id, &i.bucket, &i.key)
-                .ok_or_else(|| no_upload(&i.upload_id))?;
-            let reader = spool.concat(&up, &listed).map_err(|e| match e {
-                CompleteError::InvalidPartOrder => s3_error!(InvalidPartOrder, "{e}"),
-                _ => s3_error!(InvalidPart, "{e}"),
-            })?;
-            let mut opts = up.opts.clone();
-            opts.if_match = cond(i.if_match);
-            opts.if_none_match = cond(i.if_none_match);
-            let info = self
-                .d()
-                .put(&i.bucket, &i.key, reader, opts)
-                .await
-                .map_err(object_err)?;
-            spool.remove(&up.id).await;
-            info
-        };
+        let listed = listed_parts(i.multipart_upload.and_then(|m| m.parts).unwrap_or_default())?;
+        let info = self
+            .uploads()
+            .complete(
+                &self.inner.completed,
+                &i.bucket,
+                &i.key,
+                &i.upload_id,
+                listed,
+                i.if_match,
+                i.if_none_match,
+            )
+            .await?;
         ok(CompleteMultipartUploadOutput {
             location: Some(format!("/{}/{}", i.bucket, i.key)),
             bucket: Some(i.bucket),
@@ -823,18 +777,9 @@ impl S3 for Gateway {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let i = req.input;
-        if self.native_multipart() {
-            self.d()
-                .abort_multipart(&i.bucket, &i.key, &i.upload_id)
-                .await
-                .map_err(object_err)?;
-        } else {
-            let spool = &self.inner.spool;
-            let up = spool
-                .get(&i.upload_id, &i.bucket, &i.key)
-                .ok_or_else(|| no_upload(&i.upload_id))?;
-            spool.remove(&up.id).await;
-        }
+        self.uploads()
+            .abort(&i.bucket, &i.key, &i.upload_id)
+            .await?;
         ok(AbortMultipartUploadOutput::default())
     }
 
@@ -843,36 +788,19 @@ impl S3 for Gateway {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let i = req.input;
-        let parts: Vec<Part> = if self.native_multipart() {
-            self.d()
-                .list_parts(&i.bucket, &i.key, &i.upload_id)
-                .await
-                .map_err(object_err)?
-                .into_iter()
-                .map(|p| Part {
-                    part_number: Some(p.part_number as i32),
-                    e_tag: Some(etag(&p.etag)),
-                    size: Some(p.size as i64),
-                    ..Default::default()
-                })
-                .collect()
-        } else {
-            let up = self
-                .inner
-                .spool
-                .get(&i.upload_id, &i.bucket, &i.key)
-                .ok_or_else(|| no_upload(&i.upload_id))?;
-            up.parts()
-                .into_iter()
-                .map(|p| Part {
-                    part_number: Some(p.number as i32),
-                    e_tag: Some(etag(&p.etag)),
-                    size: Some(p.size as i64),
-                    last_modified: Some(Timestamp::from(p.last_modified)),
-                    ..Default::default()
-                })
-                .collect()
-        };
+        let parts = self
+            .uploads()
+            .parts(&i.bucket, &i.key, &i.upload_id)
+            .await?
+            .into_iter()
+            .map(|p| Part {
+                part_number: Some(p.number as i32),
+                e_tag: Some(etag(&p.etag)),
+                size: Some(p.size as i64),
+                last_modified: p.last_modified.map(Timestamp::from),
+                ..Default::default()
+            })
+            .collect();
         ok(ListPartsOutput {
             bucket: Some(i.bucket),
             key: Some(i.key),
@@ -888,7 +816,7 @@ impl S3 for Gateway {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         let i = req.input;
-        self.need_bucket(&i.bucket).await?;
+        need_bucket(self.d(), &i.bucket).await?;
         // The driver capability cannot enumerate uploads; spooled ones can.
         let prefix = i.prefix.clone().unwrap_or_default();
         let uploads = self

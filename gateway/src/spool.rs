@@ -52,6 +52,8 @@ pub enum CompleteError {
     InvalidPartOrder,
     #[error("a completion must list at least one part")]
     NoParts,
+    #[error("part {0} is {1} bytes; every part but the last must be at least {2} bytes")]
+    TooSmall(u32, u64, u64),
 }
 
 /// The uploads in progress and their spool directory (removed when dropped).
@@ -180,10 +182,12 @@ impl Spool {
     }
 
     /// The listed parts, concatenated, as one stream read from the spool.
+    /// Every part but the last must hold at least `min_part` bytes.
     pub fn concat(
         &self,
         up: &Upload,
         listed: &[(u32, Option<String>)],
+        min_part: u64,
     ) -> Result<impl AsyncRead + Send + Unpin + 'static, CompleteError> {
         if listed.is_empty() {
             return Err(CompleteError::NoParts);
@@ -204,6 +208,12 @@ impl Spool {
             }
             paths.push(p.path.clone());
         }
+        for (n, _) in &listed[..listed.len() - 1] {
+            let size = parts[n].size;
+            if size < min_part {
+                return Err(CompleteError::TooSmall(*n, size, min_part));
+            }
+        }
         use futures::{StreamExt, TryStreamExt};
         let stream = futures::stream::iter(paths)
             .then(|p| async move {
@@ -216,8 +226,8 @@ impl Spool {
     }
 
     /// Copy `body` into an anonymous file in the spool (gone when closed) and
-    /// return it rewound, for a copy whose source and destination need the
-    /// same driver instance.
+    /// return it rewound: for a body that must not hold a stateful driver's
+    /// one instance while it moves (a copy's source, a client's slow body).
     pub async fn stage(&self, mut body: impl AsyncRead + Unpin) -> io::Result<tokio::fs::File> {
         use tokio::io::AsyncSeekExt;
         let std_file = tempfile::tempfile_in(self.root.path())?;

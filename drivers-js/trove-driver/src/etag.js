@@ -1,7 +1,8 @@
 // The ETag: derived from the content, never from the length alone (wit/README.md).
 //
 // A 128-bit digest (four 32-bit multiply-xorshift lanes over the little-endian 32-bit
-// words of the content, then its length), as 32 lowercase hex digits without quotes.
+// words of the content, then its length), as 32 lowercase hex digits and `-m128`,
+// without quotes: a shape no S3 client takes for an MD5 (README "ETags").
 // Plain JavaScript: not a cryptographic hash, and not the Rust drivers' xxh3 (an
 // ETag only has to change with the content and stay put without it). Incremental, so
 // a driver hashes a body as it streams past; how the body is cut into chunks does
@@ -62,7 +63,7 @@ export class Hasher {
         h[j] = Math.imul(h[j] ^ (h[(j + 3) & 3] >>> 15), 0x2c1b3c6d);
       }
     }
-    return [...h].map((x) => x.toString(16).padStart(8, '0')).join('');
+    return [...h].map((x) => x.toString(16).padStart(8, '0')).join('') + '-m128';
   }
 }
 
@@ -76,7 +77,7 @@ const BLOCK = 1 << 20;
 /**
  * Another content ETag, computed natively: SHA-256 (the engine's `crypto.subtle`) of
  * each 1 MiB block of the content, then of those digests and the length; its first
- * 128 bits as 32 hex digits. Chunking does not change it. `update` and `finish`
+ * 128 bits as 32 hex digits and `-sha256`. Chunking does not change it. `update` and `finish`
  * return promises, so a driver uses it from async exports (componentize-js runs the
  * event loop until an export's promise settles); in componentize-js's interpreter it
  * is some fifty times faster than `Hasher`. Its ETags differ from `Hasher`'s: use
@@ -130,7 +131,7 @@ export class DigestHasher {
     const sum = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
     let hex = '';
     for (let i = 0; i < 16; i++) hex += sum[i].toString(16).padStart(2, '0');
-    return hex;
+    return hex + '-sha256';
   }
 }
 

@@ -1,4 +1,6 @@
-"""The content ETag: 32 lowercase hex characters, without quotes (drivers/common/src/etag.rs).
+"""The content ETag: 32 lowercase hex characters and `-b2b`, without quotes (drivers/common/src/etag.rs).
+
+The suffix gives it a shape no S3 client takes for an MD5 (README "ETags").
 
 The Rust drivers use xxh3-128, which Python's standard library lacks; this uses BLAKE2b
 with a 16-byte digest from `hashlib` instead. The contract asks only that the ETag be
@@ -7,6 +9,8 @@ a Python driver's ETags differ from a Rust driver's for the same bytes.
 """
 
 import hashlib
+
+SUFFIX = "-b2b"
 
 
 class Hasher:
@@ -28,9 +32,9 @@ class Hasher:
 
     def finish(self) -> str:
         """The ETag of everything hashed so far (the hasher may go on)."""
-        return self._inner.hexdigest()
+        return self._inner.hexdigest() + SUFFIX
 
 
 def etag_of(data: bytes) -> str:
     """The ETag of `data` in one go."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return hashlib.blake2b(data, digest_size=16).hexdigest() + SUFFIX

@@ -1,4 +1,7 @@
-//! The ETag: xxh3-128 of the content, as 32 lowercase hex characters, without quotes.
+//! The ETag: xxh3-128 of the content, as 32 lowercase hex characters and the suffix
+//! `-xxh3`, without quotes. The suffix gives it a shape no S3 client takes for an
+//! MD5 (rclone, s3cmd and mc check a bare 32-hex ETag against the MD5 of what they
+//! uploaded, and a `-` marks a tag that is not one): see README "ETags".
 
 use xxhash_rust::xxh3::Xxh3;
 
@@ -48,8 +51,19 @@ pub fn etag_of(bytes: &[u8]) -> String {
     format_etag(xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
+/// The suffix of every ETag made here.
+pub const SUFFIX: &str = "-xxh3";
+
 fn format_etag(digest: u128) -> String {
-    crate::hex_encode(&digest.to_be_bytes())
+    let mut s = crate::hex_encode(&digest.to_be_bytes());
+    s.push_str(SUFFIX);
+    s
+}
+
+/// xxh3-128 of `bytes` as 32 lowercase hex characters: a name for a path (a
+/// sidecar's), not an ETag.
+pub fn digest_hex(bytes: &[u8]) -> String {
+    crate::hex_encode(&xxhash_rust::xxh3::xxh3_128(bytes).to_be_bytes())
 }
 
 #[cfg(test)]
@@ -70,8 +84,10 @@ mod tests {
     #[test]
     fn shape() {
         let e = etag_of(b"");
-        assert_eq!(e.len(), 32);
-        assert!(e.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')));
+        let hex = e.strip_suffix(SUFFIX).unwrap();
+        assert_eq!(hex.len(), 32);
+        assert!(hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')));
+        assert_eq!(digest_hex(b""), hex);
         assert_eq!(Hasher::new().finish(), e);
         assert_ne!(etag_of(b"a"), etag_of(b"b"));
         // Same length, different content: different tag.

@@ -29,7 +29,7 @@ pub fn bucket_record(bucket: &str) -> String {
 /// key (whatever its length or the names of its folders) gets a sidecar that cannot
 /// collide with another key's; the sidecar holds the key itself for checking.
 pub fn sidecar(bucket: &str, key: &str) -> (String, String) {
-    let h = common::etag::etag_of(key.as_bytes());
+    let h = common::etag::digest_hex(key.as_bytes());
     let dir = format!("{META_DIR}/{bucket}/{}", &h[..2]);
     let path = format!("{dir}/{}.json", &h[2..]);
     (dir, path)

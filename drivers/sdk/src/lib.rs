@@ -427,7 +427,7 @@ pub struct StagedObject {
     pub metadata: Vec<(String, String)>,
 }
 
-/// The content-derived ETag of `data` (xxh3-128, hex), as the SDK computes
+/// The content-derived ETag of `data` (xxh3-128, hex, then `-xxh3`), as the SDK computes
 /// it for every put.
 pub fn etag_of(data: &[u8]) -> String {
     trove_driver_common::etag::etag_of(data)

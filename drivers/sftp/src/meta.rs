@@ -41,7 +41,7 @@ impl Sidecar {
 /// The sidecar of a key: (its folder, its path). Named by a hash of the key, so no key
 /// can make its sidecar collide with another's.
 pub fn sidecar_path(bucket: &str, key: &str) -> (String, String) {
-    let h = common::etag::etag_of(key.as_bytes());
+    let h = common::etag::digest_hex(key.as_bytes());
     let dir = format!("{META_DIR}/{bucket}/{}", &h[..2]);
     let path = format!("{dir}/{}.json", &h[2..]);
     (dir, path)
@@ -95,7 +95,7 @@ pub struct Lock(String);
 
 impl Lock {
     pub fn acquire(bucket: &str, key: &str) -> Result<Lock, Error> {
-        let h = common::etag::etag_of(format!("{bucket}/{key}").as_bytes());
+        let h = common::etag::digest_hex(format!("{bucket}/{key}").as_bytes());
         let path = format!("{LOCK_DIR}/{h}");
         let flags = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
         for attempt in 0..4000u32 {

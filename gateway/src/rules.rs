@@ -1,0 +1,305 @@
+//! The object rules of S3 that the gateway applies on top of the driver:
+//! conditions (ETags and dates), ranges, ETags and metadata in S3's shape,
+//! and the request headers for features it does not have, which it refuses
+//! rather than ignores.
+
+use s3s::dto::*;
+use s3s::{s3_error, S3Error, S3ErrorCode, S3Result};
+use std::time::SystemTime;
+use trove_host::{ByteRange, ObjectInfo, PutOptions};
+
+/// An ETag condition as the driver API spells it (`*` or the bare ETag).
+pub fn cond(c: Option<ETagCondition>) -> Option<String> {
+    c.map(|c| match c {
+        ETagCondition::Any => "*".to_string(),
+        ETagCondition::ETag(e) => e.into_value(),
+    })
+}
+
+pub fn etag(s: &str) -> ETag {
+    ETag::Strong(s.trim_matches('"').to_string())
+}
+
+pub fn metadata_in(m: Option<Metadata>) -> Vec<(String, String)> {
+    let mut v: Vec<_> = m.unwrap_or_default().into_iter().collect();
+    v.sort();
+    v
+}
+
+pub fn metadata_out(info: &ObjectInfo) -> Option<Metadata> {
+    if info.metadata.is_empty() {
+        None
+    } else {
+        Some(info.metadata.iter().cloned().collect())
+    }
+}
+
+pub fn put_options(
+    content_type: Option<String>,
+    metadata: Option<Metadata>,
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+) -> PutOptions {
+    PutOptions {
+        content_type,
+        metadata: metadata_in(metadata),
+        if_match: cond(if_match),
+        if_none_match: cond(if_none_match),
+        // Not the request's Content-Length: with aws-chunked uploads that
+        // counts the chunk framing too.
+        size: None,
+    }
+}
+
+pub fn to_byte_range(r: Range) -> ByteRange {
+    match r {
+        Range::Int { first, last } => ByteRange::Span {
+            offset: first,
+            length: last.map(|l| l - first + 1),
+        },
+        Range::Suffix { length } => ByteRange::Suffix(length),
+    }
+}
+
+/// A last-modified time at whole seconds, as HTTP dates compare.
+pub fn http_time(t: SystemTime) -> Timestamp {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Timestamp::from(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// A 304 Not Modified carries the object's ETag and Last-Modified, as S3's does.
+pub fn not_modified(info: &ObjectInfo) -> S3Error {
+    let mut e = S3Error::new(S3ErrorCode::NotModified);
+    let mut h = http::HeaderMap::new();
+    if let Ok(v) = http::HeaderValue::from_str(&format!("\"{}\"", info.etag.trim_matches('"'))) {
+        h.insert(http::header::ETAG, v);
+    }
+    if let Some(t) = info.last_modified {
+        if let Ok(v) = http::HeaderValue::from_str(&httpdate::fmt_http_date(t)) {
+            h.insert(http::header::LAST_MODIFIED, v);
+        }
+    }
+    e.set_headers(h);
+    e
+}
+
+/// The date conditions of a GET/HEAD. `Err` when one fails; `modified_failed`
+/// is NotModified on a GET/HEAD and PreconditionFailed on a copy source.
+pub fn check_dates(
+    info: &ObjectInfo,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+    modified_failed: S3ErrorCode,
+) -> S3Result<()> {
+    let Some(lm) = info.last_modified.map(http_time) else {
+        return Ok(());
+    };
+    if let Some(t) = if_unmodified_since {
+        if lm > *t {
+            return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
+        }
+    }
+    if let Some(t) = if_modified_since {
+        if lm <= *t {
+            return Err(failed(info, modified_failed));
+        }
+    }
+    Ok(())
+}
+
+fn failed(info: &ObjectInfo, code: S3ErrorCode) -> S3Error {
+    if code == S3ErrorCode::NotModified {
+        not_modified(info)
+    } else {
+        S3Error::new(code)
+    }
+}
+
+/// The ETag conditions of a HEAD (or a copy source), checked on its info.
+pub fn check_etags(
+    info: &ObjectInfo,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    none_match_failed: S3ErrorCode,
+) -> S3Result<()> {
+    let cur = info.etag.trim_matches('"');
+    let hit = |c: &ETagCondition| match c {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(e) => e.value().trim_matches('"') == cur,
+    };
+    if let Some(c) = if_match {
+        if !hit(c) {
+            return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
+        }
+    }
+    if let Some(c) = if_none_match {
+        if hit(c) {
+            return Err(failed(info, none_match_failed));
+        }
+    }
+    Ok(())
+}
+
+/// Length and `Content-Range` of a ranged answer for an object of `size` bytes.
+pub fn ranged(range: Option<Range>, size: u64) -> S3Result<(u64, Option<String>)> {
+    match range {
+        None => Ok((size, None)),
+        // An empty object has no satisfiable range; answer it whole.
+        Some(_) if size == 0 => Ok((0, None)),
+        Some(r) => match r.check(size) {
+            Ok(rg) if rg.end > rg.start => Ok((
+                rg.end - rg.start,
+                Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, size)),
+            )),
+            Ok(_) => Err(S3Error::new(S3ErrorCode::InvalidRange)),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// `?partNumber=` on a GET/HEAD: objects here are stored whole, so part 1 is
+/// the whole object and any other part does not exist.
+pub fn check_part_number(n: Option<i32>) -> S3Result<()> {
+    match n {
+        None | Some(1) => Ok(()),
+        Some(n) if n < 1 || n > 10000 => {
+            Err(s3_error!(InvalidArgument, "part numbers are 1 to 10000"))
+        }
+        Some(n) => Err(s3_error!(
+            InvalidPart,
+            "part {n}: this gateway stores objects whole, as one part"
+        )),
+    }
+}
+
+/// A body whose MD5 is not its `Content-MD5`: nothing was stored.
+pub fn bad_digest() -> S3Error {
+    s3_error!(
+        BadDigest,
+        "the body does not match its Content-MD5; nothing was stored"
+    )
+}
+
+/// An error answered before the request body was read to its end: the
+/// connection is closed after it, so unread body bytes can never be taken
+/// for the start of the next request on a kept-alive connection.
+pub fn body_unread(mut e: S3Error) -> S3Error {
+    let mut h = e.headers().cloned().unwrap_or_default();
+    h.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    e.set_headers(h);
+    e
+}
+
+pub fn part_number(n: i32) -> S3Result<u32> {
+    if (1..=10000).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(s3_error!(InvalidArgument, "part numbers are 1 to 10000"))
+    }
+}
+
+/// The headers of a write (PutObject, CreateMultipartUpload, CopyObject) that
+/// ask for something the gateway does not do. They are refused, as S3 servers
+/// refuse what they do not support, so that no client believes its object is
+/// encrypted, locked, tagged, shared or in another storage class.
+#[derive(Default)]
+pub struct WriteFeatures<'a> {
+    pub acl: Option<&'a str>,
+    pub grants: bool,
+    pub sse: Option<&'a str>,
+    pub sse_customer: bool,
+    pub sse_kms: bool,
+    pub storage_class: Option<&'a str>,
+    pub tagging: bool,
+    pub object_lock: bool,
+    pub website_redirect: bool,
+}
+
+impl WriteFeatures<'_> {
+    pub fn check(&self) -> S3Result<()> {
+        if self.sse_customer {
+            return Err(s3_error!(
+                NotImplemented,
+                "server-side encryption with customer keys (SSE-C) is not supported: nothing was stored"
+            ));
+        }
+        if self.sse.is_some() || self.sse_kms {
+            return Err(s3_error!(
+                NotImplemented,
+                "server-side encryption (x-amz-server-side-encryption) is not supported: nothing was stored"
+            ));
+        }
+        if let Some(acl) = self.acl.filter(|a| *a != ObjectCannedACL::PRIVATE) {
+            return Err(s3_error!(
+                NotImplemented,
+                "ACLs are not supported (x-amz-acl: {acl}); objects are private to the gateway's key"
+            ));
+        }
+        if self.grants {
+            return Err(s3_error!(
+                NotImplemented,
+                "ACL grants (x-amz-grant-*) are not supported; objects are private to the gateway's key"
+            ));
+        }
+        if let Some(sc) = self.storage_class.filter(|s| *s != StorageClass::STANDARD) {
+            return Err(s3_error!(
+                InvalidStorageClass,
+                "storage class {sc} is not supported; only STANDARD"
+            ));
+        }
+        if self.tagging {
+            return Err(s3_error!(NotImplemented, "object tagging is not supported"));
+        }
+        if self.object_lock {
+            return Err(s3_error!(NotImplemented, "object lock is not supported"));
+        }
+        if self.website_redirect {
+            return Err(s3_error!(
+                NotImplemented,
+                "website redirects (x-amz-website-redirect-location) are not supported"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Generates `WriteFeatures` from any write input with the usual S3 field names.
+macro_rules! write_features {
+    ($i:expr) => {
+        $crate::rules::WriteFeatures {
+            acl: $i.acl.as_ref().map(|a| a.as_str()),
+            grants: $i.grant_full_control.is_some()
+                || $i.grant_read.is_some()
+                || $i.grant_read_acp.is_some()
+                || $i.grant_write_acp.is_some(),
+            sse: $i.server_side_encryption.as_ref().map(|s| s.as_str()),
+            sse_customer: $i.sse_customer_algorithm.is_some() || $i.sse_customer_key.is_some(),
+            sse_kms: $i.ssekms_key_id.is_some() || $i.ssekms_encryption_context.is_some(),
+            storage_class: $i.storage_class.as_ref().map(|s| s.as_str()),
+            tagging: $i.tagging.is_some(),
+            object_lock: $i.object_lock_mode.is_some()
+                || $i.object_lock_retain_until_date.is_some()
+                || $i.object_lock_legal_hold_status.is_some(),
+            website_redirect: $i.website_redirect_location.is_some(),
+        }
+    };
+}
+pub(crate) use write_features;
+
+/// SSE-C headers on a read: the gateway stores nothing encrypted, so a
+/// client that believes it did must hear so.
+pub fn check_read_sse(sse_customer_algorithm: Option<&SSECustomerAlgorithm>) -> S3Result<()> {
+    if sse_customer_algorithm.is_some() {
+        return Err(s3_error!(
+            NotImplemented,
+            "server-side encryption with customer keys (SSE-C) is not supported"
+        ));
+    }
+    Ok(())
+}
