@@ -16,6 +16,7 @@ mod body;
 mod error;
 mod listing;
 mod multipart;
+mod precheck;
 mod rules;
 mod s3;
 mod server;

@@ -104,12 +104,62 @@ impl Gateway {
         Ok(Either::Right(Either::Right(staged)))
     }
 
+    /// The conditions of a delete (`If-Match`, `x-amz-if-match-size`,
+    /// `x-amz-if-match-last-modified-time`), checked on the object's info.
+    /// A missing object is deleted whatever they say (a delete of nothing
+    /// succeeds). The check and the delete are two driver calls, not one.
+    async fn check_delete(&self, bucket: &str, key: &str, c: &DeleteConditions) -> S3Result<()> {
+        if c.etag.is_none() && c.last_modified.is_none() && c.size.is_none() {
+            return Ok(());
+        }
+        let info = match self.d().head(bucket, key).await {
+            Ok(info) => info,
+            Err(e) if e.kind() == ErrorKind::ObjectNotFound => return Ok(()),
+            Err(e) => return Err(object_err(e)),
+        };
+        let etag_ok = c
+            .etag
+            .as_deref()
+            .is_none_or(|e| e == "*" || e.trim_matches('"') == info.etag.trim_matches('"'));
+        let size_ok = c.size.is_none_or(|n| n >= 0 && n as u64 == info.size);
+        let time_ok = c
+            .last_modified
+            .as_ref()
+            .is_none_or(|t| info.last_modified.map(http_time).as_ref() == Some(t));
+        if etag_ok && size_ok && time_ok {
+            Ok(())
+        } else {
+            Err(s3_error!(
+                PreconditionFailed,
+                "the object {key:?} does not meet the delete's conditions"
+            ))
+        }
+    }
+
+    /// A write's If-Match failed: S3 answers 404 NoSuchKey when there is no
+    /// object at all, 412 when there is another one.
+    async fn if_match_failed(&self, bucket: &str, key: &str, e: trove_host::Error) -> S3Error {
+        match self.d().head(bucket, key).await {
+            Err(h) if h.kind() == ErrorKind::ObjectNotFound => {
+                s3_error!(NoSuchKey, "If-Match: there is no object {key:?}")
+            }
+            _ => object_err(e),
+        }
+    }
+
     /// A version id as the driver takes it: `null` (the version of an
     /// object in a bucket without versioning) on a driver without
     /// versioning is the object itself.
     fn version(&self, v: Option<String>) -> Option<String> {
         v.filter(|v| !(v == "null" && !self.d().capabilities().versioning))
     }
+}
+
+/// What a delete asks of the object it deletes.
+struct DeleteConditions {
+    etag: Option<String>,
+    last_modified: Option<Timestamp>,
+    size: Option<i64>,
 }
 
 /// `NoSuchBucket` unless the bucket exists.
@@ -334,21 +384,10 @@ impl S3 for Gateway {
         let info = match self.d().put(&i.bucket, &i.key, reader, opts).await {
             Ok(info) => info,
             Err(_) if digest.failed() => return Err(bad_digest()),
-            // S3 answers an If-Match put of a missing key 404 NoSuchKey, not 412.
-            Err(e)
-                if if_match
-                    && e.kind() == ErrorKind::PreconditionFailed
-                    && self
-                        .d()
-                        .head(&i.bucket, &i.key)
-                        .await
-                        .is_err_and(|h| h.kind() == ErrorKind::ObjectNotFound) =>
-            {
-                return Err(body_unread(s3_error!(
-                    NoSuchKey,
-                    "If-Match: there is no object {:?}",
-                    i.key
-                )))
+            Err(e) if if_match && e.kind() == ErrorKind::PreconditionFailed => {
+                return Err(body_unread(
+                    self.if_match_failed(&i.bucket, &i.key, e).await,
+                ))
             }
             Err(e) => return Err(body_unread(object_err(e))),
         };
@@ -466,6 +505,15 @@ impl S3 for Gateway {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let i = req.input;
+        let conds = DeleteConditions {
+            etag: i.if_match.as_ref().map(|c| match c {
+                ETagCondition::Any => "*".to_string(),
+                ETagCondition::ETag(e) => e.value().to_string(),
+            }),
+            last_modified: i.if_match_last_modified_time.clone(),
+            size: i.if_match_size,
+        };
+        self.check_delete(&i.bucket, &i.key, &conds).await?;
         match self.version(i.version_id.clone()) {
             None => self.d().delete(&i.bucket, &i.key).await,
             Some(v) => self.d().delete_version(&i.bucket, &i.key, &v).await,
@@ -493,6 +541,20 @@ impl S3 for Gateway {
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for o in i.delete.objects {
+            let conds = DeleteConditions {
+                etag: o.e_tag.as_ref().map(|e| e.value().to_string()),
+                last_modified: o.last_modified_time.clone(),
+                size: o.size,
+            };
+            if let Err(s) = self.check_delete(&i.bucket, &o.key, &conds).await {
+                errors.push(Error {
+                    code: Some(s.code().as_str().to_string()),
+                    key: Some(o.key),
+                    message: s.message().map(str::to_string),
+                    version_id: o.version_id,
+                });
+                continue;
+            }
             let r = match self.version(o.version_id.clone()) {
                 None => self.d().delete(&i.bucket, &o.key).await,
                 Some(v) => self.d().delete_version(&i.bucket, &o.key, &v).await,
@@ -615,6 +677,19 @@ impl S3 for Gateway {
             copy_source_version_id: version_id,
             ..Default::default()
         })
+    }
+
+    /// Torrents are not offered; a missing object is still `NoSuchKey`.
+    async fn get_object_torrent(
+        &self,
+        req: S3Request<GetObjectTorrentInput>,
+    ) -> S3Result<S3Response<GetObjectTorrentOutput>> {
+        let i = req.input;
+        self.d().head(&i.bucket, &i.key).await.map_err(object_err)?;
+        Err(s3_error!(
+            NotImplemented,
+            "BitTorrent is not offered by this gateway"
+        ))
     }
 
     // ---- multipart ----
@@ -750,7 +825,8 @@ impl S3 for Gateway {
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let i = req.input;
         let listed = listed_parts(i.multipart_upload.and_then(|m| m.parts).unwrap_or_default())?;
-        let info = self
+        let if_match = i.if_match.is_some();
+        let done = self
             .uploads()
             .complete(
                 &self.inner.completed,
@@ -761,7 +837,22 @@ impl S3 for Gateway {
                 i.if_match,
                 i.if_none_match,
             )
-            .await?;
+            .await;
+        let info = match done {
+            Ok(info) => info,
+            Err(e) if if_match && *e.code() == S3ErrorCode::PreconditionFailed => {
+                let missing = self
+                    .d()
+                    .head(&i.bucket, &i.key)
+                    .await
+                    .is_err_and(|h| h.kind() == ErrorKind::ObjectNotFound);
+                return Err(match missing {
+                    true => s3_error!(NoSuchKey, "If-Match: there is no object {:?}", i.key),
+                    false => e,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         ok(CompleteMultipartUploadOutput {
             location: Some(format!("/{}/{}", i.bucket, i.key)),
             bucket: Some(i.bucket),

@@ -47,26 +47,13 @@ impl Gateway {
     /// SigV4 signature (header or presigned) for them; without, requests are
     /// anonymous and all allowed.
     pub fn service(self, credentials: Option<Credentials>) -> S3Service {
+        // Bucket names: S3's rule (s3s's default), the one boto3 and other
+        // clients check too, and the one s3s applies to x-amz-copy-source.
         let mut b = S3ServiceBuilder::new(self);
-        b.set_validation(ContractNames);
         if let Some(c) = credentials {
             b.set_auth(SimpleAuth::from_single(c.access_key, c.secret_key));
         }
         b.build()
-    }
-}
-
-/// Bucket names as the driver contract has them (1–63 of `[a-z0-9._-]`, not
-/// starting with `.`), which admits names shorter than S3's 3 characters.
-struct ContractNames;
-
-impl s3s::validation::NameValidation for ContractNames {
-    fn validate_bucket_name(&self, name: &str) -> bool {
-        (1..=63).contains(&name.len())
-            && !name.starts_with('.')
-            && name.bytes().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
-            })
     }
 }
 
@@ -82,20 +69,33 @@ impl hyper::service::Service<http::Request<Incoming>> for Logged {
     type Error = s3s::HttpError;
     type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
-    fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+    fn call(&self, mut req: http::Request<Incoming>) -> Self::Future {
         let method = req.method().clone();
+        let refused = crate::precheck::request(&mut req, std::time::SystemTime::now());
         // The path only: a presigned URL's query carries its signature.
         let path = req.uri().path().to_string();
         let peer = self.peer;
-        let fut = hyper::service::Service::call(&self.inner, req);
+        let fut = match refused {
+            None => Some(hyper::service::Service::call(&self.inner, req)),
+            Some(_) => None,
+        };
         Box::pin(async move {
             let t0 = Instant::now();
-            let res = fut.await;
+            let id = request_id();
+            let mut res = match (fut, refused) {
+                (Some(fut), _) => fut.await,
+                (None, Some(r)) => Ok(r.response()),
+                (None, None) => unreachable!(),
+            };
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            if let Ok(r) = &mut res {
+                tag_request(r, &id);
+            }
             match &res {
                 Ok(r) => tracing::info!(
                     target: "trove_gateway::access",
                     %peer, %method, path = %path, status = r.status().as_u16(), ms = format_args!("{ms:.1}"),
+                    request_id = %id,
                     "request"
                 ),
                 Err(e) => tracing::warn!(
@@ -107,6 +107,38 @@ impl hyper::service::Service<http::Request<Incoming>> for Logged {
             res
         })
     }
+}
+
+/// A fresh request id: 16 uppercase hex digits, as S3's look.
+fn request_id() -> String {
+    use rand::RngCore;
+    let mut raw = [0u8; 8];
+    rand::rng().fill_bytes(&mut raw);
+    raw.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Every answer carries `x-amz-request-id`, and an error's XML its
+/// `<RequestId>`, so a client's report can be found in the access log.
+fn tag_request(r: &mut s3s::HttpResponse, id: &str) {
+    if let Ok(v) = http::HeaderValue::from_str(id) {
+        r.headers_mut().insert("x-amz-request-id", v);
+    }
+    if !(r.status().is_client_error() || r.status().is_server_error()) {
+        return;
+    }
+    let Some(body) = r.body().bytes() else { return };
+    if body.len() > 64 << 10
+        || !body.ends_with(b"</Error>")
+        || body.windows(11).any(|w| w == b"<RequestId>")
+    {
+        return;
+    }
+    let mut out = body[..body.len() - b"</Error>".len()].to_vec();
+    out.extend_from_slice(format!("<RequestId>{id}</RequestId></Error>").as_bytes());
+    if let Ok(v) = http::HeaderValue::from_str(&out.len().to_string()) {
+        r.headers_mut().insert(http::header::CONTENT_LENGTH, v);
+    }
+    *r.body_mut() = s3s::Body::from(out);
 }
 
 /// Serve `service` on `listener` until `shutdown` resolves, then stop

@@ -1,0 +1,216 @@
+//! What the gateway checks on a request before s3s sees it: the rules of
+//! S3 that s3s (0.14) does not apply, answered as S3 answers them.
+//!
+//! - A presigned URL valid for more than 7 days is refused (400
+//!   `AuthorizationQueryParametersError`), and one that has expired is
+//!   `AccessDenied` (403), not s3s's 400.
+//! - An empty `Content-MD5` is `InvalidDigest`.
+//! - A SigV4 request dated by `Date` alone (no `X-Amz-Date`), which SigV4
+//!   allows, gets the `X-Amz-Date` s3s needs, from its `Date`.
+
+use http::{HeaderValue, Request, StatusCode};
+use std::time::{Duration, SystemTime};
+
+/// The longest a presigned URL may be valid, as S3 allows.
+pub const PRESIGN_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A request refused here: its status, S3 code and message.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refused {
+    pub fn response(&self) -> s3s::HttpResponse {
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{}</Code><Message>{}</Message></Error>",
+            self.code,
+            xml_escape(&self.message)
+        );
+        let mut r = http::Response::new(s3s::Body::from(xml));
+        *r.status_mut() = self.status;
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
+        r
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Checks (and where needed completes) `req`; `Some` when it is refused.
+pub fn request<B>(req: &mut Request<B>, now: SystemTime) -> Option<Refused> {
+    if let Some(r) = presigned(req.uri().query().unwrap_or(""), now) {
+        return Some(r);
+    }
+    if req
+        .headers()
+        .get("content-md5")
+        .is_some_and(|v| v.as_bytes().iter().all(u8::is_ascii_whitespace))
+    {
+        return Some(Refused {
+            status: StatusCode::BAD_REQUEST,
+            code: "InvalidDigest",
+            message: "Content-MD5 is empty".into(),
+        });
+    }
+    date_for_sigv4(req);
+    None
+}
+
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+fn presigned(query: &str, now: SystemTime) -> Option<Refused> {
+    let expires = query_param(query, "X-Amz-Expires")?;
+    let date = query_param(query, "X-Amz-Date")?;
+    let bad = |m: String| Refused {
+        status: StatusCode::BAD_REQUEST,
+        code: "AuthorizationQueryParametersError",
+        message: m,
+    };
+    let Ok(secs) = expires.parse::<u64>() else {
+        return Some(bad(format!(
+            "X-Amz-Expires must be a number of seconds, not {expires:?}"
+        )));
+    };
+    if secs > PRESIGN_MAX.as_secs() {
+        return Some(bad(format!(
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds, not {secs}"
+        )));
+    }
+    let signed = parse_amz_date(date)?;
+    if now > signed + Duration::from_secs(secs) {
+        return Some(Refused {
+            status: StatusCode::FORBIDDEN,
+            code: "AccessDenied",
+            message: "Request has expired".into(),
+        });
+    }
+    None
+}
+
+/// `YYYYMMDDTHHMMSSZ` as a time.
+fn parse_amz_date(s: &str) -> Option<SystemTime> {
+    if s.len() != 16 || &s[8..9] != "T" || !s.ends_with('Z') {
+        return None;
+    }
+    let n = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
+    let days = days_from_civil(n(0, 4)?, n(4, 6)?, n(6, 8)?);
+    let secs = days * 86400 + n(9, 11)? * 3600 + n(11, 13)? * 60 + n(13, 15)?;
+    u64::try_from(secs)
+        .ok()
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// SigV4 takes the request time from `X-Amz-Date`, or else from `Date`;
+/// s3s reads only the first, so a request signed with `Date` gets it.
+fn date_for_sigv4<B>(req: &mut Request<B>) {
+    let h = req.headers();
+    let sigv4 = h
+        .get(http::header::AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
+    if !sigv4 || h.contains_key("x-amz-date") {
+        return;
+    }
+    let Some(t) = h
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+    else {
+        return;
+    };
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86400, secs % 86400);
+    let (y, m, d) = civil_from_days(days as i64);
+    let v = format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        req.headers_mut().insert("x-amz-date", v);
+    }
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> SystemTime {
+        parse_amz_date(s).unwrap()
+    }
+
+    #[test]
+    fn presigned_urls() {
+        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261202T100000Z&X-Amz-Expires=60";
+        assert_eq!(presigned(q, at("20261202T100030Z")), None);
+        let r = presigned(q, at("20261202T100101Z")).unwrap();
+        assert_eq!((r.status, r.code), (StatusCode::FORBIDDEN, "AccessDenied"));
+        let q = "X-Amz-Date=20261202T100000Z&X-Amz-Expires=604801";
+        let r = presigned(q, at("20261202T100000Z")).unwrap();
+        assert_eq!(r.code, "AuthorizationQueryParametersError");
+        assert_eq!(
+            presigned(
+                "X-Amz-Date=20261202T100000Z&X-Amz-Expires=604800",
+                at("20261202T100000Z")
+            ),
+            None
+        );
+        assert_eq!(presigned("a=b", at("20261202T100000Z")), None);
+    }
+
+    #[test]
+    fn dates() {
+        let t = at("20240229T235959Z");
+        let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1709251199);
+        assert_eq!(civil_from_days((secs / 86400) as i64), (2024, 2, 29));
+        let mut req = Request::builder()
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=x")
+            .header("date", "Thu, 29 Feb 2024 23:59:59 GMT")
+            .body(())
+            .unwrap();
+        assert_eq!(request(&mut req, SystemTime::now()), None);
+        assert_eq!(req.headers()["x-amz-date"], "20240229T235959Z");
+    }
+}
