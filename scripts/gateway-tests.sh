@@ -30,41 +30,11 @@ if [ -z "${TROVE_HOST_BIN:-}" ]; then
 fi
 
 rm -rf "$WORK" && mkdir -p "$WORK"
-AK="gwtest$RANDOM"
-SK="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export TROVE_GATEWAY_ACCESS_KEY="$AK" TROVE_GATEWAY_SECRET_KEY="$SK"
-
-PID=""
-stop_server() {
-    if [ -n "$PID" ]; then
-        kill "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-        PID=""
-    fi
-}
+LABEL=gateway-tests
+# shellcheck source=lib/serve.bash
+source scripts/lib/serve.bash
+new_keys gwtest
 trap stop_server EXIT
-
-# start_server NAME DSN: runs serve on a free port; sets PID and ENDPOINT.
-start_server() {
-    local name="$1" dsn="$2"
-    local out="$WORK/$name.out" log="$WORK/$name.log"
-    "$BIN" serve --dsn "$dsn" --listen 127.0.0.1:0 \
-        --access-key-env TROVE_GATEWAY_ACCESS_KEY --secret-key-env TROVE_GATEWAY_SECRET_KEY \
-        --spool-dir "$WORK/spool" >"$out" 2>"$log" &
-    PID=$!
-    for _ in $(seq 1 300); do
-        if grep -q '^serving ' "$out"; then
-            ENDPOINT="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out" | head -1)"
-            echo "gateway-tests: $(head -1 "$out")"
-            return 0
-        fi
-        if ! kill -0 "$PID" 2>/dev/null; then break; fi
-        sleep 0.1
-    done
-    echo "gateway-tests: serve for $name did not start; log $log:" >&2
-    tail -20 "$log" >&2 || true
-    exit 1
-}
 
 # stop_checked NAME: SIGTERM, and the server must exit 0 after saying "stopped".
 stop_checked() {

@@ -43,18 +43,11 @@ if [ -z "${TROVE_HOST_BIN:-}" ]; then
 fi
 
 rm -rf "$WORK" && mkdir -p "$WORK"
-AK="s3tests$RANDOM"
-SK="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export TROVE_GATEWAY_ACCESS_KEY="$AK" TROVE_GATEWAY_SECRET_KEY="$SK"
-
-PID=""
-stop_server() {
-    if [ -n "$PID" ]; then
-        kill "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-        PID=""
-    fi
-}
+LABEL=s3-tests
+# shellcheck source=lib/serve.bash
+source scripts/lib/serve.bash
+new_keys s3tests
+AK="$TROVE_GATEWAY_ACCESS_KEY" SK="$TROVE_GATEWAY_SECRET_KEY"
 trap stop_server EXIT
 
 write_conf() { # write_conf PORT FILE
@@ -78,23 +71,8 @@ for driver in "${drivers[@]}"; do
         file) dsn="file://$WORK/file-store"; mkdir -p "$WORK/file-store" ;;
         *) echo "s3-tests: unknown driver $driver (mem or file)" >&2; exit 2 ;;
     esac
-    out="$WORK/$driver.out" log="$WORK/$driver.log"
-    "$BIN" serve --dsn "$dsn" --listen 127.0.0.1:0 \
-        --access-key-env TROVE_GATEWAY_ACCESS_KEY --secret-key-env TROVE_GATEWAY_SECRET_KEY \
-        --spool-dir "$WORK/spool-$driver" >"$out" 2>"$log" &
-    PID=$!
-    ENDPOINT=""
-    for _ in $(seq 1 300); do
-        if grep -q '^serving ' "$out"; then
-            ENDPOINT="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out" | head -1)"
-            break
-        fi
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$ENDPOINT" ] || { echo "s3-tests: serve ($driver) did not start; see $log" >&2; exit 1; }
+    start_server "$driver" "$dsn"
     write_conf "${ENDPOINT##*:}" "$WORK/$driver.conf"
-    echo "s3-tests: $(head -1 "$out")"
     start=$(date +%s)
     (cd "$SUITE" && S3TEST_CONF="$WORK/$driver.conf" "$VENV/bin/python" -m pytest -q \
         -p no:cacheprovider --junitxml="$WORK/$driver.xml" -o junit_family=xunit1 \

@@ -5,7 +5,7 @@
 //! completion answered again when retried) are applied here, for both.
 
 use crate::error::{self, object as object_err};
-use crate::rules::{cond, part_number};
+use crate::rules::{cond, part_number, PARTS_META};
 use crate::spool::{CompleteError, Spool};
 use s3s::dto::{CompletedPart, ETagCondition};
 use s3s::{s3_error, S3Error, S3Result};
@@ -191,6 +191,13 @@ impl Uploads<'_> {
                                 _ => s3_error!(InvalidPart, "{e}"),
                             })?;
                     let mut opts = up.opts.clone();
+                    if listed.len() > 1 {
+                        // Where each part lies, for GET/HEAD ?partNumber= later.
+                        let sizes: Vec<String> =
+                            up.sizes(&listed).iter().map(u64::to_string).collect();
+                        opts.metadata
+                            .push((PARTS_META.to_string(), sizes.join(",")));
+                    }
                     opts.if_match = cond(if_match);
                     opts.if_none_match = cond(if_none_match);
                     let info = d.put(bucket, key, reader, opts).await.map_err(object_err)?;

@@ -7,6 +7,9 @@
 //! - An empty `Content-MD5` is `InvalidDigest`.
 //! - A SigV4 request dated by `Date` alone (no `X-Amz-Date`), which SigV4
 //!   allows, gets the `X-Amz-Date` s3s needs, from its `Date`.
+//! - A PUT sent with `Transfer-Encoding: chunked` and no `Content-Length`
+//!   (which s3s refuses) is first written to a temporary file, up to S3's
+//!   5 GiB, and then handed on with its length.
 
 use http::{HeaderValue, Request, StatusCode};
 use std::time::{Duration, SystemTime};
@@ -213,4 +216,72 @@ mod tests {
         assert_eq!(request(&mut req, SystemTime::now()), None);
         assert_eq!(req.headers()["x-amz-date"], "20240229T235959Z");
     }
+}
+
+/// The largest body of unknown length taken (S3's single-PUT limit).
+pub const UNSIZED_MAX: u64 = 5 << 30;
+
+/// The request, its body now of known length when it was sent chunked
+/// without one (see the module's notes); a refusal when it is too large or
+/// cannot be read.
+pub async fn unsized_body(
+    req: Request<hyper::body::Incoming>,
+) -> Result<s3s::HttpRequest, Refused> {
+    let h = req.headers();
+    let chunked = h
+        .get(http::header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let no_length = req.method() == http::Method::PUT
+        && chunked
+        && !h.contains_key(http::header::CONTENT_LENGTH)
+        && !h.contains_key("x-amz-decoded-content-length");
+    if !no_length {
+        return Ok(req.map(s3s::Body::from));
+    }
+    let (mut parts, body) = req.into_parts();
+    let (file, len) = spool_body(body).await?;
+    parts.headers.remove(http::header::TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 << 10);
+    let body = http_body_util::StreamBody::new(futures::TryStreamExt::map_ok(
+        stream,
+        hyper::body::Frame::data,
+    ));
+    Ok(Request::from_parts(parts, s3s::Body::http_body(body)))
+}
+
+async fn spool_body(mut body: hyper::body::Incoming) -> Result<(tokio::fs::File, u64), Refused> {
+    use http_body_util::BodyExt;
+    use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+    let io = |e: std::io::Error| Refused {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "InternalError",
+        message: format!("spooling a body of unknown length: {e}"),
+    };
+    let mut file = tokio::fs::File::from_std(tempfile::tempfile().map_err(io)?);
+    let mut len = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Refused {
+            status: StatusCode::BAD_REQUEST,
+            code: "IncompleteBody",
+            message: format!("reading the body: {e}"),
+        })?;
+        if let Ok(data) = frame.into_data() {
+            len += data.len() as u64;
+            if len > UNSIZED_MAX {
+                return Err(Refused {
+                    status: StatusCode::BAD_REQUEST,
+                    code: "EntityTooLarge",
+                    message: format!("a body of unknown length is taken up to {UNSIZED_MAX} bytes"),
+                });
+            }
+            file.write_all(&data).await.map_err(io)?;
+        }
+    }
+    file.flush().await.map_err(io)?;
+    file.seek(std::io::SeekFrom::Start(0)).await.map_err(io)?;
+    Ok((file, len))
 }

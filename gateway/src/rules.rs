@@ -20,18 +20,26 @@ pub fn etag(s: &str) -> ETag {
     ETag::Strong(s.trim_matches('"').to_string())
 }
 
+/// A request's user metadata, without the gateway's own entry (a client
+/// cannot set where an object's parts lie).
 pub fn metadata_in(m: Option<Metadata>) -> Vec<(String, String)> {
-    let mut v: Vec<_> = m.unwrap_or_default().into_iter().collect();
+    let mut v: Vec<_> = m
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case(PARTS_META))
+        .collect();
     v.sort();
     v
 }
 
 pub fn metadata_out(info: &ObjectInfo) -> Option<Metadata> {
-    if info.metadata.is_empty() {
-        None
-    } else {
-        Some(info.metadata.iter().cloned().collect())
-    }
+    let m: Metadata = info
+        .metadata
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case(PARTS_META))
+        .cloned()
+        .collect();
+    (!m.is_empty()).then_some(m)
 }
 
 pub fn put_options(
@@ -160,19 +168,46 @@ pub fn ranged(range: Option<Range>, size: u64) -> S3Result<(u64, Option<String>)
     }
 }
 
-/// `?partNumber=` on a GET/HEAD: objects here are stored whole, so part 1 is
-/// the whole object and any other part does not exist.
-pub fn check_part_number(n: Option<i32>) -> S3Result<()> {
-    match n {
-        None | Some(1) => Ok(()),
-        Some(n) if n < 1 || n > 10000 => {
-            Err(s3_error!(InvalidArgument, "part numbers are 1 to 10000"))
-        }
-        Some(n) => Err(s3_error!(
-            InvalidPart,
-            "part {n}: this gateway stores objects whole, as one part"
-        )),
+/// The metadata entry in which a spooled multipart upload records the sizes
+/// of its parts (comma-separated), so `?partNumber=` can address them later.
+/// The gateway keeps it out of the metadata it shows.
+pub const PARTS_META: &str = "trove-gateway-parts";
+
+/// The part sizes an object records, if it was assembled from 2 or more parts.
+pub fn part_sizes(info: &ObjectInfo) -> Option<Vec<u64>> {
+    let (_, v) = info
+        .metadata
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(PARTS_META))?;
+    v.split(',').map(|n| n.parse().ok()).collect()
+}
+
+/// `?partNumber=N` on a GET/HEAD: the byte range of part N and the number
+/// of parts. An object stored whole is one part.
+pub fn part_range(n: i32, info: &ObjectInfo) -> S3Result<(Option<Range>, i32)> {
+    if !(1..=10000).contains(&n) {
+        return Err(s3_error!(InvalidArgument, "part numbers are 1 to 10000"));
     }
+    let sizes = part_sizes(info).unwrap_or_else(|| vec![info.size]);
+    let count = sizes.len() as i32;
+    if n > count {
+        return Err(s3_error!(
+            InvalidPart,
+            "part {n}: the object has {count} part(s)"
+        ));
+    }
+    let first: u64 = sizes[..(n - 1) as usize].iter().sum();
+    let len = sizes[(n - 1) as usize];
+    if len == 0 || (count == 1 && first == 0) {
+        return Ok((None, count));
+    }
+    Ok((
+        Some(Range::Int {
+            first,
+            last: Some(first + len - 1),
+        }),
+        count,
+    ))
 }
 
 /// A body whose MD5 is not its `Content-MD5`: nothing was stored.

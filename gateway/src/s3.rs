@@ -402,9 +402,16 @@ impl S3 for Gateway {
         &self,
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
-        let i = req.input;
+        let mut i = req.input;
         check_read_sse(i.sse_customer_algorithm.as_ref())?;
-        check_part_number(i.part_number)?;
+        let mut parts_count = None;
+        if let Some(n) = i.part_number {
+            // A part is a range of the object: find where it lies.
+            let info = self.d().head(&i.bucket, &i.key).await.map_err(object_err)?;
+            let (range, count) = part_range(n, &info)?;
+            i.range = range;
+            parts_count = Some(count);
+        }
         let none_match_only = i.if_none_match.is_some() && i.if_match.is_none();
         let opts = GetOptions {
             range: i.range.map(to_byte_range),
@@ -447,7 +454,7 @@ impl S3 for Gateway {
             last_modified: info.last_modified.map(Timestamp::from),
             metadata: metadata_out(&info),
             version_id: info.version_id.clone(),
-            parts_count: i.part_number.map(|_| 1),
+            parts_count,
             ..Default::default()
         })
     }
@@ -456,9 +463,8 @@ impl S3 for Gateway {
         &self,
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
-        let i = req.input;
+        let mut i = req.input;
         check_read_sse(i.sse_customer_algorithm.as_ref())?;
-        check_part_number(i.part_number)?;
         let info = match self.version(i.version_id) {
             None => self.d().head(&i.bucket, &i.key).await.map_err(object_err)?,
             Some(v) => {
@@ -485,6 +491,12 @@ impl S3 for Gateway {
             i.if_unmodified_since.as_ref(),
             S3ErrorCode::NotModified,
         )?;
+        let mut parts_count = None;
+        if let Some(n) = i.part_number {
+            let (range, count) = part_range(n, &info)?;
+            i.range = range;
+            parts_count = Some(count);
+        }
         let (len, content_range) = ranged(i.range, info.size)?;
         ok(HeadObjectOutput {
             content_length: Some(len as i64),
@@ -495,7 +507,7 @@ impl S3 for Gateway {
             last_modified: info.last_modified.map(Timestamp::from),
             metadata: metadata_out(&info),
             version_id: info.version_id.clone(),
-            parts_count: i.part_number.map(|_| 1),
+            parts_count,
             ..Default::default()
         })
     }

@@ -76,7 +76,15 @@ impl hyper::service::Service<http::Request<Incoming>> for Logged {
         let path = req.uri().path().to_string();
         let peer = self.peer;
         let fut = match refused {
-            None => Some(hyper::service::Service::call(&self.inner, req)),
+            None => {
+                let inner = self.inner.clone();
+                Some(async move {
+                    match crate::precheck::unsized_body(req).await {
+                        Ok(req) => inner.call(req).await,
+                        Err(r) => Ok(r.response()),
+                    }
+                })
+            }
             Some(_) => None,
         };
         Box::pin(async move {

@@ -41,6 +41,15 @@ impl Upload {
     pub fn parts(&self) -> Vec<Part> {
         self.parts.lock().unwrap().values().cloned().collect()
     }
+
+    /// The sizes of the listed parts (0 for one not uploaded).
+    pub fn sizes(&self, listed: &[(u32, Option<String>)]) -> Vec<u64> {
+        let parts = self.parts.lock().unwrap();
+        listed
+            .iter()
+            .map(|(n, _)| parts.get(n).map_or(0, |p| p.size))
+            .collect()
+    }
 }
 
 /// Why a completion was refused.

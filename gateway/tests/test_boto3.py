@@ -375,6 +375,14 @@ def test_multipart_by_hand(s3, bucket):
     g = s3.get_object(Bucket=bucket, Key="m")
     assert g["Body"].read() == b"".join(parts_data)
     assert g["Metadata"] == {"parts": "3"}
+    # each part stays addressable: GET/HEAD ?partNumber=
+    h = s3.head_object(Bucket=bucket, Key="m", PartNumber=2)
+    assert (h["PartsCount"], h["ContentLength"]) == (3, 5 * MiB)
+    g = s3.get_object(Bucket=bucket, Key="m", PartNumber=3)
+    assert (g["PartsCount"], g["Body"].read()) == (3, b"tail")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="m", PartNumber=4)
+    assert code(e) == "InvalidPart"
     with pytest.raises(ClientError) as e:
         s3.list_parts(Bucket=bucket, Key="m", UploadId=uid)
     assert code(e) == "NoSuchUpload"
