@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{fails_with, run, text};
+use common::{fails_with, keys_as_paths, run, text};
 use std::sync::Mutex;
 
 use trove_host::{ErrorKind, GetOptions, Host, HostConfig, PutOptions, SftpConfig};
@@ -105,6 +105,7 @@ fn conformance_suite_passes() {
     );
     let passed: u32 = summary.split(' ').next().unwrap().parse().unwrap();
     assert!(passed >= 100, "{summary}");
+    keys_as_paths(&out);
 }
 
 #[test]

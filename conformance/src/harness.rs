@@ -23,6 +23,13 @@ pub(crate) enum Stop {
     /// versioning on a server without it) the runner reports a skip with
     /// this reason; for any other case it is a failure.
     Unsupported(String),
+    /// The driver refused, with `invalid-argument`, something its storage
+    /// cannot hold (a folder marker, a key that is also a folder, on a
+    /// driver that stores keys as paths), where a case allows that answer
+    /// ([`refused`]): the runner reports a skip whose reason is the
+    /// operation and the driver's own message, so that a test can assert
+    /// why.
+    Refused(String),
 }
 
 pub(crate) type CaseResult<T = ()> = Result<T, Stop>;
@@ -485,6 +492,19 @@ impl<T> ResultExt<T> for trove_host::Result<T> {
     }
 }
 
+/// A result where the driver may refuse, with `invalid-argument` and a
+/// message that says why, what its storage cannot hold: that refusal stops
+/// the case as [`Stop::Refused`] (reported as a skip with the message), any
+/// other error fails it.
+pub(crate) fn refused<T>(res: trove_host::Result<T>, what: impl Display) -> CaseResult<T> {
+    match res {
+        Err(e) if e.kind() == ErrorKind::InvalidArgument => {
+            Err(Stop::Refused(format!("{what}: {}", e.message())))
+        }
+        other => other.ctx(what),
+    }
+}
+
 /// Checks that `res` failed with exactly `want`:
 /// `get "k": expected object-not-found, got bucket-not-found: <message>`.
 pub(crate) fn expect_err<T>(
@@ -710,6 +730,7 @@ mod tests {
         match r {
             Err(Stop::Fail(m)) => m,
             Err(Stop::Unsupported(m)) => format!("unsupported: {m}"),
+            Err(Stop::Refused(m)) => format!("refused: {m}"),
             Ok(()) => "ok".into(),
         }
     }
@@ -798,6 +819,20 @@ mod tests {
         assert_eq!(
             message(check_bytes("get", b"abcX", b"abcd")),
             "get: content differs: expected 4 bytes, got 4 bytes, first difference at offset 3"
+        );
+        let no: trove_host::Result<()> = Err(trove_host::Error::new(
+            ErrorKind::InvalidArgument,
+            "key \"a/\" ends with '/'",
+        ));
+        assert_eq!(
+            message(refused(no, "put \"a/\"")),
+            "refused: put \"a/\": key \"a/\" ends with '/'"
+        );
+        let other: trove_host::Result<()> =
+            Err(trove_host::Error::new(ErrorKind::PermissionDenied, "no"));
+        assert_eq!(
+            message(refused(other, "put")),
+            "put: unexpected permission-denied: no"
         );
         let err: trove_host::Result<()> = Err(trove_host::Error::new(ErrorKind::Internal, "boom"));
         assert_eq!(

@@ -12,7 +12,11 @@
 //! interface (multipart, presign, versioning) are skipped, with the reason,
 //! when the driver does not export it, or when the driver exports it but
 //! answers `unsupported` because its backend cannot serve it (S3 versioning
-//! on a server without it): the skip then carries the driver's message.
+//! on a server without it): the skip then carries the driver's message. A
+//! case about keys that a driver storing keys as paths may be unable to hold
+//! (a folder marker `dir/`, a key that is also a folder) is skipped when the
+//! driver refuses them with `invalid-argument`, the skip carrying the
+//! driver's message; every other answer is checked as usual.
 
 #[macro_use]
 mod harness;
@@ -182,6 +186,9 @@ async fn run_case(driver: &Driver, case: &Case, opts: &Arc<SuiteOptions>) -> Out
                 Outcome::Skipped(format!("the backend cannot serve it: {why}"))
             }
             Ok(Ok(Err(Stop::Unsupported(why)))) => Outcome::Failed(why),
+            Ok(Ok(Err(Stop::Refused(why)))) => {
+                Outcome::Skipped(format!("the driver cannot store it: {why}"))
+            }
         };
 
     let tracked = std::mem::take(&mut *tracked.lock().unwrap_or_else(|e| e.into_inner()));

@@ -101,3 +101,28 @@ pub fn passes_the_suite(label: &str, args: &[&str]) -> String {
     assert!(passed >= 100, "{label}: only {passed} passed: {last}");
     last
 }
+
+/// The line the conformance suite printed for case `name`.
+#[track_caller]
+pub fn case_line<'a>(out: &'a str, name: &str) -> &'a str {
+    let named =
+        |l: &&str| l.split_whitespace().nth(1).map(|n| n.trim_end_matches(':')) == Some(name);
+    let line = out.lines().find(named);
+    line.unwrap_or_else(|| panic!("no line for {name}:\n{out}"))
+}
+
+/// For a driver that stores keys as paths (file, sftp), from the suite's
+/// output: folder markers are stored, and a key that is both an object and a
+/// folder is refused, the skip saying why in the driver's words.
+#[track_caller]
+pub fn keys_as_paths(out: &str) {
+    let marker = case_line(out, "keys/folder-marker");
+    assert!(marker.starts_with("ok "), "{marker}");
+    let skip = case_line(out, "keys/object-and-prefix");
+    assert!(
+        skip.starts_with("skipped keys/object-and-prefix: the driver cannot store it: ")
+            && skip.contains(r#"key "a/b/c": "a/b" is an object"#)
+            && skip.contains("a key cannot be both an object and a folder"),
+        "{skip}"
+    );
+}

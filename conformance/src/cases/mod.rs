@@ -9,6 +9,7 @@ mod concurrency;
 mod conditional;
 mod copy;
 mod driver;
+mod folders;
 mod keys;
 mod large;
 mod list;
@@ -22,6 +23,7 @@ pub(crate) fn all() -> impl Iterator<Item = &'static Case> {
         buckets::CASES,
         objects::CASES,
         keys::CASES,
+        folders::CASES,
         list::CASES,
         copy::CASES,
         ranges::CASES,

@@ -136,8 +136,9 @@ impl ListRequest {
                         return false;
                     }
                 }
-                // Every key under `dir` is > `dir`; if the cursor is past `dir` without
-                // being inside it, every key under `dir` sorts before the cursor.
+                // Every key under `dir` is >= `dir` (equal: the folder's marker); if the
+                // cursor is past `dir` without being inside it, every key under `dir`
+                // sorts before the cursor.
                 a < dir || a.starts_with(dir)
             }
         }

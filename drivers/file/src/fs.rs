@@ -211,8 +211,9 @@ pub enum Folders {
     Ready,
     /// The base folder itself is missing (it is never created here).
     NoBase,
-    /// Something that is not a folder stands where a folder must be.
-    Blocked,
+    /// Something that is not a folder stands where a folder must be: this folder of
+    /// `rel` (e.g. `a/b` of `a/b/c`).
+    Blocked(String),
 }
 
 /// Creates the folders of `rel` (e.g. `a/b`) inside the existing folder `base`, which
@@ -231,16 +232,18 @@ pub fn create_folders(base: &str, rel: &str) -> Result<Folders, Error> {
         let mut end = 0;
         let vanished = loop {
             let next = rel[end..].find('/').map(|i| end + i);
-            let upto = format!("{base}/{}", &rel[..next.unwrap_or(rel.len())]);
+            let folder = &rel[..next.unwrap_or(rel.len())];
+            let upto = format!("{base}/{folder}");
+            let blocked = || Ok(Folders::Blocked(folder.to_string()));
             match root.create_directory_at(&upto) {
                 Ok(()) => {}
                 Err(ErrorCode::Exist) => match stat_at(&upto)? {
                     Some(s) if s.type_ == DescriptorType::Directory => {}
-                    Some(_) => return Ok(Folders::Blocked),
+                    Some(_) => return blocked(),
                     None => break true,
                 },
                 Err(ErrorCode::NoEntry) => break true,
-                Err(ErrorCode::NotDirectory) => return Ok(Folders::Blocked),
+                Err(ErrorCode::NotDirectory) => return blocked(),
                 Err(e) => return Err(error(e, &format!("creating folder {upto}"))),
             }
             match next {

@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! <root>/<bucket>/<key>                  object data; a key's '/' are folders
+//! <root>/<bucket>/<dir>/.trove-folder-marker  data of the folder marker `<dir>/`
 //! <root>/.trove/tmp/<unique>             uploads in progress, renamed into place
 //! <root>/.trove/meta/<bucket>/bucket.json            the bucket's creation time
 //! <root>/.trove/meta/<bucket>/<h[..2]>/<h[2..]>.json  sidecar of a key, h = xxh3-128(key)
@@ -15,7 +16,8 @@
 //!
 //! Modules, one job each:
 //! - [`fs`]: the preopened root and small helpers over the descriptor API;
-//! - [`layout`]: key rules for this layout and where every path lives;
+//! - [`layout`]: key rules for this layout (folder markers, overlapping keys) and
+//!   where every path lives;
 //! - [`sidecar`]: the per-object metadata file and the bucket record;
 //! - [`objects`]: describing, opening, deleting and copying one object;
 //! - [`upload`]: a staged upload and its commit (put and copy);
@@ -55,6 +57,7 @@ impl Backend for File {
     const NAME: &'static str = "file";
     const STATEFUL: bool = false;
     const KEYS_ARE_PATHS: bool = true;
+    const FOLDER_MARKERS: bool = true;
 
     /// The DSN's path is the host's; the driver sees only its preopen.
     fn open(dsn: &Dsn) -> Result<Self, Error> {

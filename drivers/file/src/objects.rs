@@ -113,7 +113,8 @@ fn hash_file(fd: &Descriptor, size: u64) -> Result<String, Error> {
 }
 
 /// Removes the data file and its sidecar, then the folders the key leaves empty (up to,
-/// not including, the bucket's folder). A missing key is fine.
+/// not including, the bucket's folder; a folder that holds a marker is not empty). A
+/// missing key is fine.
 pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
     require_bucket(bucket)?;
     let root = fs::root()?;
@@ -125,7 +126,7 @@ pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
         Err(e) => return Err(fs::error(e, &format!("removing {path}"))),
     }
     let _ = fs::remove_file(&layout::sidecar(bucket, key).1);
-    for folder in common::paths::parent_folders(key).rev() {
+    for folder in common::paths::parent_folders(&common::paths::stored_path(key)).rev() {
         // Not empty (or already gone, or in use again): stop there.
         if root
             .remove_directory_at(&layout::data_path(bucket, folder))

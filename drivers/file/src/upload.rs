@@ -10,6 +10,8 @@ use trove_driver::imports::filesystem::types::{
 use trove_driver::imports::log::Level;
 use trove_driver::{Conditions, Error, NewObject, ObjectInfo, Stage, StagedObject};
 
+use trove_driver_common::paths;
+
 use crate::fs::{self, Folders};
 use crate::layout;
 use crate::objects;
@@ -216,14 +218,16 @@ impl Drop for Staged {
     }
 }
 
-/// Moves the temporary file `tmp` to `bucket/key`, creating the key's folders.
+/// Moves the temporary file `tmp` to `bucket/key` (a marker's: into its folder),
+/// creating the key's folders.
 /// `create_only`: fail with precondition-failed if the key exists, atomically (a hard
 /// link cannot replace anything), falling back to check-then-rename where the file
 /// system has no hard links.
 fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Error> {
     let root = fs::root()?;
     let dst = layout::data_path(bucket, key);
-    let parent = key.rfind('/').map_or("", |i| &key[..i]);
+    let stored = paths::stored_path(key);
+    let parent = paths::parent_folders(&stored).next_back().unwrap_or("");
     let mut link = create_only;
     for attempt in 0.. {
         let result = if link {
@@ -246,7 +250,9 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
             Err(ErrorCode::NoEntry) if attempt < 4 => match fs::create_folders(bucket, parent)? {
                 Folders::Ready => {}
                 Folders::NoBase => return Err(objects::bucket_not_found(bucket)),
-                Folders::Blocked => return Err(parent_is_object(key)),
+                Folders::Blocked(folder) => {
+                    return Err(paths::object_in_the_way(key, &folder).into())
+                }
             },
             Err(ErrorCode::NoEntry) => {
                 objects::require_bucket(bucket)?;
@@ -256,7 +262,7 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
             }
             Err(ErrorCode::Exist) if link => {
                 return Err(match fs::is_dir(&dst)? {
-                    true => folder_collision(key),
+                    true => paths::folder_in_the_way(key).into(),
                     false => exists(key),
                 })
             }
@@ -266,9 +272,9 @@ fn place(tmp: &str, bucket: &str, key: &str, create_only: bool) -> Result<(), Er
                 link = false
             }
             Err(ErrorCode::IsDirectory | ErrorCode::Exist | ErrorCode::NotEmpty) => {
-                return Err(folder_collision(key))
+                return Err(paths::folder_in_the_way(key).into())
             }
-            Err(ErrorCode::NotDirectory) => return Err(parent_is_object(key)),
+            Err(ErrorCode::NotDirectory) => return Err(parent_is_object(bucket, key)),
             Err(e) => return Err(fs::error(e, &format!("moving the upload to {dst}"))),
         }
     }
@@ -293,9 +299,9 @@ fn place_sidecar(tmp: &str, bucket: &str, key: &str) -> Result<(), Error> {
 /// Refuses a key whose path is a folder, or whose parent folder is a file.
 fn check_target(bucket: &str, key: &str) -> Result<(), Error> {
     match fs::root()?.stat_at(PathFlags::empty(), &layout::data_path(bucket, key)) {
-        Ok(s) if s.type_ == DescriptorType::Directory => Err(folder_collision(key)),
+        Ok(s) if s.type_ == DescriptorType::Directory => Err(paths::folder_in_the_way(key).into()),
         Ok(_) | Err(ErrorCode::NoEntry) => Ok(()),
-        Err(ErrorCode::NotDirectory) => Err(parent_is_object(key)),
+        Err(ErrorCode::NotDirectory) => Err(parent_is_object(bucket, key)),
         Err(e) => Err(fs::error(e, &format!("stat of {bucket}/{key}"))),
     }
 }
@@ -313,15 +319,22 @@ fn check_conditions(bucket: &str, key: &str, conditions: &Conditions) -> Result<
     conditions.check(current.as_deref())
 }
 
-fn folder_collision(key: &str) -> Error {
-    Error::InvalidArgument(format!(
-        "key {key:?} names a folder of other keys; the file driver cannot store both"
-    ))
-}
-
-fn parent_is_object(key: &str) -> Error {
-    Error::InvalidArgument(format!(
-        "a parent of key {key:?} is an object; the file driver cannot store both"
+/// The answer when a folder on `key`'s path is a file: names the first such file (an
+/// object whose key is that folder's path).
+fn parent_is_object(bucket: &str, key: &str) -> Error {
+    let stored = paths::stored_path(key);
+    for folder in paths::parent_folders(&stored) {
+        match fs::stat_at(&layout::data_path(bucket, folder)) {
+            Ok(Some(s)) if s.type_ != DescriptorType::Directory => {
+                return paths::object_in_the_way(key, folder).into()
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => return e,
+        }
+    }
+    Error::Unavailable(format!(
+        "key {key:?}: its folders changed while it was stored; try again"
     ))
 }
 

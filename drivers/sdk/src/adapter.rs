@@ -54,9 +54,19 @@ pub(crate) fn checked(e: common::Error) -> Error {
 fn names<B: Backend>(bucket: &str, key: Option<&str>) -> Result<(), Error> {
     common::names::validate_bucket(bucket).map_err(checked)?;
     match key {
-        Some(k) if B::KEYS_ARE_PATHS => common::paths::validate_path_key(k).map_err(checked),
+        Some(k) if B::KEYS_ARE_PATHS => {
+            common::paths::validate_path_key(k, markers::<B>()).map_err(checked)
+        }
         Some(k) => common::names::validate_key(k).map_err(checked),
         None => Ok(()),
+    }
+}
+
+/// Whether backend `B`, whose keys are paths, stores folder markers.
+fn markers<B: Backend>() -> common::paths::Markers {
+    match B::FOLDER_MARKERS {
+        true => common::paths::Markers::Stored,
+        false => common::paths::Markers::Refused,
     }
 }
 
@@ -335,7 +345,7 @@ impl<B: Backend> Guest for Adapter<B> {
         };
         let b = backend::<B>()?;
         if B::KEYS_ARE_PATHS {
-            let mut keys = FolderKeys::new(InBucket(&*b, &bucket), &req)?;
+            let mut keys = FolderKeys::new(InBucket(&*b, &bucket), &req, markers::<B>())?;
             let page =
                 common::listing::list_page(&req, &mut keys, |k| b.describe_listed(&bucket, k))?;
             return Ok(ListPage {
@@ -387,7 +397,7 @@ impl<B: Backend> Guest for Adapter<B> {
         let empty = if B::KEYS_ARE_PATHS {
             let req =
                 common::listing::ListRequest::new(None, None, Some(1), None).map_err(checked)?;
-            FolderKeys::new(InBucket(&*b, &bucket), &req)?
+            FolderKeys::new(InBucket(&*b, &bucket), &req, markers::<B>())?
                 .next_key()?
                 .is_none()
         } else {

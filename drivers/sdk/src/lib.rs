@@ -96,6 +96,15 @@ pub mod imports {
     }
 }
 
+/// A rejection by one of the shared checks of `trove_driver_common` (such as
+/// [`paths::object_in_the_way`](trove_driver_common::paths::object_in_the_way))
+/// as the contract's error of the same kind.
+impl From<trove_driver_common::Error> for Error {
+    fn from(e: trove_driver_common::Error) -> Error {
+        adapter::checked(e)
+    }
+}
+
 /// A put's body, as the chunks the host wrote (about 1 MiB each; one chunk
 /// for a small body). Keep them as they are, or join them with
 /// [`Chunks::into_vec`].
@@ -167,6 +176,19 @@ pub trait Backend: Sized + 'static {
     /// [`head`](Backend::head)). [`list_sorted`](Backend::list_sorted) is not
     /// called.
     const KEYS_ARE_PATHS: bool = false;
+
+    /// With [`KEYS_ARE_PATHS`](Backend::KEYS_ARE_PATHS): `true` for a backend
+    /// that stores folder markers, keys ending in `/` (`photos/`, `a/b/`, as
+    /// an S3 console's "Create folder", s3fs `mkdir` or rclone make them).
+    /// Such a key is stored as the file
+    /// [`MARKER_FILE`](trove_driver_common::paths::MARKER_FILE) inside its
+    /// folder: the backend finds its path with
+    /// [`stored_path`](trove_driver_common::paths::stored_path) and otherwise
+    /// treats it as any key. The SDK then accepts those keys (not `/`, nor
+    /// empty segments), refuses keys with a segment of that reserved name,
+    /// and lists the marker file of folder `a/` as the key `a/`. `false` (the
+    /// default): a key ending in `/` is `invalid-argument`, saying so.
+    const FOLDER_MARKERS: bool = false;
 
     /// Open the backend for `dsn` (called once per instance, before anything else).
     fn open(dsn: &Dsn) -> Result<Self, Error>;

@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! <base>/<bucket>/<key>                           object data; a key's '/' are folders
+//! <base>/<bucket>/<dir>/.trove-folder-marker      data of the folder marker `<dir>/`
 //! <base>/.trove/tmp/<unique>                      uploads in progress, renamed into place
 //! <base>/.trove/locks/<h>                         a key's commit lock (h = xxh3-128(bucket/key))
 //! <base>/.trove/meta/<bucket>/bucket.json         the bucket's creation time
@@ -46,6 +47,7 @@ impl Backend for Sftp {
     const NAME: &'static str = "sftp";
     const STATEFUL: bool = false;
     const KEYS_ARE_PATHS: bool = true;
+    const FOLDER_MARKERS: bool = true;
 
     fn open(dsn: &Dsn) -> Result<Self, Error> {
         remote::set_base(&dsn.path)?;

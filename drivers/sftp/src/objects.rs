@@ -14,8 +14,10 @@ use crate::{bucket_not_found, meta, object_not_found};
 /// Largest piece read from the server in one call (copies, and hashing).
 const PIECE: u64 = 4 << 20;
 
+/// The data file of an object: `<bucket>/<key>`; of a folder marker `a/`, the file
+/// `a/.trove-folder-marker` in its folder (see `trove_driver_common::paths`).
 pub fn data_path(bucket: &str, key: &str) -> String {
-    format!("{bucket}/{key}")
+    format!("{bucket}/{}", common::paths::stored_path(key))
 }
 
 /// That the bucket's folder exists.
@@ -162,8 +164,9 @@ pub fn delete(bucket: &str, key: &str) -> Result<(), Error> {
         }
         let _ = remote::remove(&meta::sidecar_path(bucket, key).1);
     }
-    // Leave no empty folders behind (a folder still in use is not removed).
-    for folder in common::paths::parent_folders(key).rev() {
+    // Leave no empty folders behind (a folder still in use, or holding a marker, is
+    // not removed).
+    for folder in common::paths::parent_folders(&common::paths::stored_path(key)).rev() {
         if !remote::remove_dir(&data_path(bucket, folder)) {
             break;
         }

@@ -5,7 +5,7 @@
 
 use trove_driver::imports::sftp::File;
 use trove_driver::{Conditions, Error, ObjectInfo, Stage, StagedObject};
-use trove_driver_common as common;
+use trove_driver_common::paths;
 
 use crate::bucket_not_found;
 use crate::meta::{self, Sidecar};
@@ -43,25 +43,19 @@ impl Put {
         Ok(attrs.filter(|a| !a.is_dir).map(|_| String::new()))
     }
 
-    /// Creates the key's folders; a file in the way, or the key's own path being a
-    /// folder, is `invalid-argument`.
+    /// Creates the key's folders (a marker's: its own folder too); a file in the way,
+    /// or the key's own path being a folder, is `invalid-argument`.
     fn make_folders(&self) -> Result<(), Error> {
         let (bucket, key) = (&self.bucket, &self.key);
-        for folder in common::paths::parent_folders(key) {
+        for folder in paths::parent_folders(&paths::stored_path(key)) {
             match remote::make_dir(&data_path(bucket, folder))? {
                 DirOutcome::Ready => {}
-                DirOutcome::File => {
-                    return Err(Error::InvalidArgument(format!(
-                        "key {key:?}: {folder:?} is an object, so it cannot be a folder of keys"
-                    )))
-                }
+                DirOutcome::File => return Err(paths::object_in_the_way(key, folder).into()),
                 DirOutcome::NoParent => return Err(bucket_not_found(bucket)),
             }
         }
         if remote::is_dir(&data_path(bucket, key))? {
-            return Err(Error::InvalidArgument(format!(
-                "key {key:?} is a folder of other keys"
-            )));
+            return Err(paths::folder_in_the_way(key).into());
         }
         Ok(())
     }
