@@ -66,8 +66,8 @@ pub fn no_upload(id: &str) -> S3Error {
 }
 
 /// The parts a completion lists, checked: numbers in range and ascending.
-/// A part named twice in a row counts once (S3 takes the list as given;
-/// the same part twice names the same bytes only once).
+/// A part named twice in a row counts once, with the later entry's ETag (a
+/// client that uploaded a part again lists the upload that finished last).
 pub fn listed_parts(parts: Vec<CompletedPart>) -> S3Result<Vec<(u32, Option<String>)>> {
     let mut listed: Vec<(u32, Option<String>)> = Vec::with_capacity(parts.len());
     for p in parts {
@@ -84,7 +84,7 @@ pub fn listed_parts(parts: Vec<CompletedPart>) -> S3Result<Vec<(u32, Option<Stri
                 ));
             }
             if n == *last {
-                continue;
+                listed.pop();
             }
         }
         listed.push((n, tag));

@@ -84,10 +84,19 @@ fn presigned(query: &str, now: SystemTime) -> Option<Refused> {
         code: "AuthorizationQueryParametersError",
         message: m,
     };
-    let Ok(secs) = expires.parse::<u64>() else {
+    let expired = || Refused {
+        status: StatusCode::FORBIDDEN,
+        code: "AccessDenied",
+        message: "Request has expired".into(),
+    };
+    let Ok(secs) = expires.parse::<i64>() else {
         return Some(bad(format!(
             "X-Amz-Expires must be a number of seconds, not {expires:?}"
         )));
+    };
+    // A negative lifetime has always expired.
+    let Ok(secs) = u64::try_from(secs) else {
+        return Some(expired());
     };
     if secs > PRESIGN_MAX.as_secs() {
         return Some(bad(format!(
@@ -96,11 +105,7 @@ fn presigned(query: &str, now: SystemTime) -> Option<Refused> {
     }
     let signed = parse_amz_date(date)?;
     if now > signed + Duration::from_secs(secs) {
-        return Some(Refused {
-            status: StatusCode::FORBIDDEN,
-            code: "AccessDenied",
-            message: "Request has expired".into(),
-        });
+        return Some(expired());
     }
     None
 }
@@ -200,6 +205,12 @@ mod tests {
             None
         );
         assert_eq!(presigned("a=b", at("20261202T100000Z")), None);
+        let r = presigned(
+            "X-Amz-Date=20261202T100000Z&X-Amz-Expires=-1000",
+            at("20261202T100000Z"),
+        )
+        .unwrap();
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 
     #[test]

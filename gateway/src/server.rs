@@ -47,13 +47,26 @@ impl Gateway {
     /// SigV4 signature (header or presigned) for them; without, requests are
     /// anonymous and all allowed.
     pub fn service(self, credentials: Option<Credentials>) -> S3Service {
-        // Bucket names: S3's rule (s3s's default), the one boto3 and other
-        // clients check too, and the one s3s applies to x-amz-copy-source.
         let mut b = S3ServiceBuilder::new(self);
+        b.set_validation(S3Names);
         if let Some(c) = credentials {
             b.set_auth(SimpleAuth::from_single(c.access_key, c.secret_key));
         }
         b.build()
+    }
+}
+
+/// Bucket names: S3's rule, the one boto3 and other clients check too and
+/// the one s3s applies to `x-amz-copy-source`: s3s's check, and no '.'
+/// next to another '.' or a '-' (S3 refuses `a..b`, `a.-b`, `a-.b`).
+struct S3Names;
+
+impl s3s::validation::NameValidation for S3Names {
+    fn validate_bucket_name(&self, name: &str) -> bool {
+        s3s::validation::AwsNameValidation::new().validate_bucket_name(name)
+            && !name.contains("..")
+            && !name.contains(".-")
+            && !name.contains("-.")
     }
 }
 
