@@ -8,6 +8,7 @@ TROVE_GATEWAY_SECRET_KEY set.
 import hashlib
 import io
 import os
+import time
 import uuid
 
 import boto3
@@ -30,8 +31,9 @@ def _env(name):
     return v
 
 
-def _client(secret=None, signed=True):
-    cfg = {"s3": {"addressing_style": "path"}, "retries": {"max_attempts": 1}}
+def _client(secret=None, signed=True, read_timeout=60):
+    cfg = {"s3": {"addressing_style": "path"}, "retries": {"max_attempts": 1},
+           "read_timeout": read_timeout}
     if not signed:
         from botocore import UNSIGNED
 
@@ -552,3 +554,20 @@ def test_delete_objects_takes_at_most_1000_keys(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": f"k{i}"} for i in range(1001)]})
     assert code(e) == "MalformedXML"
+
+
+def test_an_unread_body_does_not_block_other_clients(s3, bucket):
+    # On a stateful driver (mem) a body being read held its one instance:
+    # one client that stops reading froze every other. Not any more.
+    big = os.urandom(12 * MiB)  # over the in-memory limit: detached through the spool
+    s3.put_object(Bucket=bucket, Key="big", Body=big)
+    stalled = [s3.get_object(Bucket=bucket, Key="big")["Body"] for _ in range(3)]
+    other = _client(read_timeout=5)
+    t0 = time.monotonic()
+    other.put_object(Bucket=bucket, Key="small", Body=b"s")
+    assert other.get_object(Bucket=bucket, Key="small")["Body"].read() == b"s"
+    assert other.list_objects_v2(Bucket=bucket)["KeyCount"] == 2
+    assert time.monotonic() - t0 < 5
+    assert stalled[0].read() == big
+    for b in stalled:
+        b.close()
