@@ -104,6 +104,11 @@ fn known_server_limits(name: &str) -> &'static [(&'static str, &'static str)] {
                 "s3s-fs 0.14.1 ListParts returns no ETag for the parts",
             ),
             (
+                "keys/object-and-prefix",
+                "s3s-fs 0.14.1 stores objects as files named by their keys: a put of `a/b/c` \
+                 while `a/b` is an object fails with InternalError (HTTP 500)",
+            ),
+            (
                 "concurrency/same-key-puts",
                 "s3s-fs 0.14.1 writes an object's data and its ETag record in separate steps \
                  (s3.rs put_object), so racing puts to one key can leave one put's data with \
