@@ -110,27 +110,18 @@ fn presigned(query: &str, now: SystemTime) -> Option<Refused> {
     None
 }
 
-/// `YYYYMMDDTHHMMSSZ` as a time.
-fn parse_amz_date(s: &str) -> Option<SystemTime> {
-    if s.len() != 16 || &s[8..9] != "T" || !s.ends_with('Z') {
-        return None;
-    }
-    let n = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
-    let days = days_from_civil(n(0, 4)?, n(4, 6)?, n(6, 8)?);
-    let secs = days * 86400 + n(9, 11)? * 3600 + n(11, 13)? * 60 + n(13, 15)?;
-    u64::try_from(secs)
-        .ok()
-        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+/// The form of `X-Amz-Date`: ISO 8601 basic, UTC.
+macro_rules! amz_date {
+    () => {
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")
+    };
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+/// `YYYYMMDDTHHMMSSZ` as a time.
+fn parse_amz_date(s: &str) -> Option<SystemTime> {
+    time::PrimitiveDateTime::parse(s, amz_date!())
+        .ok()
+        .map(|t| t.assume_utc().into())
 }
 
 /// SigV4 takes the request time from `X-Amz-Date`, or else from `Date`;
@@ -150,82 +141,11 @@ fn date_for_sigv4<B>(req: &mut Request<B>) {
     else {
         return;
     };
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86400, secs % 86400);
-    let (y, m, d) = civil_from_days(days as i64);
-    let v = format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
+    let Ok(v) = time::OffsetDateTime::from(t).format(amz_date!()) else {
+        return;
+    };
     if let Ok(v) = HeaderValue::from_str(&v) {
         req.headers_mut().insert("x-amz-date", v);
-    }
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(s: &str) -> SystemTime {
-        parse_amz_date(s).unwrap()
-    }
-
-    #[test]
-    fn presigned_urls() {
-        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261202T100000Z&X-Amz-Expires=60";
-        assert_eq!(presigned(q, at("20261202T100030Z")), None);
-        let r = presigned(q, at("20261202T100101Z")).unwrap();
-        assert_eq!((r.status, r.code), (StatusCode::FORBIDDEN, "AccessDenied"));
-        let q = "X-Amz-Date=20261202T100000Z&X-Amz-Expires=604801";
-        let r = presigned(q, at("20261202T100000Z")).unwrap();
-        assert_eq!(r.code, "AuthorizationQueryParametersError");
-        assert_eq!(
-            presigned(
-                "X-Amz-Date=20261202T100000Z&X-Amz-Expires=604800",
-                at("20261202T100000Z")
-            ),
-            None
-        );
-        assert_eq!(presigned("a=b", at("20261202T100000Z")), None);
-        let r = presigned(
-            "X-Amz-Date=20261202T100000Z&X-Amz-Expires=-1000",
-            at("20261202T100000Z"),
-        )
-        .unwrap();
-        assert_eq!(r.status, StatusCode::FORBIDDEN);
-    }
-
-    #[test]
-    fn dates() {
-        let t = at("20240229T235959Z");
-        let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
-        assert_eq!(secs, 1709251199);
-        assert_eq!(civil_from_days((secs / 86400) as i64), (2024, 2, 29));
-        let mut req = Request::builder()
-            .header("authorization", "AWS4-HMAC-SHA256 Credential=x")
-            .header("date", "Thu, 29 Feb 2024 23:59:59 GMT")
-            .body(())
-            .unwrap();
-        assert_eq!(request(&mut req, SystemTime::now()), None);
-        assert_eq!(req.headers()["x-amz-date"], "20240229T235959Z");
     }
 }
 
@@ -295,4 +215,45 @@ async fn spool_body(mut body: hyper::body::Incoming) -> Result<(tokio::fs::File,
     file.flush().await.map_err(io)?;
     file.seek(std::io::SeekFrom::Start(0)).await.map_err(io)?;
     Ok((file, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> SystemTime {
+        parse_amz_date(s).unwrap()
+    }
+
+    #[test]
+    fn presigned_urls() {
+        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261202T100000Z&X-Amz-Expires=60";
+        assert_eq!(presigned(q, at("20261202T100030Z")), None);
+        let r = presigned(q, at("20261202T100101Z")).unwrap();
+        assert_eq!((r.status, r.code), (StatusCode::FORBIDDEN, "AccessDenied"));
+        let q = "X-Amz-Date=20261202T100000Z&X-Amz-Expires=604801";
+        let r = presigned(q, at("20261202T100000Z")).unwrap();
+        assert_eq!(r.code, "AuthorizationQueryParametersError");
+        let q = "X-Amz-Date=20261202T100000Z&X-Amz-Expires=604800";
+        assert_eq!(presigned(q, at("20261202T100000Z")), None);
+        assert_eq!(presigned("a=b", at("20261202T100000Z")), None);
+        let q = "X-Amz-Date=20261202T100000Z&X-Amz-Expires=-1000";
+        let r = presigned(q, at("20261202T100000Z")).unwrap();
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn dates() {
+        let t = at("20240229T235959Z");
+        let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1709251199);
+        assert_eq!(parse_amz_date("20240230T000000Z"), None);
+        let mut req = Request::builder()
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=x")
+            .header("date", "Thu, 29 Feb 2024 23:59:59 GMT")
+            .body(())
+            .unwrap();
+        assert_eq!(request(&mut req, SystemTime::now()), None);
+        assert_eq!(req.headers()["x-amz-date"], "20240229T235959Z");
+    }
 }

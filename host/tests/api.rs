@@ -109,7 +109,8 @@ async fn the_file_driver_never_leaves_its_root() {
         "a/../../x",
         "a/./b",
         "a//b",
-        "a/",
+        "//",
+        "a/.trove-folder-marker",
         "nul\0byte",
         "",
     ] {
@@ -128,6 +129,12 @@ async fn the_file_driver_never_leaves_its_root() {
             "get {key:?}"
         );
     }
+    // A folder marker `a/` is a key like any other, kept inside the root.
+    d.put_bytes("b", "a/", b"x".to_vec(), PutOptions::default())
+        .await
+        .unwrap();
+    assert!(root.join("b/a/.trove-folder-marker").is_file());
+    assert!(!dir.path().join("a").exists());
     for bucket in ["..", ".", "../outside", "/abs", ".trove"] {
         let e = d.create_bucket(bucket).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "bucket {bucket:?}");
