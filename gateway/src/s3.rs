@@ -151,7 +151,7 @@ impl Gateway {
     /// object in a bucket without versioning) on a driver without
     /// versioning is the object itself.
     fn version(&self, v: Option<String>) -> Option<String> {
-        v.filter(|v| !(v == "null" && !self.d().capabilities().versioning))
+        v.filter(|v| v != "null" || self.d().capabilities().versioning)
     }
 }
 
