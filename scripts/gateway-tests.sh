@@ -17,22 +17,13 @@ VENV="$TARGET/venv-gateway"
 WORK="$TARGET/gateway-tests"
 BIN="${TROVE_HOST_BIN:-$TARGET/debug/trove-host}"
 
-if [ ! -x "$VENV/bin/python" ]; then
-    echo "gateway-tests: creating $VENV"
-    python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c 'import boto3, pytest' 2>/dev/null; then
-    echo "gateway-tests: installing boto3 and pytest"
-    "$VENV/bin/pip" install --quiet boto3 pytest
-fi
-if [ -z "${TROVE_HOST_BIN:-}" ]; then
-    cargo build -p trove-cli
-fi
-
-rm -rf "$WORK" && mkdir -p "$WORK"
 LABEL=gateway-tests
 # shellcheck source=lib/serve.bash
 source scripts/lib/serve.bash
+ensure_venv "$VENV" "boto3, pytest" boto3 pytest
+build_host
+
+rm -rf "$WORK" && mkdir -p "$WORK"
 new_keys gwtest
 trap stop_server EXIT
 

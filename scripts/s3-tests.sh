@@ -30,22 +30,14 @@ while [ $# -gt 0 ]; do
 done
 [ ${#drivers[@]} -gt 0 ] || drivers=(mem file)
 
-if [ ! -x "$VENV/bin/python" ]; then
-    echo "s3-tests: creating $VENV"
-    python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c 'import boto3, pytest, munch, gevent, isodate, pytz, httplib2, lxml, dateutil' 2>/dev/null; then
-    echo "s3-tests: installing the suite's requirements"
-    "$VENV/bin/pip" install --quiet -r "$SUITE/requirements.txt"
-fi
-if [ -z "${TROVE_HOST_BIN:-}" ]; then
-    cargo build -p trove-cli
-fi
-
-rm -rf "$WORK" && mkdir -p "$WORK"
 LABEL=s3-tests
 # shellcheck source=lib/serve.bash
 source scripts/lib/serve.bash
+ensure_venv "$VENV" "boto3, pytest, munch, gevent, isodate, pytz, httplib2, lxml, dateutil" \
+    -r "$SUITE/requirements.txt"
+build_host
+
+rm -rf "$WORK" && mkdir -p "$WORK"
 new_keys s3tests
 AK="$TROVE_GATEWAY_ACCESS_KEY" SK="$TROVE_GATEWAY_SECRET_KEY"
 trap stop_server EXIT

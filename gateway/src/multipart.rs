@@ -259,3 +259,36 @@ impl Uploads<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_1024_completions_are_remembered() {
+        let done = Completed::default();
+        let info = |n: usize| ObjectInfo {
+            key: "k".into(),
+            etag: format!("e{n}"),
+            ..Default::default()
+        };
+        for n in 0..=REMEMBERED {
+            done.remember(&format!("u{n}"), "b", "k", &info(n));
+        }
+        assert!(
+            done.recall("u0", "b", "k").is_none(),
+            "the oldest is forgotten"
+        );
+        assert_eq!(done.recall("u1", "b", "k").unwrap().etag, "e1");
+        assert_eq!(
+            done.recall(&format!("u{REMEMBERED}"), "b", "k")
+                .unwrap()
+                .etag,
+            format!("e{REMEMBERED}")
+        );
+        assert!(
+            done.recall("u1", "b", "other").is_none(),
+            "only for its own key"
+        );
+    }
+}

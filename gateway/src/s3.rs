@@ -138,12 +138,12 @@ impl Gateway {
 
     /// A write's If-Match failed: S3 answers 404 NoSuchKey when there is no
     /// object at all, 412 when there is another one.
-    async fn if_match_failed(&self, bucket: &str, key: &str, e: trove_host::Error) -> S3Error {
+    async fn if_match_failed(&self, bucket: &str, key: &str, e: S3Error) -> S3Error {
         match self.d().head(bucket, key).await {
             Err(h) if h.kind() == ErrorKind::ObjectNotFound => {
                 s3_error!(NoSuchKey, "If-Match: there is no object {key:?}")
             }
-            _ => object_err(e),
+            _ => e,
         }
     }
 
@@ -386,7 +386,7 @@ impl S3 for Gateway {
             Err(_) if digest.failed() => return Err(bad_digest()),
             Err(e) if if_match && e.kind() == ErrorKind::PreconditionFailed => {
                 return Err(body_unread(
-                    self.if_match_failed(&i.bucket, &i.key, e).await,
+                    self.if_match_failed(&i.bucket, &i.key, object_err(e)).await,
                 ))
             }
             Err(e) => return Err(body_unread(object_err(e))),
@@ -853,15 +853,7 @@ impl S3 for Gateway {
         let info = match done {
             Ok(info) => info,
             Err(e) if if_match && *e.code() == S3ErrorCode::PreconditionFailed => {
-                let missing = self
-                    .d()
-                    .head(&i.bucket, &i.key)
-                    .await
-                    .is_err_and(|h| h.kind() == ErrorKind::ObjectNotFound);
-                return Err(match missing {
-                    true => s3_error!(NoSuchKey, "If-Match: there is no object {:?}", i.key),
-                    false => e,
-                });
+                return Err(self.if_match_failed(&i.bucket, &i.key, e).await);
             }
             Err(e) => return Err(e),
         };

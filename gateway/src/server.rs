@@ -208,3 +208,30 @@ pub async fn serve(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use s3s::validation::NameValidation;
+
+    #[test]
+    fn bucket_names_follow_s3() {
+        let v = super::S3Names;
+        for ok in ["abc", "my.bucket-1", "a".repeat(63).as_str()] {
+            assert!(v.validate_bucket_name(ok), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "a_b",
+            "Abc",
+            "a..b",
+            "a.-b",
+            "a-.b",
+            "192.168.1.1",
+            "-ab",
+            "ab-",
+            &"a".repeat(64),
+        ] {
+            assert!(!v.validate_bucket_name(bad), "{bad}");
+        }
+    }
+}

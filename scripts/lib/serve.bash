@@ -3,6 +3,28 @@
 # Needs BIN (the trove-host binary) and WORK (a folder for logs); LABEL names
 # the caller in messages.
 
+# ensure_venv VENV MODULES PIP_ARGS...: a venv in which `import MODULES` works
+# (pip-installing PIP_ARGS when it does not yet).
+ensure_venv() {
+    local venv="$1" modules="$2"
+    shift 2
+    if [ ! -x "$venv/bin/python" ]; then
+        echo "$LABEL: creating $venv"
+        python3 -m venv "$venv"
+    fi
+    if ! "$venv/bin/python" -c "import $modules" 2>/dev/null; then
+        echo "$LABEL: installing $*"
+        "$venv/bin/pip" install --quiet "$@"
+    fi
+}
+
+# build_host: builds trove-host unless TROVE_HOST_BIN names one.
+build_host() {
+    if [ -z "${TROVE_HOST_BIN:-}" ]; then
+        cargo build -p trove-cli
+    fi
+}
+
 # new_keys: exports TROVE_GATEWAY_ACCESS_KEY/SECRET_KEY, fresh for this run.
 new_keys() {
     export TROVE_GATEWAY_ACCESS_KEY="${1:-gw}$RANDOM"
