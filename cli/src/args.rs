@@ -1,6 +1,6 @@
 //! The command line, as clap types.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -196,6 +196,23 @@ pub enum GrantsCmd {
     },
 }
 
+/// The standard headers stored with an object, as `aws s3 cp` names them.
+#[derive(Args, Debug)]
+pub struct ContentHeaderArgs {
+    #[arg(long, value_name = "VALUE")]
+    pub cache_control: Option<String>,
+    #[arg(long, value_name = "VALUE")]
+    pub content_disposition: Option<String>,
+    /// Stored as given; the bytes are not encoded by trove-host.
+    #[arg(long, value_name = "VALUE")]
+    pub content_encoding: Option<String>,
+    #[arg(long, value_name = "VALUE")]
+    pub content_language: Option<String>,
+    /// An HTTP date, e.g. "Thu, 01 Dec 1994 16:00:00 GMT" (kept verbatim).
+    #[arg(long, value_name = "HTTP-DATE")]
+    pub expires: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Op {
     /// Check that the backend answers.
@@ -228,6 +245,8 @@ pub enum Op {
         file: Option<String>,
         #[arg(long, value_name = "TYPE")]
         content_type: Option<String>,
+        #[command(flatten)]
+        headers: ContentHeaderArgs,
         /// User metadata K=V (repeatable; the case of K is kept).
         #[arg(long = "meta", value_name = "K=V")]
         meta: Vec<String>,

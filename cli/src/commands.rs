@@ -10,8 +10,8 @@ use std::pin::Pin;
 use std::task::Poll;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use trove_host::{
-    printable, ByteRange, Driver, Error, ErrorKind, GetOptions, ListOptions, PresignMethod,
-    PutOptions,
+    printable, ByteRange, ContentHeaders, Driver, Error, ErrorKind, GetOptions, ListOptions,
+    PresignMethod, PutOptions,
 };
 
 pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
@@ -75,6 +75,7 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
             key,
             file,
             content_type,
+            headers,
             meta,
             if_none_match,
             if_match,
@@ -88,8 +89,16 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()
                 .map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("{e:#}")))?;
+            let headers = ContentHeaders {
+                cache_control: headers.cache_control,
+                content_disposition: headers.content_disposition,
+                content_encoding: headers.content_encoding,
+                content_language: headers.content_language,
+                expires: headers.expires,
+            };
             let mut opts = PutOptions {
                 content_type,
+                headers,
                 metadata,
                 if_none_match,
                 if_match,

@@ -253,11 +253,7 @@ mod tests {
             key: k,
             size: 1,
             etag: "e".into(),
-            content_type: None,
-            last_modified: None,
-            metadata: Vec::new(),
-            version_id: None,
-            storage_class: None,
+            ..Default::default()
         };
         let mut doc = Format::Json(JsonDoc::default());
         let mut out = Vec::new();

@@ -44,11 +44,17 @@ pub fn object_json(o: &ObjectInfo) -> Value {
     for (k, v) in &o.metadata {
         meta.insert(k.clone(), Value::String(v.clone()));
     }
+    let headers: Map<String, Value> = o
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.to_string())))
+        .collect();
     json!({
         "key": o.key,
         "size": o.size,
         "etag": o.etag,
         "content_type": o.content_type,
+        "headers": headers,
         "last_modified": time_json(o.last_modified),
         "metadata": meta,
         "version_id": o.version_id,
@@ -74,6 +80,10 @@ pub fn object_text(o: &ObjectInfo) -> String {
     );
     if let Some(ct) = &o.content_type {
         s += &format!("content-type:  {}\n", printable(ct));
+    }
+    for (name, v) in o.headers.iter() {
+        let label = format!("{}:", name.to_ascii_lowercase());
+        s += &format!("{label:<14} {}\n", printable(v));
     }
     if let Some(t) = o.last_modified {
         s += &format!("last-modified: {}\n", rfc3339(t));

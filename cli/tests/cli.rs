@@ -294,7 +294,7 @@ fn bad_input_gives_one_clear_line() {
         (
             "empty-component.wasm",
             b"\0asm\x0d\0\x01\0",
-            "trove:driver@0.1.0",
+            "trove:driver@0.2.0",
         ),
     ];
     for (name, bytes, text) in bad_files {
@@ -336,7 +336,7 @@ fn inspect_shows_exports_and_grants() {
     let dir = tempfile::tempdir().unwrap();
     let dsn = file_dsn(dir.path());
     let out = ok(&["inspect", "file", "--dsn", &dsn]);
-    assert!(out.contains("trove:driver/core@0.1.0"), "{out}");
+    assert!(out.contains("trove:driver/core@0.2.0"), "{out}");
     assert!(
         out.contains(&format!(
             "dir: {} (read-write, preopened as /) (declared: {{path}}; allowed)",
@@ -349,7 +349,7 @@ fn inspect_shows_exports_and_grants() {
     assert!(out.contains(r#"declares:     {"dir":"{path}"}"#), "{out}");
     let v: serde_json::Value = serde_json::from_str(&ok(&["--json", "inspect", "mem"])).unwrap();
     assert_eq!(v["driver"], true);
-    assert_eq!(v["contract"], "trove:driver@0.1.0");
+    assert_eq!(v["contract"], "trove:driver@0.2.0");
     let drivers = ok(&["drivers"]);
     assert!(
         drivers.contains("mem") && drivers.contains("file"),

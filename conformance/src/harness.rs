@@ -740,11 +740,7 @@ mod tests {
             key,
             size: 0,
             etag: "e".into(),
-            content_type: None,
-            last_modified: None,
-            metadata: Vec::new(),
-            version_id: None,
-            storage_class: None,
+            ..Default::default()
         }
     }
 

@@ -1,4 +1,4 @@
-// An in-memory trove driver written in JavaScript (world trove:driver/mem-driver@0.1.0).
+// An in-memory trove driver written in JavaScript (world trove:driver/mem-driver@0.2.0).
 //
 // The same semantics as the Rust `mem` driver (drivers/mem), as wit/README.md states
 // them; names, conditions, ranges, ETags and listing pages come from the trove-driver
@@ -7,14 +7,14 @@
 // the relative import below resolves:
 //
 //   cd drivers-js && componentize-js mem/app.js --wit ../wit \
-//     --world-name trove:driver/mem-driver@0.1.0 -d http -d fetch-event -o mem_js.wasm
+//     --world-name trove:driver/mem-driver@0.2.0 -d http -d fetch-event -o mem_js.wasm
 //
 // How WIT maps to JavaScript here: the exported interface `core` is the exported
 // object `core`; its resources are classes on it (`Reader`, `Writer`); a `result`'s
 // error is thrown as `{ tag: 'invalid-argument', val: 'message' }`; u64/s64 are
 // BigInt; list<u8> is a Uint8Array; option<T> is T or undefined.
 
-import { log } from 'trove:driver/log@0.1.0';
+import { log } from 'trove:driver/log@0.2.0';
 import {
   DigestHasher, SortedKeys, bucketExists, bucketNotEmpty, bucketNotFound, checkGet, checkPut,
   compareKeys, invalidArgument, listRequest, now, objectNotFound, releaseBytes, resolveRange,
@@ -56,6 +56,7 @@ function info(key, o) {
     size: BigInt(o.data.length),
     etag: o.etag,
     contentType: o.contentType,
+    headers: { ...o.headers },
     lastModified: o.modified,
     metadata: o.metadata.map(([k, v]) => [k, v]),
     versionId: undefined,
@@ -118,6 +119,7 @@ class Writer {
       data,
       etag,
       contentType: this.opts.contentType,
+      headers: { ...this.opts.headers }, // Cache-Control, Content-Disposition, … as given
       metadata: this.opts.metadata.map(([k, v]) => [k, v]),
       modified: now(),
     };

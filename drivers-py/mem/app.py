@@ -1,4 +1,4 @@
-"""An in-memory trove driver written in Python (world trove:driver/mem-driver@0.1.0).
+"""An in-memory trove driver written in Python (world trove:driver/mem-driver@0.2.0).
 
 The same semantics as the Rust `mem` driver (drivers/mem), as wit/README.md states
 them. Names, conditions, ranges, listing and ETags come from the `trove_driver` package
@@ -7,7 +7,7 @@ them. Names, conditions, ranges, listing and ETags come from the `trove_driver` 
 Built into a component by scripts/build-other-drivers.sh with componentize-py, which
 finds the package through `-p`:
 
-    componentize-py -d wit -w trove:driver/mem-driver@0.1.0 componentize app \
+    componentize-py -d wit -w trove:driver/mem-driver@0.2.0 componentize app \
         -p . -p ../trove_driver -o mem_py.wasm
 
 Everything lives in this instance, so `info().stateful` is true: the host keeps one
@@ -41,6 +41,7 @@ from wit_world.imports import log, types
 from wit_world.imports.types import (
     BucketInfo,
     ByteRange_Span,
+    ContentHeaders,
     DriverInfo,
     Dsn,
     GetOptions,
@@ -67,16 +68,18 @@ def now() -> Timestamp:
 # ---- the store ----
 
 class Object:
-    def __init__(self, data: bytes, etag: str, content_type: Optional[str], metadata):
+    def __init__(self, data: bytes, etag: str, content_type: Optional[str],
+                 headers: ContentHeaders, metadata):
         self.data = data
         self.etag = etag
         self.content_type = content_type
+        self.headers = headers  # Cache-Control, Content-Disposition, … as given
         self.metadata = list(metadata)
         self.modified = now()
 
     def info(self, key: str) -> ObjectInfo:
-        return ObjectInfo(key, len(self.data), self.etag, self.content_type, self.modified,
-                          list(self.metadata), None, None)
+        return ObjectInfo(key, len(self.data), self.etag, self.content_type, self.headers,
+                          self.modified, list(self.metadata), None, None)
 
 
 class Bucket:
@@ -163,7 +166,8 @@ class MemWriter(core.Writer):
         validate_key(self.key)
         b = bucket(self.bucket)
         check_put(self.opts.if_match, self.opts.if_none_match, current_etag(self.bucket, self.key))
-        obj = Object(b"".join(parts), self.hasher.finish(), self.opts.content_type, self.opts.metadata)
+        obj = Object(b"".join(parts), self.hasher.finish(), self.opts.content_type,
+                     self.opts.headers, self.opts.metadata)
         return b.put(self.key, obj)
 
     def abort(self) -> None:
@@ -229,7 +233,8 @@ class Core(exports.Core):
         bucket(src_bucket)
         dst = bucket(dst_bucket)
         src = find(src_bucket, src_key)
-        return dst.put(dst_key, Object(src.data, src.etag, src.content_type, src.metadata))
+        return dst.put(dst_key, Object(src.data, src.etag, src.content_type, src.headers,
+                                       src.metadata))
 
     def create_bucket(self, bucket_name: str) -> None:
         validate_bucket(bucket_name)

@@ -11,7 +11,7 @@
 // list<u8> a Uint8Array, option<T> a T or undefined. An export may be async:
 // componentize-js runs the event loop until its promise settles.
 
-import { log } from 'trove:driver/log@0.1.0';
+import { log } from 'trove:driver/log@0.2.0';
 import {
   DigestHasher, SortedKeys, bucketExists, bucketNotEmpty, bucketNotFound, checkGet, checkPut,
   compareKeys, internal, invalidArgument, isBucketName, listRequest, now, objectNotFound,
@@ -74,17 +74,17 @@ class Upload {
   }
 
   /** Writes `meta`, checks the conditions and MOVEs the upload into the object's place. */
-  commit(key, { size, etag, contentType, metadata }, opts) {
-    const json = layout.metaJson({ key, size, etag, contentType, metadata, modified: now(), id: this.id });
+  commit(key, { size, etag, contentType, headers, metadata }, opts) {
+    const json = layout.metaJson({ key, size, etag, contentType, headers, metadata, modified: now(), id: this.id });
     dav.ok(dav.call('PUT', `${this.path}meta`, [['content-type', 'application/json']], json), `PUT ${this.path}meta`);
     checkConditions(this.bucket, key, opts);
     // `if-none-match: *` is also the MOVE's own condition: it fails if the object appeared since.
     const overwrite = opts.ifNoneMatch?.trim() === '*' ? 'F' : 'T';
-    const headers = [['destination', dav.url(layout.objectPath(this.bucket, key))], ['overwrite', overwrite]];
+    const move = [['destination', dav.url(layout.objectPath(this.bucket, key))], ['overwrite', overwrite]];
     // WsgiDAV's MOVE onto an existing object deletes it, then renames: two puts of one
     // key can trip over each other there (207 or 5xx, the upload left in place).
     for (let tries = 0; ; tries++) {
-      const status = dav.call('MOVE', this.path, headers);
+      const status = dav.call('MOVE', this.path, move);
       if (status === 201 || status === 204) return layout.info(JSON.parse(json));
       if (status === 412) throw preconditionFailed(`if-none-match "*": ${key} was created meanwhile`);
       if (status === 404 || status === 409) throw bucketNotFound(`no bucket ${this.bucket}`);
@@ -151,7 +151,13 @@ class Writer {
       if (status === 404 || status === 409) throw bucketNotFound(`no bucket ${this.up.bucket}`);
       dav.ok(status, `PUT ${this.up.body}`);
       const { key, opts, hasher } = this;
-      const object = { size: hasher.length, etag: await hasher.finish(), contentType: opts.contentType, metadata: opts.metadata };
+      const object = {
+        size: hasher.length,
+        etag: await hasher.finish(),
+        contentType: opts.contentType,
+        headers: opts.headers,
+        metadata: opts.metadata,
+      };
       const info = this.up.commit(key, object, opts);
       this.up = null; // committed: nothing to discard
       return info;
@@ -282,7 +288,13 @@ export const core = {
       const status = dav.call('COPY', from, [['destination', dav.url(up.body)], ['overwrite', 'T']]);
       if (status === 404) throw unavailable(`${srcBucket}/${srcKey} was replaced while being copied`);
       dav.ok(status, `COPY ${from}`);
-      const object = { size: src.size, etag: src.etag, contentType: src.content_type ?? undefined, metadata: src.metadata };
+      const object = {
+        size: src.size,
+        etag: src.etag,
+        contentType: src.content_type ?? undefined,
+        headers: layout.headersOf(src.headers),
+        metadata: src.metadata,
+      };
       return up.commit(dstKey, object, {});
     });
   },

@@ -2,7 +2,7 @@
 // import (or a PUT whose body is written as it comes), bodies read or dropped, HTTP
 // statuses as the contract's errors, PROPFIND.
 
-import { send, start } from 'trove:driver/http@0.1.0';
+import { send, start } from 'trove:driver/http@0.2.0';
 import {
   base64Encode, driverError, fromMillis, internal, invalidArgument, unavailable, utf8Decode, utf8Encode,
 } from 'trove-driver';

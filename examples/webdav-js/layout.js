@@ -56,13 +56,36 @@ export function newId() {
 
 export const uploadName = (id) => `~up-${id}`;
 
+/** The WIT `content-headers` fields, with the names the `meta` JSON keeps them under. */
+const HEADERS = [
+  ['cacheControl', 'cache-control'],
+  ['contentDisposition', 'content-disposition'],
+  ['contentEncoding', 'content-encoding'],
+  ['contentLanguage', 'content-language'],
+  ['expires', 'expires'],
+];
+
+/** WIT `content-headers` as the `meta` JSON keeps them: [name, value] pairs, absent ones left out. */
+export function headerPairs(h) {
+  return HEADERS.filter(([f]) => h?.[f] != null).map(([f, name]) => [name, h[f]]);
+}
+
+/** The WIT `content-headers` of `meta` JSON pairs (absent in a `meta` written before 0.2.0). */
+export function headersOf(pairs) {
+  const h = {};
+  for (const [f, name] of HEADERS) h[f] = (pairs ?? []).find(([n]) => n === name)?.[1];
+  return h;
+}
+
 /** The `meta` JSON of an object (the fields the Rust example writes, and its body's id). */
-export function metaJson({ key, size, etag, contentType, metadata, modified, id }) {
+export function metaJson({ key, size, etag, contentType, headers, metadata, modified, id }) {
+  const pairs = headerPairs(headers);
   return JSON.stringify({
     key,
     size,
     etag,
     content_type: contentType ?? null,
+    ...(pairs.length ? { headers: pairs } : {}),
     metadata,
     modified: [Number(modified.seconds), modified.nanoseconds],
     id,
@@ -76,6 +99,7 @@ export function info(meta) {
     size: BigInt(meta.size),
     etag: meta.etag,
     contentType: meta.content_type ?? undefined,
+    headers: headersOf(meta.headers),
     lastModified: { seconds: BigInt(meta.modified[0]), nanoseconds: meta.modified[1] },
     metadata: meta.metadata.map(([k, v]) => [k, v]),
     versionId: undefined,

@@ -6,7 +6,7 @@
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Result};
 use std::time::SystemTime;
-use trove_host::{ByteRange, ObjectInfo, PutOptions};
+use trove_host::{ByteRange, ContentHeaders, ObjectInfo, PutOptions};
 
 /// An ETag condition as the driver API spells it (`*` or the bare ETag).
 pub fn cond(c: Option<ETagCondition>) -> Option<String> {
@@ -44,12 +44,14 @@ pub fn metadata_out(info: &ObjectInfo) -> Option<Metadata> {
 
 pub fn put_options(
     content_type: Option<String>,
+    headers: ContentHeaders,
     metadata: Option<Metadata>,
     if_match: Option<ETagCondition>,
     if_none_match: Option<ETagCondition>,
 ) -> PutOptions {
     PutOptions {
         content_type,
+        headers,
         metadata: metadata_in(metadata),
         if_match: cond(if_match),
         if_none_match: cond(if_none_match),
@@ -68,6 +70,72 @@ pub fn to_byte_range(r: Range) -> ByteRange {
         Range::Suffix { length } => ByteRange::Suffix(length),
     }
 }
+
+/// The content headers of a write request (PutObject, CopyObject with
+/// REPLACE, CreateMultipartUpload: the fields have the same names).
+macro_rules! content_headers {
+    ($i:expr) => {
+        $crate::rules::content_headers_in(
+            $i.cache_control,
+            $i.content_disposition,
+            $i.content_encoding,
+            $i.content_language,
+            $i.expires,
+        )
+    };
+}
+pub(crate) use content_headers;
+
+pub fn content_headers_in(
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    expires: Option<Timestamp>,
+) -> ContentHeaders {
+    ContentHeaders {
+        cache_control,
+        content_disposition,
+        content_encoding: content_encoding.and_then(|e| stored_encoding(&e)),
+        content_language,
+        expires: expires.map(|t| httpdate::fmt_http_date(system_time(t))),
+    }
+}
+
+fn system_time(t: Timestamp) -> SystemTime {
+    SystemTime::from(time::OffsetDateTime::from(t))
+}
+
+/// `aws-chunked` describes how the request body was framed, not the
+/// object: S3 drops it from the stored Content-Encoding.
+fn stored_encoding(e: &str) -> Option<String> {
+    let kept: Vec<&str> = e
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(", "))
+}
+
+/// A stored Expires as S3's typed header (`None` for one that is not an
+/// HTTP date, such as one written by another tool).
+pub fn expires_out(h: &ContentHeaders) -> Option<Timestamp> {
+    let t = httpdate::parse_http_date(h.expires.as_deref()?).ok()?;
+    Some(Timestamp::from(t))
+}
+
+/// The content headers of a GET/HEAD answer into its output.
+macro_rules! set_content_headers {
+    ($out:expr, $info:expr) => {{
+        let h = &$info.headers;
+        $out.cache_control = h.cache_control.clone();
+        $out.content_disposition = h.content_disposition.clone();
+        $out.content_encoding = h.content_encoding.clone();
+        $out.content_language = h.content_language.clone();
+        $out.expires = $crate::rules::expires_out(h);
+    }};
+}
+pub(crate) use set_content_headers;
 
 /// A last-modified time at whole seconds, as HTTP dates compare.
 pub fn http_time(t: SystemTime) -> Timestamp {
@@ -337,4 +405,33 @@ pub fn check_read_sse(sse_customer_algorithm: Option<&SSECustomerAlgorithm>) -> 
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_chunked_is_not_stored() {
+        let enc = |e: &str| stored_encoding(e);
+        assert_eq!(enc("gzip").as_deref(), Some("gzip"));
+        assert_eq!(enc("deflate, gzip").as_deref(), Some("deflate, gzip"));
+        assert_eq!(enc("gzip, aws-chunked").as_deref(), Some("gzip"));
+        assert_eq!(enc("aws-chunked, gzip").as_deref(), Some("gzip"));
+        assert_eq!(enc("aws-chunked"), None);
+        assert_eq!(enc("aws-chunked, aws-chunked"), None);
+    }
+
+    #[test]
+    fn expires_round_trips_as_an_http_date() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(786_297_600);
+        let h = content_headers_in(None, None, None, None, Some(Timestamp::from(t)));
+        assert_eq!(h.expires.as_deref(), Some("Thu, 01 Dec 1994 16:00:00 GMT"));
+        assert_eq!(expires_out(&h).map(system_time), Some(t));
+        let odd = ContentHeaders {
+            expires: Some("0".into()),
+            ..Default::default()
+        };
+        assert!(expires_out(&odd).is_none());
+    }
 }

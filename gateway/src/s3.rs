@@ -380,7 +380,14 @@ impl S3 for Gateway {
             Err(e) => return Err(body_unread(e)),
         };
         let if_match = i.if_match.is_some();
-        let opts = put_options(i.content_type, i.metadata, i.if_match, i.if_none_match);
+        let headers = rules::content_headers!(i);
+        let opts = put_options(
+            i.content_type,
+            headers,
+            i.metadata,
+            i.if_match,
+            i.if_none_match,
+        );
         let info = match self.d().put(&i.bucket, &i.key, reader, opts).await {
             Ok(info) => info,
             Err(_) if digest.failed() => return Err(bad_digest()),
@@ -442,21 +449,37 @@ impl S3 for Gateway {
         )?;
         let (len, content_range) = ranged(i.range, info.size)?;
         let reader = self.detach(reader, Some(len)).await?;
-        ok(GetObjectOutput {
+        let mut out = GetObjectOutput {
             body: Some(body::blob(reader)),
             content_length: Some(len as i64),
             content_range,
             accept_ranges: Some("bytes".to_string()),
-            content_type: i
-                .response_content_type
-                .or_else(|| info.content_type.clone()),
+            content_type: info.content_type.clone(),
             e_tag: Some(etag(&info.etag)),
             last_modified: info.last_modified.map(Timestamp::from),
             metadata: metadata_out(&info),
             version_id: info.version_id.clone(),
             parts_count,
             ..Default::default()
-        })
+        };
+        rules::set_content_headers!(out, info);
+        // `response-*` query parameters override what is stored, for this answer.
+        let overrides = [
+            (&mut out.content_type, i.response_content_type),
+            (&mut out.cache_control, i.response_cache_control),
+            (&mut out.content_disposition, i.response_content_disposition),
+            (&mut out.content_encoding, i.response_content_encoding),
+            (&mut out.content_language, i.response_content_language),
+        ];
+        for (field, given) in overrides {
+            if given.is_some() {
+                *field = given;
+            }
+        }
+        if i.response_expires.is_some() {
+            out.expires = i.response_expires;
+        }
+        ok(out)
     }
 
     async fn head_object(
@@ -498,7 +521,7 @@ impl S3 for Gateway {
             parts_count = Some(count);
         }
         let (len, content_range) = ranged(i.range, info.size)?;
-        ok(HeadObjectOutput {
+        let mut out = HeadObjectOutput {
             content_length: Some(len as i64),
             content_range,
             accept_ranges: Some("bytes".to_string()),
@@ -509,7 +532,9 @@ impl S3 for Gateway {
             version_id: info.version_id.clone(),
             parts_count,
             ..Default::default()
-        })
+        };
+        rules::set_content_headers!(out, info);
+        ok(out)
     }
 
     async fn delete_object(
@@ -664,10 +689,12 @@ impl S3 for Gateway {
             };
             let (src, reader) = self.d().get(sb, sk, gopts).await.map_err(object_err)?;
             let popts = if replace {
-                put_options(i.content_type, i.metadata, None, None)
+                let headers = rules::content_headers!(i);
+                put_options(i.content_type, headers, i.metadata, None, None)
             } else {
                 PutOptions {
                     content_type: src.content_type.clone(),
+                    headers: src.headers.clone(),
                     metadata: src.metadata.clone(),
                     ..Default::default()
                 }
@@ -712,7 +739,8 @@ impl S3 for Gateway {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let i = req.input;
         rules::write_features!(i).check()?;
-        let opts = put_options(i.content_type, i.metadata, None, None);
+        let headers = rules::content_headers!(i);
+        let opts = put_options(i.content_type, headers, i.metadata, None, None);
         let id = self.uploads().create(&i.bucket, &i.key, opts).await?;
         tracing::debug!(bucket = %i.bucket, key = %i.key, upload = %id, "multipart upload created");
         ok(CreateMultipartUploadOutput {

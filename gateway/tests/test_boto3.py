@@ -679,3 +679,47 @@ def test_a_chunked_put_without_length_is_taken(s3, bucket):
     resp = conn.getresponse()
     assert resp.status == 200, resp.read()
     assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == b"".join(parts)
+
+
+def test_standard_object_headers_are_kept(s3, bucket):
+    import datetime
+    expires = datetime.datetime(2033, 12, 1, 16, 0, 0, tzinfo=datetime.timezone.utc)
+    headers = dict(
+        CacheControl="public, max-age=14400",
+        ContentDisposition='attachment; filename="notes.txt"',
+        ContentEncoding="gzip",
+        ContentLanguage="en-GB",
+    )
+    import gzip
+    body = gzip.compress(b"notes\n", mtime=0)
+    s3.put_object(Bucket=bucket, Key="h", Body=body, Expires=expires, **headers)
+
+    def kept(r):
+        assert {k: r.get(k) for k in headers} == headers
+        assert r["Expires"] == expires
+        assert "cache-control" not in r["Metadata"]
+
+    kept(s3.head_object(Bucket=bucket, Key="h"))
+    g = s3.get_object(Bucket=bucket, Key="h")
+    kept(g)
+    assert g["Body"].read() == body  # served as stored, not decoded
+    # response-* parameters override for one answer
+    g = s3.get_object(Bucket=bucket, Key="h", ResponseCacheControl="no-store",
+                      ResponseContentDisposition="inline")
+    assert (g["CacheControl"], g["ContentDisposition"]) == ("no-store", "inline")
+    # COPY keeps them, REPLACE sets new ones
+    s3.copy_object(Bucket=bucket, Key="h2", CopySource={"Bucket": bucket, "Key": "h"})
+    kept(s3.head_object(Bucket=bucket, Key="h2"))
+    s3.copy_object(Bucket=bucket, Key="h3", CopySource={"Bucket": bucket, "Key": "h"},
+                   MetadataDirective="REPLACE", CacheControl="no-cache")
+    h = s3.head_object(Bucket=bucket, Key="h3")
+    assert h["CacheControl"] == "no-cache" and "ContentEncoding" not in h
+    # a multipart upload keeps what its creation gave
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="m", Expires=expires, **headers)["UploadId"]
+    r = s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=body)
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=uid,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+    kept(s3.head_object(Bucket=bucket, Key="m"))
+    # aws-chunked frames a request body; it is not stored as the object's encoding
+    s3.put_object(Bucket=bucket, Key="c", Body=b"x", ContentEncoding="aws-chunked, gzip")
+    assert s3.head_object(Bucket=bucket, Key="c")["ContentEncoding"] == "gzip"

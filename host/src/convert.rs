@@ -51,10 +51,31 @@ pub(crate) fn object_info(o: wit::ObjectInfo) -> ObjectInfo {
         size: o.size,
         etag: o.etag,
         content_type: o.content_type,
+        headers: content_headers_from(o.headers),
         last_modified: o.last_modified.and_then(time_from),
         metadata: o.metadata,
         version_id: o.version_id,
         storage_class: o.storage_class,
+    }
+}
+
+fn content_headers_from(h: wit::ContentHeaders) -> ContentHeaders {
+    ContentHeaders {
+        cache_control: h.cache_control,
+        content_disposition: h.content_disposition,
+        content_encoding: h.content_encoding,
+        content_language: h.content_language,
+        expires: h.expires,
+    }
+}
+
+fn content_headers(h: &ContentHeaders) -> wit::ContentHeaders {
+    wit::ContentHeaders {
+        cache_control: h.cache_control.clone(),
+        content_disposition: h.content_disposition.clone(),
+        content_encoding: h.content_encoding.clone(),
+        content_language: h.content_language.clone(),
+        expires: h.expires.clone(),
     }
 }
 
@@ -88,6 +109,7 @@ pub(crate) fn get_options(o: &GetOptions) -> wit::GetOptions {
 pub(crate) fn put_options(o: &PutOptions) -> wit::PutOptions {
     wit::PutOptions {
         content_type: o.content_type.clone(),
+        headers: content_headers(&o.headers),
         metadata: o.metadata.clone(),
         if_none_match: o.if_none_match.clone(),
         if_match: o.if_match.clone(),

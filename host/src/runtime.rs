@@ -17,7 +17,7 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// The contract version this host speaks.
-pub const CONTRACT: &str = "trove:driver@0.1.0";
+pub const CONTRACT: &str = "trove:driver@0.2.0";
 
 pub(crate) struct Runtime {
     pub(crate) engine: Engine,
@@ -171,6 +171,7 @@ impl Runtime {
     }
 
     fn link(&self, component: Component, origin: &str, from_cache: bool) -> Result<Loaded> {
+        check_contract_version(&component, origin)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| {
             Error::invalid_driver(format!(
                 "{origin}: needs an import this host does not grant: {}",
@@ -232,6 +233,35 @@ fn trove_exports(component: &Component) -> Vec<String> {
         .map(|(n, _)| n.to_string())
         .filter(|n| n.starts_with("trove:"))
         .collect()
+}
+
+/// A driver built against another version of the contract gets an answer
+/// that says so, not "needs an import this host does not grant".
+fn check_contract_version(component: &Component, origin: &str) -> Result<()> {
+    let engine = component.engine();
+    let ty = component.component_type();
+    let names = ty
+        .imports(engine)
+        .map(|(n, _)| n.to_string())
+        .chain(ty.exports(engine).map(|(n, _)| n.to_string()));
+    let ours = CONTRACT.rsplit_once('@').map_or("", |(_, v)| v);
+    for name in names {
+        let Some(rest) = name.strip_prefix("trove:driver/") else {
+            continue;
+        };
+        let Some((_, version)) = rest.split_once('@') else {
+            continue;
+        };
+        if version != ours {
+            return Err(Error::invalid_driver(format!(
+                "{origin}: built against trove:driver@{version} ({name}); this host speaks {CONTRACT}: \
+                 rebuild the driver against {ours} (see docs/writing-a-driver.md)",
+                version = crate::text::printable(version),
+                name = crate::text::printable(&name),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Cheap, clear answers for the common wrong files before asking the compiler.

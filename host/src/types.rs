@@ -10,11 +10,43 @@ pub struct ObjectInfo {
     pub size: u64,
     pub etag: String,
     pub content_type: Option<String>,
+    /// Cache-Control, Content-Disposition, … as stored with the object.
+    pub headers: ContentHeaders,
     pub last_modified: Option<SystemTime>,
     /// User metadata in order, names with their case kept.
     pub metadata: Vec<(String, String)>,
     pub version_id: Option<String>,
     pub storage_class: Option<String>,
+}
+
+/// The standard HTTP headers stored with an object besides its content type,
+/// each kept verbatim (`expires` is an HTTP-date as the writer gave it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContentHeaders {
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_language: Option<String>,
+    pub expires: Option<String>,
+}
+
+impl ContentHeaders {
+    /// Each header with its HTTP name, in a fixed order, absent ones left out.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("Cache-Control", &self.cache_control),
+            ("Content-Disposition", &self.content_disposition),
+            ("Content-Encoding", &self.content_encoding),
+            ("Content-Language", &self.content_language),
+            ("Expires", &self.expires),
+        ]
+        .into_iter()
+        .filter_map(|(n, v)| v.as_deref().map(|v| (n, v)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +75,8 @@ pub struct GetOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PutOptions {
     pub content_type: Option<String>,
+    /// Stored with the object and returned verbatim by head, get, list and copy.
+    pub headers: ContentHeaders,
     pub metadata: Vec<(String, String)>,
     /// `Some("*")`: create only, fail with `precondition-failed` if the key exists.
     pub if_none_match: Option<String>,

@@ -348,8 +348,14 @@ async fn components_of_other_contracts_are_refused_clearly() {
         .unwrap();
     assert_eq!(err.kind(), ErrorKind::InvalidDriver);
     let msg = err.to_string();
-    assert!(msg.contains("not a driver for trove:driver@0.1.0"), "{msg}");
-    assert!(msg.contains("trove:driver/core@0.2.0"), "{msg}");
+    assert!(
+        msg.contains("built against trove:driver@0.1.0 (trove:driver/core@0.1.0)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("this host speaks trove:driver@0.2.0: rebuild the driver against 0.2.0"),
+        "{msg}"
+    );
 }
 
 /// A name other than `localhost` that /etc/hosts maps to a loopback address

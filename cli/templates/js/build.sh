@@ -20,6 +20,6 @@ if [ ! -x "$BIN" ]; then
 fi
 mkdir -p build
 # -d http -d fetch-event: without them the component imports wasi:http.
-"$BIN" app.js --wit .trove/wit --world-name trove:driver/mem-driver@0.1.0 \
+"$BIN" app.js --wit .trove/wit --world-name trove:driver/mem-driver@0.2.0 \
     -d http -d fetch-event -o build/{{crate}}.wasm >&2
 echo "$PWD/build/{{crate}}.wasm"

@@ -15,6 +15,6 @@ if [ ! -x "$VENV/bin/componentize-py" ]; then
     "$VENV/bin/pip" install --quiet "componentize-py==$VERSION" >&2
 fi
 mkdir -p build
-"$VENV/bin/componentize-py" -d .trove/wit -w trove:driver/mem-driver@0.1.0 \
+"$VENV/bin/componentize-py" -d .trove/wit -w trove:driver/mem-driver@0.2.0 \
     componentize app -p . -p .trove/drivers-py/trove_driver -o build/{{crate}}.wasm >&2
 echo "$PWD/build/{{crate}}.wasm"

@@ -94,6 +94,7 @@ impl Backend for Driver {
             size: object.data.len(),
             etag: object.etag,
             content_type: object.content_type,
+            headers: object.headers,
             last_modified: Some(trove_driver::now()),
             metadata: object.metadata,
             version_id: None,

@@ -132,8 +132,10 @@ async fn multipart_list_parts(ctx: Ctx) -> CaseResult {
 async fn multipart_keeps_content_type_and_metadata(ctx: Ctx) -> CaseResult {
     let b = ctx.bucket().await?;
     let md = vec![("Origin".to_string(), "multipart".to_string())];
+    let headers = super::objects::sample_headers();
     let opts = PutOptions {
         content_type: Some("video/mp4".into()),
+        headers: headers.clone(),
         metadata: md.clone(),
         ..Default::default()
     };
@@ -156,7 +158,8 @@ async fn multipart_keeps_content_type_and_metadata(ctx: Ctx) -> CaseResult {
         &head.content_type.as_deref(),
         &Some("video/mp4"),
     )?;
-    check_eq("head: metadata", &head.metadata, &md)
+    check_eq("head: metadata", &head.metadata, &md)?;
+    check_eq("head: content headers", &head.headers, &headers)
 }
 
 async fn multipart_missing_bucket(ctx: Ctx) -> CaseResult {

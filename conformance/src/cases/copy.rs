@@ -85,12 +85,17 @@ async fn keeps_content_type_and_metadata(ctx: Ctx) -> CaseResult {
         ("Author".to_string(), "Ada".to_string()),
         ("edition".to_string(), "2".to_string()),
     ];
+    let headers = super::objects::sample_headers();
     let opts = PutOptions {
         content_type: Some("text/markdown".into()),
+        headers: headers.clone(),
         metadata: md.clone(),
         ..Default::default()
     };
-    ctx.put_opts(&src, "book.md", "# Title", opts).await?;
+    // The body is gzip, as its Content-Encoding says (Azurite, copying with a
+    // SAS token, reads the source through a client that decodes it).
+    let body = super::objects::GZIPPED;
+    ctx.put_opts(&src, "book.md", body, opts).await?;
     for (bucket, key) in [(&src, "book-copy.md"), (&dst, "book.md")] {
         let info = ctx
             .d
@@ -117,6 +122,11 @@ async fn keeps_content_type_and_metadata(ctx: Ctx) -> CaseResult {
             format_args!("head of copy {key}: metadata"),
             &head.metadata,
             &md,
+        )?;
+        check_eq(
+            format_args!("head of copy {key}: content headers"),
+            &head.headers,
+            &headers,
         )?;
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use trove_host::{ErrorKind, GetOptions, ListOptions, PutOptions};
+use trove_host::{ContentHeaders, ErrorKind, GetOptions, ListOptions, PutOptions};
 
 use crate::data::PrngReader;
 use crate::harness::*;
@@ -19,6 +19,7 @@ pub(crate) const CASES: &[Case] = &[
     case!("object/metadata-case-and-order", metadata_case_and_order),
     case!("object/metadata-large-value", metadata_large_value),
     case!("object/content-type", content_type),
+    case!("object/content-headers", content_headers),
     case!("object/get-not-found", get_not_found),
     case!("object/head", head),
     case!("object/head-not-found", head_not_found),
@@ -173,6 +174,58 @@ async fn content_type(ctx: Ctx) -> CaseResult {
         "get: content-type",
         &info.content_type.as_deref(),
         &Some("application/json"),
+    )
+}
+
+/// All five content headers, as a put gives them (the copy and multipart
+/// cases use them too).
+pub(crate) fn sample_headers() -> ContentHeaders {
+    ContentHeaders {
+        cache_control: Some("public, max-age=14400".into()),
+        content_disposition: Some("attachment; filename=\"notes.txt\"".into()),
+        content_encoding: Some("gzip".into()),
+        content_language: Some("en-GB, cy".into()),
+        expires: Some("Thu, 01 Dec 2033 16:00:00 GMT".into()),
+    }
+}
+
+/// "trove: content headers\n", gzip-compressed (with no name and time 0):
+/// a `content-encoding: gzip` object's bytes are stored and returned as
+/// given, never decoded on the way.
+pub(crate) const GZIPPED: [u8; 43] = [
+    31, 139, 8, 0, 0, 0, 0, 0, 2, 255, 43, 41, 202, 47, 75, 181, 82, 72, 206, 207, 43, 73, 205, 43,
+    81, 200, 72, 77, 76, 73, 45, 42, 230, 2, 0, 10, 222, 43, 241, 23, 0, 0, 0,
+];
+
+async fn content_headers(ctx: Ctx) -> CaseResult {
+    let b = ctx.bucket().await?;
+    let headers = sample_headers();
+    let md = meta(&[("Kind", "notes")]);
+    let opts = PutOptions {
+        content_type: Some("text/plain".into()),
+        headers: headers.clone(),
+        metadata: md.clone(),
+        ..Default::default()
+    };
+    let put = ctx.put_opts(&b, "notes.txt.gz", GZIPPED, opts).await?;
+    check_eq("put: content headers", &put.headers, &headers)?;
+    let head = ctx.head(&b, "notes.txt.gz").await?;
+    check_eq("head: content headers", &head.headers, &headers)?;
+    check_eq("head: metadata (no header among it)", &head.metadata, &md)?;
+    let (info, body) = ctx.get(&b, "notes.txt.gz").await?;
+    check_eq("get: content headers", &info.headers, &headers)?;
+    check_eq(
+        "get: the bytes as stored (not decoded)",
+        &body,
+        &GZIPPED.to_vec(),
+    )?;
+    // Headers are not kept past an overwrite that gives none.
+    ctx.put(&b, "notes.txt.gz", "plain").await?;
+    let head = ctx.head(&b, "notes.txt.gz").await?;
+    check_eq(
+        "head after an overwrite without headers",
+        &head.headers,
+        &ContentHeaders::default(),
     )
 }
 

@@ -26,9 +26,14 @@
 //! back to Azure's ETag. Conditions on the contract's ETag are evaluated by
 //! the driver, and made atomic by sending Azure's ETag of the version that
 //! was checked (`If-Match`).
+//!
+//! **Content headers.** Cache-Control, Content-Disposition, Content-Encoding
+//! and Content-Language are the blob's own properties (`x-ms-blob-*` on a
+//! put). Azure has no Expires: it is kept in the metadata entry
+//! `troveexpires`, which reading hides.
 
 use crate::sharedkey::{base64_decode, hex, uri_encode};
-use crate::types::{ObjectInfo, Timestamp};
+use crate::types::{ContentHeaders, ObjectInfo, PutOptions, Timestamp};
 use crate::xml::Element;
 
 const META: &str = "x-ms-meta-";
@@ -36,6 +41,8 @@ const META: &str = "x-ms-meta-";
 pub const NAMES: &str = "trovenames";
 /// The entry holding a multipart blob's ETag.
 pub const ETAG: &str = "troveetag";
+/// The entry holding the Expires header (Azure has no such property).
+pub const EXPIRES: &str = "troveexpires";
 const ENCODED: &str = "trove_";
 
 pub fn unquote(etag: &str) -> String {
@@ -99,13 +106,50 @@ pub fn metadata_headers(metadata: &[(String, String)]) -> Vec<(String, String)> 
     h
 }
 
+/// The content headers of a put as Put Blob / Put Block List headers.
+pub fn content_headers(opts: &PutOptions) -> Vec<(String, String)> {
+    let h = &opts.headers;
+    let mut out: Vec<(String, String)> = [
+        ("x-ms-blob-cache-control", &h.cache_control),
+        ("x-ms-blob-content-disposition", &h.content_disposition),
+        ("x-ms-blob-content-encoding", &h.content_encoding),
+        ("x-ms-blob-content-language", &h.content_language),
+    ]
+    .into_iter()
+    .filter_map(|(n, v)| v.as_ref().map(|v| (n.to_string(), v.clone())))
+    .collect();
+    if let Some(e) = &h.expires {
+        out.push((format!("{META}{EXPIRES}"), e.clone()));
+    }
+    out
+}
+
+/// The content headers of a blob: its properties (`get` names them as a
+/// response does, with the `Content-*` names) and the Expires entry.
+fn stored_headers(
+    get: impl Fn(&str) -> Option<String>,
+    entries: &[(String, String)],
+) -> ContentHeaders {
+    let some = |name: &str| get(name).filter(|v| !v.is_empty());
+    ContentHeaders {
+        cache_control: some("Cache-Control"),
+        content_disposition: some("Content-Disposition"),
+        content_encoding: some("Content-Encoding"),
+        content_language: some("Content-Language"),
+        expires: entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(EXPIRES))
+            .map(|(_, v)| v.clone()),
+    }
+}
+
 /// User metadata from stored entries (names in any case), in the order and
 /// case of the put. Entries the driver keeps for itself are left out.
 pub fn decode_metadata(entries: &[(String, String)]) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = entries
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-        .filter(|(k, _)| k != NAMES && k != ETAG)
+        .filter(|(k, _)| k != NAMES && k != ETAG && k != EXPIRES)
         .collect();
     let names = entries
         .iter()
@@ -194,6 +238,7 @@ pub fn from_headers(key: &str, headers: &[(String, String)], size: u64) -> Objec
             header(headers, "etag"),
         ),
         content_type: header(headers, "content-type").map(str::to_string),
+        headers: stored_headers(|n| header(headers, n).map(str::to_string), &entries),
         last_modified: header(headers, "last-modified").and_then(http_time),
         metadata: decode_metadata(&entries),
         version_id: header(headers, "x-ms-version-id").map(str::to_string),
@@ -252,6 +297,7 @@ pub fn from_listing(b: &Element) -> ObjectInfo {
             .text_of("Content-Type")
             .filter(|t| !t.is_empty())
             .map(str::to_string),
+        headers: stored_headers(|n| p.text_of(n).map(str::to_string), &entries),
         last_modified: p.text_of("Last-Modified").and_then(http_time),
         metadata: decode_metadata(&entries),
         version_id: b.text_of("VersionId").map(str::to_string),

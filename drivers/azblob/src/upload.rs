@@ -95,13 +95,14 @@ fn check_if_none_match(opts: &PutOptions) -> Result<(), Error> {
     }
 }
 
-/// Content type and metadata headers of a put (Put Blob and Put Block List
-/// take the same `x-ms-blob-*` names).
+/// Content type, content headers and metadata headers of a put (Put Blob
+/// and Put Block List take the same `x-ms-blob-*` names).
 fn property_headers(opts: &PutOptions) -> Vec<(String, String)> {
     let mut h = Vec::new();
     if let Some(ct) = &opts.content_type {
         h.push(("x-ms-blob-content-type".to_string(), ct.clone()));
     }
+    h.extend(meta::content_headers(opts));
     h.extend(meta::metadata_headers(&opts.metadata));
     h
 }
@@ -280,6 +281,7 @@ impl Upload {
             size: self.size,
             etag: hex(&md5),
             content_type: self.opts.content_type.clone(),
+            headers: self.opts.headers.clone(),
             last_modified: last_modified(&resp),
             metadata: self.opts.metadata.clone(),
             version_id: resp.header("x-ms-version-id").map(str::to_string),
@@ -347,6 +349,9 @@ fn encode_opts(opts: &PutOptions) -> String {
     if let Some(ct) = &opts.content_type {
         q.push(format!("ct={}", uri_encode(ct, false)));
     }
+    for (k, v) in trove_driver_cloud::headers_to_pairs(&opts.headers) {
+        q.push(format!("h={}:{}", k, uri_encode(&v, false)));
+    }
     for (k, v) in &opts.metadata {
         q.push(format!(
             "m={}:{}",
@@ -383,8 +388,10 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 fn decode_opts(s: &str) -> Option<PutOptions> {
+    let mut headers = Vec::new();
     let mut opts = PutOptions {
         content_type: None,
+        headers: trove_driver_cloud::headers_from_pairs(&[]),
         metadata: Vec::new(),
         if_none_match: None,
         if_match: None,
@@ -401,11 +408,16 @@ fn decode_opts(s: &str) -> Option<PutOptions> {
                 opts.metadata
                     .push((percent_decode(n)?, percent_decode(val)?));
             }
+            "h" => {
+                let (n, val) = v.split_once(':')?;
+                headers.push((n.to_string(), percent_decode(val)?));
+            }
             "inm" => opts.if_none_match = Some(percent_decode(v)?),
             "im" => opts.if_match = Some(percent_decode(v)?),
             _ => return None,
         }
     }
+    opts.headers = trove_driver_cloud::headers_from_pairs(&headers);
     Some(opts)
 }
 
@@ -588,6 +600,10 @@ mod tests {
     fn upload_ids_carry_the_options() {
         let opts = PutOptions {
             content_type: Some("video/mp4".into()),
+            headers: trove_driver_cloud::headers_from_pairs(&[(
+                "expires".into(),
+                "Thu, 01 Dec 1994 16:00:00 GMT".into(),
+            )]),
             metadata: vec![("Origin".into(), "multi part:&=%".into())],
             if_none_match: Some("*".into()),
             if_match: None,
@@ -600,6 +616,8 @@ mod tests {
         let (tag, back) = parse_upload_id(&format!("0123456789abcdef.{enc}")).unwrap();
         assert_eq!(tag, "0123456789abcdef");
         assert_eq!(back.content_type, opts.content_type);
+        let pairs = trove_driver_cloud::headers_to_pairs;
+        assert_eq!(pairs(&back.headers), pairs(&opts.headers));
         assert_eq!(back.metadata, opts.metadata);
         assert_eq!(back.if_none_match, opts.if_none_match);
         let (_, none) = parse_upload_id("0123456789abcdef").unwrap();

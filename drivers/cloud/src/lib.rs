@@ -24,9 +24,9 @@ wit_bindgen::generate!({
         package trove:driver-cloud;
 
         world imports {
-            import trove:driver/types@0.1.0;
-            import trove:driver/log@0.1.0;
-            import trove:driver/http@0.1.0;
+            import trove:driver/types@0.2.0;
+            import trove:driver/log@0.2.0;
+            import trove:driver/http@0.2.0;
         }
     ",
     world: "trove:driver-cloud/imports",
@@ -46,9 +46,9 @@ macro_rules! driver_bindings {
             path: "../../wit",
             world: $world,
             with: {
-                "trove:driver/types@0.1.0": trove_driver_cloud::trove::driver::types,
-                "trove:driver/log@0.1.0": trove_driver_cloud::trove::driver::log,
-                "trove:driver/http@0.1.0": trove_driver_cloud::trove::driver::http,
+                "trove:driver/types@0.2.0": trove_driver_cloud::trove::driver::types,
+                "trove:driver/log@0.2.0": trove_driver_cloud::trove::driver::log,
+                "trove:driver/http@0.2.0": trove_driver_cloud::trove::driver::http,
                 "wasi:io/error@0.2.12": trove_driver_cloud::wasi::io::error,
                 "wasi:io/poll@0.2.12": trove_driver_cloud::wasi::io::poll,
                 "wasi:io/streams@0.2.12": trove_driver_cloud::wasi::io::streams,
@@ -61,6 +61,8 @@ macro_rules! driver_bindings {
 use trove::driver::http::{self, RequestBody};
 use trove::driver::types::Error;
 use wasi::io::streams::{InputStream, StreamError};
+
+trove_driver_common::content_header_conversions!(trove::driver::types::ContentHeaders);
 
 /// A DSN query parameter (the last one when repeated).
 pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {

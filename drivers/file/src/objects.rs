@@ -39,15 +39,26 @@ fn describe(
     stat: &DescriptorStat,
     content_etag: impl FnOnce() -> Result<String, Error>,
 ) -> Result<ObjectInfo, Error> {
-    let (etag, content_type, metadata) = match sidecar::load(bucket, key) {
-        Some(s) if s.describes(key, stat) => (s.etag, s.content_type, s.metadata),
-        _ => (content_etag()?, None, Vec::new()),
+    let (etag, content_type, headers, metadata) = match sidecar::load(bucket, key) {
+        Some(s) if s.describes(key, stat) => (
+            s.etag,
+            s.content_type,
+            trove_driver::headers_from_pairs(&s.headers),
+            s.metadata,
+        ),
+        _ => (
+            content_etag()?,
+            None,
+            trove_driver::no_headers(),
+            Vec::new(),
+        ),
     };
     Ok(ObjectInfo {
         key: key.to_string(),
         size: stat.size,
         etag,
         content_type,
+        headers,
         last_modified: stat.data_modification_timestamp.map(fs::timestamp),
         metadata,
         version_id: None,
@@ -155,6 +166,7 @@ pub fn copy(
         size,
         etag: info.etag,
         content_type: info.content_type,
+        headers: info.headers,
         metadata: info.metadata,
     };
     staged.commit(object, &Conditions::NONE)

@@ -25,6 +25,11 @@ pub struct Sidecar {
     /// The data file's modification time: seconds and nanoseconds.
     pub modified: (u64, u32),
     pub content_type: Option<String>,
+    /// Cache-Control, Content-Disposition, …: (lower-case name, value), as
+    /// `trove_driver::headers_to_pairs` writes them. Absent in sidecars
+    /// written before contract 0.2.0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// In order, with the case of names kept.
     pub metadata: Vec<(String, String)>,
 }
@@ -44,13 +49,16 @@ impl Sidecar {
     }
 }
 
-/// Objects up to this size without content type or metadata get no sidecar: their
+/// Objects up to this size without content type, headers or metadata get no sidecar: their
 /// ETag is computed from the content, which costs one read.
 pub const HASH_ON_READ_MAX: u64 = 64 * 1024;
 
 /// True when `record` must be kept in a sidecar file.
 pub fn needed(record: &Sidecar) -> bool {
-    record.content_type.is_some() || !record.metadata.is_empty() || record.size > HASH_ON_READ_MAX
+    record.content_type.is_some()
+        || !record.headers.is_empty()
+        || !record.metadata.is_empty()
+        || record.size > HASH_ON_READ_MAX
 }
 
 /// The sidecar of `key`, if there is a readable one.

@@ -82,6 +82,7 @@ pub fn write(
         size,
         etag: object.etag,
         content_type: object.content_type,
+        headers: object.headers,
         metadata: object.metadata,
     };
     staged.commit(object, conditions)
@@ -160,6 +161,7 @@ impl Stage for Staged {
             size: stat.size,
             modified: (modified.seconds, modified.nanoseconds),
             content_type: object.content_type,
+            headers: trove_driver::headers_to_pairs(&object.headers),
             metadata: object.metadata,
         };
         // A small object with neither content type nor metadata needs no sidecar: its
@@ -199,6 +201,7 @@ impl Stage for Staged {
             size: record.size,
             etag: record.etag,
             content_type: record.content_type,
+            headers: trove_driver::headers_from_pairs(&record.headers),
             last_modified: Some(fs::timestamp(modified)),
             metadata: record.metadata,
             version_id: None,

@@ -11,6 +11,10 @@ pub struct Object {
     #[serde(default)]
     pub size: Option<String>,
     pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_language: Option<String>,
     pub md5_hash: Option<String>,
     pub crc32c: Option<String>,
     pub generation: Option<String>,

@@ -43,7 +43,7 @@ trove_driver_common::declare_grants!(
 );
 
 // The bindings of this world; the imports are trove-driver-cloud's, generated there once.
-trove_driver_cloud::driver_bindings!("trove:driver/versioned-cloud-driver@0.1.0");
+trove_driver_cloud::driver_bindings!("trove:driver/versioned-cloud-driver@0.2.0");
 
 use trove_driver_cloud::{trove, wasi};
 

@@ -8,13 +8,18 @@
 //!   order; when the order of a put is not already sorted, the names in
 //!   order go in one extra entry, `trove-names` (encoded, comma-separated),
 //!   which reading hides again.
+//! - **Content headers**: Cache-Control, Content-Disposition, Content-Encoding
+//!   and Content-Language are the resource's own fields. GCS has no Expires:
+//!   it is kept in the `metadata` map as `trove-expires`, which reading hides.
 
 use crate::codec::{base64_decode, hex, pct, unpct};
 use crate::json::Object;
-use crate::types::{ObjectInfo, PutOptions, Timestamp};
+use crate::types::{ContentHeaders, ObjectInfo, PutOptions, Timestamp};
 
 /// The metadata entry that keeps the order of names.
 pub const NAMES: &str = "trove-names";
+/// The metadata entry that keeps an object's Expires header.
+pub const EXPIRES: &str = "trove-expires";
 
 /// The content-derived ETag of an object resource.
 pub fn etag(o: &Object) -> String {
@@ -45,7 +50,7 @@ pub fn metadata(o: &Object) -> Vec<(String, String)> {
     };
     let mut found: Vec<(String, String)> = map
         .iter()
-        .filter(|(k, _)| k.as_str() != NAMES)
+        .filter(|(k, _)| k.as_str() != NAMES && k.as_str() != EXPIRES)
         .map(|(k, v)| {
             let v = match v {
                 serde_json::Value::String(s) => s.clone(),
@@ -77,6 +82,7 @@ pub fn info(o: &Object) -> ObjectInfo {
         size: o.size(),
         etag: etag(o),
         content_type: o.content_type.clone().filter(|c| !c.is_empty()),
+        headers: headers(o),
         last_modified: o
             .updated
             .as_deref()
@@ -88,9 +94,33 @@ pub fn info(o: &Object) -> ObjectInfo {
     }
 }
 
-/// The `metadata` map of a put (with the order entry when needed).
-pub fn metadata_json(md: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+/// The content headers of an object resource.
+pub fn headers(o: &Object) -> ContentHeaders {
+    let some = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    ContentHeaders {
+        cache_control: some(&o.cache_control),
+        content_disposition: some(&o.content_disposition),
+        content_encoding: some(&o.content_encoding),
+        content_language: some(&o.content_language),
+        expires: o
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get(EXPIRES))
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    }
+}
+
+/// The `metadata` map of a put (with the order entry when needed, and the
+/// Expires entry).
+pub fn metadata_json(
+    md: &[(String, String)],
+    expires: Option<&str>,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut map = serde_json::Map::new();
+    if let Some(e) = expires {
+        map.insert(EXPIRES.into(), e.into());
+    }
     for (k, v) in md {
         map.insert(k.clone(), v.clone().into());
     }
@@ -103,7 +133,7 @@ pub fn metadata_json(md: &[(String, String)]) -> serde_json::Map<String, serde_j
 }
 
 /// The object resource sent with an upload or a compose: name (optional),
-/// content type and metadata.
+/// content type, content headers and metadata.
 pub fn resource(name: Option<&str>, opts: &PutOptions) -> serde_json::Value {
     let mut r = serde_json::Map::new();
     if let Some(n) = name {
@@ -112,11 +142,20 @@ pub fn resource(name: Option<&str>, opts: &PutOptions) -> serde_json::Value {
     if let Some(ct) = &opts.content_type {
         r.insert("contentType".into(), ct.clone().into());
     }
-    if !opts.metadata.is_empty() {
-        r.insert(
-            "metadata".into(),
-            serde_json::Value::Object(metadata_json(&opts.metadata)),
-        );
+    let h = &opts.headers;
+    for (field, value) in [
+        ("cacheControl", &h.cache_control),
+        ("contentDisposition", &h.content_disposition),
+        ("contentEncoding", &h.content_encoding),
+        ("contentLanguage", &h.content_language),
+    ] {
+        if let Some(v) = value {
+            r.insert(field.into(), v.clone().into());
+        }
+    }
+    if !opts.metadata.is_empty() || h.expires.is_some() {
+        let md = metadata_json(&opts.metadata, h.expires.as_deref());
+        r.insert("metadata".into(), serde_json::Value::Object(md));
     }
     serde_json::Value::Object(r)
 }
@@ -128,6 +167,7 @@ mod tests {
     fn opts(md: &[(&str, &str)]) -> PutOptions {
         PutOptions {
             content_type: None,
+            headers: trove_driver_cloud::headers_from_pairs(&[]),
             metadata: md
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -142,6 +182,22 @@ mod tests {
         // As the server keeps it: a map, whatever its order.
         let r = resource(None, opts);
         serde_json::from_value(serde_json::json!({"name": "k", "metadata": r["metadata"]})).unwrap()
+    }
+
+    #[test]
+    fn content_headers_are_fields_and_expires_is_hidden_metadata() {
+        let mut o = opts(&[("b", "1")]);
+        o.headers.content_encoding = Some("gzip".into());
+        o.headers.expires = Some("Thu, 01 Dec 1994 16:00:00 GMT".into());
+        let r = resource(None, &o);
+        assert_eq!(r["contentEncoding"], "gzip");
+        let back: Object = serde_json::from_value(serde_json::json!({
+            "name": "k", "contentEncoding": "gzip", "metadata": r["metadata"]
+        }))
+        .unwrap();
+        let pairs = trove_driver_cloud::headers_to_pairs;
+        assert_eq!(pairs(&headers(&back)), pairs(&o.headers));
+        assert_eq!(metadata(&back), o.metadata);
     }
 
     #[test]

@@ -111,6 +111,11 @@ pub fn get(bucket: &str, key: &str, opts: GetOptions) -> Result<(ObjectInfo, Bod
     if let Some(g) = &o.generation {
         req = req.query("generation", g);
     }
+    if info.headers.content_encoding.is_some() {
+        // Without it GCS decompresses a gzip-encoded object on the way out
+        // ("decompressive transcoding"): the bytes are returned as stored.
+        req = req.header("accept-encoding", "gzip");
+    }
     if !span.is_whole(info.size) {
         req = req.header(
             "range",
@@ -473,6 +478,7 @@ mod tests {
             size: 0,
             etag: String::new(),
             content_type: None,
+            headers: trove_driver_cloud::headers_from_pairs(&[]),
             last_modified: None,
             metadata: Vec::new(),
             version_id: None,

@@ -369,6 +369,7 @@ impl UploadId {
     pub fn encode(&self) -> String {
         let v = serde_json::json!({
             "ct": self.opts.content_type,
+            "hd": trove_driver_cloud::headers_to_pairs(&self.opts.headers),
             "md": self.opts.metadata,
             "inm": self.opts.if_none_match,
             "im": self.opts.if_match,
@@ -385,19 +386,23 @@ impl UploadId {
         let v: serde_json::Value =
             serde_json::from_slice(&base64_decode(rest).ok_or_else(bad)?).map_err(|_| bad())?;
         let s = |k: &str| v[k].as_str().map(str::to_string);
-        let metadata = v["md"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let pairs = |k: &str| -> Vec<(String, String)> {
+            v[k].as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| {
+                            Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         Ok(UploadId {
             nonce: nonce.to_string(),
             opts: PutOptions {
                 content_type: s("ct"),
-                metadata,
+                headers: trove_driver_cloud::headers_from_pairs(&pairs("hd")),
+                metadata: pairs("md"),
                 if_none_match: s("inm"),
                 if_match: s("im"),
                 size: None,
@@ -417,6 +422,7 @@ impl UploadId {
 fn no_options() -> PutOptions {
     PutOptions {
         content_type: None,
+        headers: trove_driver_cloud::headers_from_pairs(&[]),
         metadata: Vec::new(),
         if_none_match: None,
         if_match: None,
@@ -644,6 +650,10 @@ mod tests {
     fn upload_ids_carry_the_put_options() {
         let opts = PutOptions {
             content_type: Some("video/mp4".into()),
+            headers: trove_driver_cloud::headers_from_pairs(&[(
+                "content-disposition".into(),
+                "attachment".into(),
+            )]),
             metadata: vec![
                 ("Origin".into(), "multipart".into()),
                 ("a".into(), "b".into()),
@@ -657,6 +667,8 @@ mod tests {
         assert_eq!(back.nonce, id.nonce);
         assert_eq!(back.opts.content_type, opts.content_type);
         assert_eq!(back.opts.metadata, opts.metadata);
+        let pairs = trove_driver_cloud::headers_to_pairs;
+        assert_eq!(pairs(&back.opts.headers), pairs(&opts.headers));
         assert_eq!(back.opts.if_none_match, opts.if_none_match);
         assert_eq!(back.opts.if_match, opts.if_match);
         assert_ne!(UploadId::new("b", "k", opts.clone()).nonce, id.nonce);

@@ -121,6 +121,7 @@ impl Backend for Mem {
             blob: Rc::new(blob),
             etag: object.etag,
             content_type: object.content_type,
+            headers: object.headers,
             metadata: object.metadata,
             modified: trove_driver_common::time::Timestamp::now(),
         };
@@ -219,6 +220,7 @@ fn info(key: &str, o: &Object) -> ObjectInfo {
         size: o.blob.len(),
         etag: o.etag.clone(),
         content_type: o.content_type.clone(),
+        headers: o.headers.clone(),
         last_modified: Some(timestamp(o.modified)),
         metadata: o.metadata.clone(),
         version_id: None,

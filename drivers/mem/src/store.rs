@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
-use trove_driver::Error;
+use trove_driver::{ContentHeaders, Error};
 use trove_driver_common::keys::{Key, KeyStr};
 use trove_driver_common::time::Timestamp;
 
@@ -25,6 +25,7 @@ pub struct Object {
     pub blob: Rc<Blob>,
     pub etag: String,
     pub content_type: Option<String>,
+    pub headers: ContentHeaders,
     pub metadata: Vec<(String, String)>,
     pub modified: Timestamp,
 }
@@ -157,6 +158,7 @@ impl Store {
             blob: o.blob.clone(),
             etag: o.etag.clone(),
             content_type: o.content_type.clone(),
+            headers: o.headers.clone(),
             metadata: o.metadata.clone(),
             modified: Timestamp::now(),
         };

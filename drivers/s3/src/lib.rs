@@ -36,7 +36,7 @@ trove_driver_common::declare_grants!(
 );
 
 // The bindings of this world; the imports are trove-driver-cloud's, generated there once.
-trove_driver_cloud::driver_bindings!("trove:driver/versioned-cloud-driver@0.1.0");
+trove_driver_cloud::driver_bindings!("trove:driver/versioned-cloud-driver@0.2.0");
 
 use client::S3Resp;
 use trove_driver_cloud::{trove, wasi};

@@ -43,12 +43,13 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Content type, metadata and preconditions of a put, as headers.
+/// Content type, content headers, metadata and preconditions of a put, as headers.
 pub fn put_headers(opts: &PutOptions, preconditions: bool) -> Vec<(String, String)> {
     let mut h = Vec::new();
     if let Some(ct) = &opts.content_type {
         h.push(("content-type".to_string(), ct.clone()));
     }
+    h.extend(trove_driver_cloud::headers_to_pairs(&opts.headers));
     if !opts.metadata.is_empty() {
         for (k, v) in &opts.metadata {
             h.push((format!("{META}{}", k.to_ascii_lowercase()), v.clone()));
@@ -117,6 +118,7 @@ pub fn from_headers(key: &str, headers: &[(String, String)], size: u64) -> Objec
         size,
         etag: header(headers, "etag").map(unquote).unwrap_or_default(),
         content_type: header(headers, "content-type").map(str::to_string),
+        headers: trove_driver_cloud::headers_from_pairs(headers),
         last_modified: header(headers, "last-modified")
             .and_then(crate::common::dates::parse_http_date)
             .map(|s| Timestamp {
@@ -164,6 +166,7 @@ pub fn from_listing(c: &Element) -> ObjectInfo {
             .unwrap_or(0),
         etag: c.text_of("ETag").map(unquote).unwrap_or_default(),
         content_type: None,
+        headers: trove_driver_cloud::headers_from_pairs(&[]),
         last_modified: c.text_of("LastModified").and_then(iso_time),
         metadata: Vec::new(),
         version_id: None,
@@ -179,6 +182,7 @@ mod tests {
     fn metadata_keeps_case_and_order() {
         let opts = PutOptions {
             content_type: None,
+            headers: trove_driver_cloud::headers_from_pairs(&[]),
             metadata: vec![("Zeta".into(), "z".into()), ("alpha".into(), "a".into())],
             if_none_match: None,
             if_match: None,
@@ -186,6 +190,30 @@ mod tests {
         };
         let h = put_headers(&opts, false);
         assert_eq!(metadata(&h), opts.metadata);
+    }
+
+    #[test]
+    fn content_headers_go_out_and_come_back() {
+        let sent = vec![
+            ("cache-control".to_string(), "no-cache".to_string()),
+            (
+                "expires".to_string(),
+                "Thu, 01 Dec 1994 16:00:00 GMT".to_string(),
+            ),
+        ];
+        let opts = PutOptions {
+            content_type: None,
+            headers: trove_driver_cloud::headers_from_pairs(&sent),
+            metadata: Vec::new(),
+            if_none_match: None,
+            if_match: None,
+            size: None,
+        };
+        let h = put_headers(&opts, false);
+        assert_eq!(h, sent);
+        let back = from_headers("k", &[("Cache-Control".into(), "no-cache".into())], 0);
+        assert_eq!(back.headers.cache_control.as_deref(), Some("no-cache"));
+        assert!(back.headers.expires.is_none() && back.metadata.is_empty());
         assert_eq!(unquote("\"abc\""), "abc");
         assert_eq!(decode("a%2Db"), "a-b");
     }

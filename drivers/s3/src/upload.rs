@@ -67,6 +67,7 @@ fn single_put(
         size,
         etag,
         content_type: opts.content_type.clone(),
+        headers: opts.headers.clone(),
         last_modified: Some(crate::types::Timestamp {
             seconds: now.seconds,
             nanoseconds: now.nanoseconds,

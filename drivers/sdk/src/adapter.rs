@@ -110,6 +110,7 @@ fn commit<B: Backend>(
         data,
         etag,
         content_type: opts.content_type.clone(),
+        headers: opts.headers.clone(),
         metadata: opts.metadata.clone(),
     };
     b.write_checked(bucket, key, object, &conditions(opts))
@@ -146,13 +147,15 @@ pub(crate) fn copy_by_reading<B: Backend>(
         }
         Ok(())
     })();
-    let (etag, content_type, metadata) = (src.etag, src.content_type, src.metadata);
+    let (etag, content_type, headers, metadata) =
+        (src.etag, src.content_type, src.headers, src.metadata);
     match stage {
         Some(mut s) => {
             let staged = StagedObject {
                 size: src.size,
                 etag,
                 content_type,
+                headers,
                 metadata,
             };
             let r = copied.and_then(|()| s.commit(staged, &Conditions::NONE));
@@ -167,6 +170,7 @@ pub(crate) fn copy_by_reading<B: Backend>(
                 data: Chunks(chunks),
                 etag,
                 content_type,
+                headers,
                 metadata,
             };
             b.write(dst_bucket, dst_key, object)
@@ -191,6 +195,7 @@ pub(crate) fn write_by_staging<B: Backend>(
         size: object.data.len(),
         etag: object.etag,
         content_type: object.content_type,
+        headers: object.headers,
         metadata: object.metadata,
     };
     let r = object
@@ -548,6 +553,7 @@ impl<B: Backend> GuestWriter for SdkWriter<B> {
                     size: hasher.len(),
                     etag: hasher.finish(),
                     content_type: self.opts.content_type.clone(),
+                    headers: self.opts.headers.clone(),
                     metadata: self.opts.metadata.clone(),
                 };
                 let r = stage.commit(object, &conditions(&self.opts));

@@ -52,13 +52,13 @@ pub mod bindings {
         inline: "
             package trove:driver-sdk;
             world driver {
-                import trove:driver/log@0.1.0;
-                import trove:driver/http@0.1.0;
-                import trove:driver/sftp@0.1.0;
+                import trove:driver/log@0.2.0;
+                import trove:driver/http@0.2.0;
+                import trove:driver/sftp@0.2.0;
                 import wasi:filesystem/types@0.2.12;
                 import wasi:filesystem/preopens@0.2.12;
-                export trove:driver/core@0.1.0;
-                export trove:driver/put-bytes@0.1.0;
+                export trove:driver/core@0.2.0;
+                export trove:driver/put-bytes@0.2.0;
             }
         ",
         world: "trove:driver-sdk/driver",
@@ -71,7 +71,9 @@ pub mod bindings {
 #[doc(hidden)]
 pub use adapter::Adapter;
 
-pub use bindings::trove::driver::types::{BucketInfo, Dsn, Error, ObjectInfo, Timestamp};
+pub use bindings::trove::driver::types::{
+    BucketInfo, ContentHeaders, Dsn, Error, ObjectInfo, Timestamp,
+};
 pub use bindings::wasi::io::streams::InputStream;
 pub use trove_driver_common::declare_grants;
 
@@ -148,6 +150,8 @@ pub struct NewObject {
     pub etag: String,
     /// The put's `content-type`, if any.
     pub content_type: Option<String>,
+    /// The put's Cache-Control, Content-Disposition, … (store them as given).
+    pub headers: ContentHeaders,
     /// User metadata, in order, with the case of names kept.
     pub metadata: Vec<(String, String)>,
 }
@@ -445,6 +449,8 @@ pub struct StagedObject {
     pub etag: String,
     /// The put's `content-type`, if any.
     pub content_type: Option<String>,
+    /// The put's Cache-Control, Content-Disposition, … (store them as given).
+    pub headers: ContentHeaders,
     /// User metadata, in order, with the case of names kept.
     pub metadata: Vec<(String, String)>,
 }
@@ -453,6 +459,13 @@ pub struct StagedObject {
 /// it for every put.
 pub fn etag_of(data: &[u8]) -> String {
     trove_driver_common::etag::etag_of(data)
+}
+
+trove_driver_common::content_header_conversions!(ContentHeaders);
+
+/// No content headers.
+pub fn no_headers() -> ContentHeaders {
+    headers_from_pairs(&[])
 }
 
 /// A DSN query parameter (the last one when repeated).

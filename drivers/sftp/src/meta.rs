@@ -26,6 +26,11 @@ pub struct Sidecar {
     /// The data file's modification time in seconds.
     pub modified: i64,
     pub content_type: Option<String>,
+    /// Cache-Control, Content-Disposition, …: (lower-case name, value), as
+    /// `trove_driver::headers_to_pairs` writes them. Absent in sidecars
+    /// written before contract 0.2.0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// In order, with the case of names kept.
     pub metadata: Vec<(String, String)>,
 }

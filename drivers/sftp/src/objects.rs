@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use trove_driver::imports::sftp::{Attrs, File};
-use trove_driver::{Conditions, Error, ObjectInfo, Stage, StagedObject, Timestamp};
+use trove_driver::{Conditions, ContentHeaders, Error, ObjectInfo, Stage, StagedObject, Timestamp};
 use trove_driver_common as common;
 
 use crate::remote;
@@ -33,6 +33,7 @@ pub fn info(
     attrs: &Attrs,
     etag: String,
     ct: Option<String>,
+    headers: ContentHeaders,
     meta: Vec<(String, String)>,
 ) -> ObjectInfo {
     ObjectInfo {
@@ -40,6 +41,7 @@ pub fn info(
         size: attrs.size.unwrap_or(0),
         etag,
         content_type: ct,
+        headers,
         last_modified: attrs.modified.map(|m| Timestamp {
             seconds: m.seconds,
             nanoseconds: m.nanoseconds,
@@ -59,7 +61,15 @@ fn describe(
     file: Option<&File>,
 ) -> Result<ObjectInfo, Error> {
     if let Some(s) = meta::load(bucket, key).filter(|s| s.describes(key, attrs)) {
-        return Ok(info(key, attrs, s.etag, s.content_type, s.metadata));
+        let headers = trove_driver::headers_from_pairs(&s.headers);
+        return Ok(info(
+            key,
+            attrs,
+            s.etag,
+            s.content_type,
+            headers,
+            s.metadata,
+        ));
     }
     let opened;
     let file = match file {
@@ -81,7 +91,15 @@ fn describe(
     }
     let mut attrs = *attrs;
     attrs.size = Some(hasher.len());
-    Ok(info(key, &attrs, hasher.finish(), None, Vec::new()))
+    let etag = hasher.finish();
+    Ok(info(
+        key,
+        &attrs,
+        etag,
+        None,
+        trove_driver::no_headers(),
+        Vec::new(),
+    ))
 }
 
 /// The object's info, or `None` when there is no such object (a folder is not one).
@@ -205,6 +223,7 @@ pub fn copy(sb: &str, sk: &str, db: &str, dk: &str) -> Result<ObjectInfo, Error>
         size: src.size,
         etag: src.etag,
         content_type: src.content_type,
+        headers: src.headers,
         metadata: src.metadata,
     };
     put.commit(staged, &Conditions::NONE)

@@ -97,6 +97,7 @@ impl Stage for Put {
             size: self.written,
             modified: attrs.modified.map_or(0, |m| m.seconds),
             content_type: object.content_type.clone(),
+            headers: trove_driver::headers_to_pairs(&object.headers),
             metadata: object.metadata.clone(),
         };
         self.make_folders()?;
@@ -108,7 +109,14 @@ impl Stage for Put {
         remote::rename(&tmp, &data_path(&self.bucket, &self.key))?;
         self.path = None;
         let (etag, ct, meta) = (object.etag, object.content_type, object.metadata);
-        Ok(objects::info(&self.key, &attrs, etag, ct, meta))
+        Ok(objects::info(
+            &self.key,
+            &attrs,
+            etag,
+            ct,
+            object.headers,
+            meta,
+        ))
     }
 
     fn discard(self: Box<Self>) {}

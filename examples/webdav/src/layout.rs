@@ -85,6 +85,9 @@ pub struct Meta {
     pub size: u64,
     pub etag: String,
     pub content_type: Option<String>,
+    /// Cache-Control, Content-Disposition, …: (lower-case name, value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// In order, names with their case.
     pub metadata: Vec<(String, String)>,
     /// When the put finished: seconds and nanoseconds since the Unix epoch.
@@ -98,6 +101,7 @@ impl Meta {
             size: self.size,
             etag: self.etag,
             content_type: self.content_type,
+            headers: trove_driver::headers_from_pairs(&self.headers),
             last_modified: Some(Timestamp {
                 seconds: self.modified.0,
                 nanoseconds: self.modified.1,

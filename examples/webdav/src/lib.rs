@@ -237,6 +237,7 @@ impl Stage for Put {
             size: object.size,
             etag: object.etag,
             content_type: object.content_type,
+            headers: trove_driver::headers_to_pairs(&object.headers),
             metadata: object.metadata,
             modified: (now.seconds, now.nanoseconds),
         };

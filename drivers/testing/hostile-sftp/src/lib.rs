@@ -29,8 +29,8 @@ wit_bindgen::generate!({
     inline: "
         package trove:hostile-sftp;
         world hostile-sftp {
-            include trove:driver/mem-driver@0.1.0;
-            import trove:driver/sftp@0.1.0;
+            include trove:driver/mem-driver@0.2.0;
+            import trove:driver/sftp@0.2.0;
         }
     ",
     world: "trove:hostile-sftp/hostile-sftp",
@@ -70,6 +70,13 @@ fn info(key: String) -> ObjectInfo {
         size: 0,
         etag: "0".into(),
         content_type: None,
+        headers: trove::driver::types::ContentHeaders {
+            cache_control: None,
+            content_disposition: None,
+            content_encoding: None,
+            content_language: None,
+            expires: None,
+        },
         last_modified: None,
         metadata: Vec::new(),
         version_id: None,

@@ -39,7 +39,7 @@
 
 wit_bindgen::generate!({
     path: "../../../wit",
-    world: "trove:driver/file-driver@0.1.0",
+    world: "trove:driver/file-driver@0.2.0",
     generate_all,
 });
 
@@ -127,6 +127,13 @@ fn info(key: String, size: u64) -> ObjectInfo {
         size,
         etag: "0".into(),
         content_type: None,
+        headers: trove::driver::types::ContentHeaders {
+            cache_control: None,
+            content_disposition: None,
+            content_encoding: None,
+            content_language: None,
+            expires: None,
+        },
         last_modified: None,
         metadata: Vec::new(),
         version_id: None,

@@ -1,10 +1,11 @@
-//! A component that exports a `core` interface of a different contract
-//! version (`trove:driver@0.2.0`): the host must refuse it with a clear
-//! message, not trap. Used by the host's tests only.
+//! A component that exports a `core` interface of another contract version
+//! (`trove:driver@0.1.0`, the one before content headers): the host must
+//! refuse it with a clear message that says to rebuild, not trap. Used by
+//! the host's tests only.
 
 wit_bindgen::generate!({
     inline: "
-        package trove:driver@0.2.0;
+        package trove:driver@0.1.0;
         interface core { name: func() -> string; }
         world other { export core; }
     ",
@@ -16,6 +17,6 @@ export!(Other);
 
 impl exports::trove::driver::core::Guest for Other {
     fn name() -> String {
-        "from the future".into()
+        "from the past".into()
     }
 }
