@@ -11,7 +11,7 @@
 # anonymous access, second user, versioning, ...).
 #
 #   scripts/s3-tests.sh [mem|file ...] [-- PYTEST_ARGS...]
-# Not part of CI (about 5 minutes per driver); reports under $TARGET/s3-tests.
+# Not part of CI (12-18 minutes per driver); reports under $TARGET/s3-tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
