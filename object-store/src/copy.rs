@@ -18,10 +18,16 @@ pub(crate) async fn copy(store: &TroveStore, from: &Path, to: &Path, mode: CopyM
     if mode == CopyMode::Create {
         match store.driver.head(&store.bucket, t).await {
             Ok(_) => {
+                // A missing source is reported first, as the other stores do.
+                store
+                    .driver
+                    .head(&store.bucket, f)
+                    .await
+                    .map_err(|e| map(e, f, Call::Plain))?;
                 return Err(Error::AlreadyExists {
                     path: t.to_string(),
                     source: "the destination exists".into(),
-                })
+                });
             }
             Err(e) if e.kind() == ErrorKind::ObjectNotFound => {}
             Err(e) => return Err(map(e, t, Call::Plain)),

@@ -45,7 +45,8 @@ mod tests {
     #[test]
     fn keys_round_trip() {
         let p = Path::from_iter(["a", "b/c", "😀 x"]);
-        assert_eq!(key(&p), "a/b%2Fc/😀 x");
+        assert_eq!(key(&p), "a/b%2Fc/%F0%9F%98%80 x");
+        assert_eq!(key(&Path::parse("😀/x").unwrap()), "😀/x");
         assert_eq!(path(key(&p)).unwrap(), p);
         assert_eq!(path("dir/").unwrap(), Path::from("dir"));
         assert!(path("a//b").is_err());
