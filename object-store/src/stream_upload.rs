@@ -13,6 +13,11 @@
 //! `complete`, blocking every other call on the store (a `head` between two
 //! parts would wait forever). For such a driver the parts are spooled to an
 //! unnamed temporary file instead, and streamed into one put at `complete`.
+//!
+//! A driver that exports `stream-put` but not `multipart` (no built-in one
+//! does) is inside one call for the whole upload; the host's per-call
+//! deadline restarts whenever bytes move, so a writer that pauses between
+//! parts for longer than the deadline (30 s by default) fails the upload.
 
 use crate::error::{generic, map, Call};
 use crate::keys::key;
