@@ -2,10 +2,14 @@
 //!
 //! `cargo bench -p trove-bench` (or `scripts/bench.sh`), with `-- --quick` to
 //! skip the 1 GiB rows and `-- --only mem,file` to run some groups of rows
-//! (floors, mem, file, concurrency, s3, ping). Baselines: Apache OpenDAL's `memory` and `fs`
+//! (floors, mem, file, concurrency, s3, objstore, ping). Baselines: Apache OpenDAL's `memory` and `fs`
 //! services (and `s3` against the same server when `TROVE_TEST_S3S_DSN` etc.
 //! are set by scripts/servers/s3s.sh), `cp`, and memcpy. Peak RSS is measured
 //! per workload by resetting the kernel's high-water mark (`clear_refs`).
+
+// A file under compare/: not a bench target of its own.
+#[path = "compare/objstore.rs"]
+mod objstore;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -1084,6 +1088,15 @@ async fn run(quick: bool) -> Vec<Row> {
         }
         None => {
             println!("(no S3 rows: start scripts/servers/s3s.sh and source its .env to add them)")
+        }
+    }
+    if wanted("objstore") {
+        objstore::file(&mut rows, &host, dir.path(), &block).await;
+        match std::env::var("TROVE_TEST_S3S_DSN") {
+            Ok(dsn) => objstore::s3(&mut rows, &host, &dsn, &block).await,
+            Err(_) => println!(
+                "(no object_store s3 rows: start scripts/servers/s3s.sh and source its .env)"
+            ),
         }
     }
     if wanted("ping") {

@@ -1,0 +1,242 @@
+//! The `objstore` rows: object_store's API over `TroveStore` against
+//! object_store's own stores, in the same run — the s3 driver against
+//! `AmazonS3` on the same s3s-fs server, and the file driver against
+//! `LocalFileSystem`. Both sides are called the same way (`put` of a
+//! payload, `get` drained as a stream and read with `bytes()`), so the ratio
+//! is what the trove layers cost.
+
+use super::{label, measure, push_pair, Row, KIB, MIB};
+use bytes::Bytes;
+use futures::StreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::sync::Arc;
+use trove_object_store::TroveStore;
+
+/// Puts and gets per round: 64 MiB objects 4 times, 1 KiB puts `small_n`.
+const BIG_REPS: usize = 4;
+
+/// A payload of `size` bytes made of `block` (1 MiB) shared, not copied.
+fn payload(block: &Bytes, size: u64) -> PutPayload {
+    let mut left = size as usize;
+    let mut parts = Vec::new();
+    while left > 0 {
+        let n = left.min(block.len());
+        parts.push(block.slice(..n));
+        left -= n;
+    }
+    parts.into_iter().collect()
+}
+
+/// How a get is read.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    /// `into_stream()`, drained chunk by chunk.
+    Stream,
+    /// `bytes()`: the whole body in memory.
+    Bytes,
+}
+
+async fn drain(store: &dyn ObjectStore, path: &Path, how: Read) -> u64 {
+    let r = store.get(path).await.expect("get");
+    if how == Read::Bytes {
+        return r.bytes().await.expect("body").len() as u64;
+    }
+    let mut s = r.into_stream();
+    let mut total = 0;
+    while let Some(c) = s.next().await {
+        total += c.expect("body").len() as u64;
+    }
+    total
+}
+
+/// Best of `rounds` rounds of put then gets (streamed, then as bytes) of
+/// `n` objects of `size` on one store: seconds and peak RSS of each phase.
+async fn round_trip(
+    store: &dyn ObjectStore,
+    block: &Bytes,
+    size: u64,
+    n: usize,
+    rounds: usize,
+    with_get: bool,
+) -> [(f64, u64); 3] {
+    let mut best: Option<[(f64, u64); 3]> = None;
+    for _ in 0..rounds {
+        let key = |i: usize| Path::from(format!("os-{}-{i}", size));
+        let p = measure(async {
+            for i in 0..n {
+                store.put(&key(i), payload(block, size)).await.expect("put");
+            }
+        })
+        .await;
+        let mut phases = [p, (f64::INFINITY, 0), (f64::INFINITY, 0)];
+        if with_get {
+            for (i, how) in [(1, Read::Stream), (2, Read::Bytes)] {
+                phases[i] = measure(async {
+                    for i in 0..n {
+                        assert_eq!(drain(store, &key(i), how).await, size);
+                    }
+                })
+                .await;
+            }
+        }
+        best = Some(match best {
+            None => phases,
+            Some(b) => std::array::from_fn(|i| {
+                if phases[i].0 < b[i].0 {
+                    phases[i]
+                } else {
+                    b[i]
+                }
+            }),
+        });
+    }
+    best.expect("a round")
+}
+
+/// Rounds per row; the two sides alternate round by round (the machine is
+/// shared, so each side keeps its fastest round, as the other rows do).
+const ROUNDS: usize = 5;
+
+/// Each phase's best over `ROUNDS` alternating rounds: (trove, native).
+#[allow(clippy::type_complexity)]
+async fn alternate(
+    trove: &dyn ObjectStore,
+    native: &dyn ObjectStore,
+    block: &Bytes,
+    size: u64,
+    n: usize,
+    with_get: bool,
+) -> ([(f64, u64); 3], [(f64, u64); 3]) {
+    let keep = |best: Option<[(f64, u64); 3]>, r: [(f64, u64); 3]| match best {
+        None => r,
+        Some(b) => std::array::from_fn(|i| if r[i].0 < b[i].0 { r[i] } else { b[i] }),
+    };
+    let (mut t, mut nat) = (None, None);
+    for _ in 0..ROUNDS {
+        t = Some(keep(
+            t,
+            round_trip(trove, block, size, n, 1, with_get).await,
+        ));
+        nat = Some(keep(
+            nat,
+            round_trip(native, block, size, n, 1, with_get).await,
+        ));
+    }
+    (t.expect("a round"), nat.expect("a round"))
+}
+
+/// Rows for `trove` against `native`: 64 MiB put and get, 1 KiB puts.
+async fn compare(
+    rows: &mut Vec<Row>,
+    name: &str,
+    trove: &dyn ObjectStore,
+    native: &dyn ObjectStore,
+    baseline: &'static str,
+    small_n: usize,
+    block: &Bytes,
+) {
+    let size = 64 * MIB;
+    let ([tp, tg, tb], [np, ng, nb]) = alternate(trove, native, block, size, BIG_REPS, true).await;
+    let l = label(size);
+    push_pair(
+        rows,
+        &format!("object_store {name} put {l}"),
+        size,
+        BIG_REPS,
+        tp,
+        np,
+        baseline,
+    );
+    push_pair(
+        rows,
+        &format!("object_store {name} get {l}"),
+        size,
+        BIG_REPS,
+        tg,
+        ng,
+        baseline,
+    );
+    push_pair(
+        rows,
+        &format!("object_store {name} get {l}, bytes()"),
+        size,
+        BIG_REPS,
+        tb,
+        nb,
+        baseline,
+    );
+    let ([tp, _, _], [np, _, _]) = alternate(trove, native, block, KIB, small_n, false).await;
+    push_pair(
+        rows,
+        &format!("object_store {name} put {}", label(KIB)),
+        KIB,
+        small_n,
+        tp,
+        np,
+        baseline,
+    );
+}
+
+/// The file rows: the file driver against `LocalFileSystem`, each in its own folder.
+pub async fn file(
+    rows: &mut Vec<Row>,
+    host: &trove_host::Host,
+    dir: &std::path::Path,
+    block: &Bytes,
+) {
+    let troot = dir.join("os-trove-fs");
+    let nroot = dir.join("os-native-fs");
+    std::fs::create_dir_all(&nroot).unwrap();
+    let d = host
+        .open(&format!("file://{}", troot.display()))
+        .await
+        .unwrap();
+    let _ = d.create_bucket("bench").await;
+    let trove = TroveStore::new(d, "bench");
+    let native = object_store::local::LocalFileSystem::new_with_prefix(&nroot).unwrap();
+    compare(
+        rows,
+        "file",
+        &trove,
+        &native,
+        "object_store LocalFileSystem",
+        2_000,
+        block,
+    )
+    .await;
+}
+
+/// The s3 rows: the s3 driver against `AmazonS3`, on the same server.
+pub async fn s3(rows: &mut Vec<Row>, host: &trove_host::Host, dsn: &str, block: &Bytes) {
+    let var = |n: &str| std::env::var(n).expect(n);
+    let d = host.open(dsn).await.unwrap();
+    for b in ["bench-os", "bench-os-native"] {
+        let _ = d.create_bucket(b).await;
+    }
+    let trove = TroveStore::new(d, "bench-os");
+    let native: Arc<dyn ObjectStore> = Arc::new(
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(var("TROVE_TEST_S3S_ENDPOINT"))
+            .with_allow_http(true)
+            .with_region("us-east-1")
+            .with_bucket_name("bench-os-native")
+            .with_access_key_id(var("TROVE_TEST_S3S_ACCESS_KEY"))
+            .with_secret_access_key(var("TROVE_TEST_S3S_SECRET_KEY"))
+            // As the trove s3 driver sends bodies of 1 MiB and more: not
+            // hashed (object_store's default hashes every body to sign it).
+            .with_unsigned_payload(true)
+            .build()
+            .expect("AmazonS3"),
+    );
+    compare(
+        rows,
+        "s3",
+        &trove,
+        native.as_ref(),
+        "object_store AmazonS3",
+        300,
+        block,
+    )
+    .await;
+}
