@@ -35,12 +35,23 @@ pub(crate) fn put_result(info: &ObjectInfo) -> PutResult {
     }
 }
 
-/// The attributes the contract stores: the content type and the user
-/// metadata, in the driver's order.
+/// The attributes the contract stores: the content type, the content
+/// headers object_store knows (it has no Expires) and the user metadata, in
+/// the driver's order.
 pub(crate) fn attributes(info: &ObjectInfo) -> Attributes {
-    let mut a = Attributes::with_capacity(info.metadata.len() + 1);
-    if let Some(ct) = &info.content_type {
-        a.insert(Attribute::ContentType, AttributeValue::from(ct.clone()));
+    let mut a = Attributes::with_capacity(info.metadata.len() + 5);
+    let h = &info.headers;
+    let typed = [
+        (Attribute::ContentType, &info.content_type),
+        (Attribute::CacheControl, &h.cache_control),
+        (Attribute::ContentDisposition, &h.content_disposition),
+        (Attribute::ContentEncoding, &h.content_encoding),
+        (Attribute::ContentLanguage, &h.content_language),
+    ];
+    for (attr, value) in typed {
+        if let Some(v) = value {
+            a.insert(attr, AttributeValue::from(v.clone()));
+        }
     }
     for (k, v) in &info.metadata {
         a.insert(
@@ -53,14 +64,9 @@ pub(crate) fn attributes(info: &ObjectInfo) -> Attributes {
 
 /// The contract's put options for object_store's attributes and tags.
 ///
-/// The contract stores the content type and user metadata. Tags and the
-/// storage class have no place in it, and are refused (`NotSupported`)
-/// rather than dropped.
-// TROVE-ATTRIBUTES: Cache-Control, Content-Disposition, Content-Encoding and
-// Content-Language are being added to the contract as typed fields of
-// `PutOptions` / `ObjectInfo`. Until then they are refused here too; when
-// they land, set them in the match below and read them back in
-// `attributes` above.
+/// The contract stores the content type, the content headers and user
+/// metadata. Tags and the storage class have no place in it, and are
+/// refused (`NotSupported`) rather than dropped.
 pub(crate) fn put_options(
     attributes: &Attributes,
     tags: &TagSet,
@@ -75,16 +81,11 @@ pub(crate) fn put_options(
         let value = value.as_ref().to_string();
         match attr {
             Attribute::ContentType => opts.content_type = Some(value),
+            Attribute::CacheControl => opts.headers.cache_control = Some(value),
+            Attribute::ContentDisposition => opts.headers.content_disposition = Some(value),
+            Attribute::ContentEncoding => opts.headers.content_encoding = Some(value),
+            Attribute::ContentLanguage => opts.headers.content_language = Some(value),
             Attribute::Metadata(k) => opts.metadata.push((k.to_string(), value)),
-            Attribute::CacheControl
-            | Attribute::ContentDisposition
-            | Attribute::ContentEncoding
-            | Attribute::ContentLanguage => {
-                return Err(not_supported(format!(
-                    "attribute {attr:?}: not in the trove driver contract yet \
-                     (only Content-Type and metadata are stored)"
-                )))
-            }
             other => {
                 return Err(not_supported(format!(
                     "attribute {other:?}: the trove driver contract has no place for it"
@@ -100,16 +101,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn content_type_and_metadata_round_trip() {
+    fn attributes_round_trip() {
         let a = Attributes::from_iter([
             (Attribute::ContentType, "text/plain"),
+            (Attribute::CacheControl, "no-cache"),
+            (Attribute::ContentDisposition, "inline"),
+            (Attribute::ContentEncoding, "gzip"),
+            (Attribute::ContentLanguage, "en"),
             (Attribute::Metadata("K".into()), "v"),
         ]);
         let o = put_options(&a, &TagSet::default()).unwrap();
         assert_eq!(o.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(o.headers.content_encoding.as_deref(), Some("gzip"));
         assert_eq!(o.metadata, vec![("K".to_string(), "v".to_string())]);
         let info = ObjectInfo {
             content_type: o.content_type,
+            headers: o.headers,
             metadata: o.metadata,
             ..Default::default()
         };
@@ -118,11 +125,9 @@ mod tests {
 
     #[test]
     fn what_the_contract_cannot_store_is_refused() {
-        for attr in [Attribute::CacheControl, Attribute::ContentEncoding] {
-            let a = Attributes::from_iter([(attr, "x")]);
-            let e = put_options(&a, &TagSet::default()).unwrap_err();
-            assert!(matches!(e, object_store::Error::NotSupported { .. }), "{e}");
-        }
+        let a = Attributes::from_iter([(Attribute::StorageClass, "GLACIER")]);
+        let e = put_options(&a, &TagSet::default()).unwrap_err();
+        assert!(matches!(e, object_store::Error::NotSupported { .. }), "{e}");
         let mut tags = TagSet::default();
         tags.push("k", "v");
         assert!(put_options(&Attributes::new(), &tags).is_err());

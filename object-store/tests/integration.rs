@@ -97,15 +97,6 @@ fn expected_failure(b: Backend, function: &str) -> Option<&'static Expected> {
         panics_with: "does not export the multipart capability",
         always: true,
     };
-    const ATTRIBUTES: Expected = Expected {
-        reason: "Cache-Control, Content-Disposition, Content-Encoding and Content-Language \
-                 are not in the contract yet: refused (NotSupported), never dropped",
-        panics_with: "not in the trove driver contract yet",
-        always: true,
-    };
-    if function == "put_get_attributes" {
-        return Some(&ATTRIBUTES);
-    }
     if MULTIPART_STORE.contains(&function) && !has_multipart(b) {
         return Some(&NO_MULTIPART);
     }

@@ -50,15 +50,15 @@ async fn what_the_contract_cannot_store_is_refused_and_nothing_is_written() {
     let opened = open(Backend::File, "refused").await.unwrap();
     let s = opened.store.clone();
     let p = Path::from("refused");
-    let cache = Attributes::from_iter([(Attribute::CacheControl, "max-age=1")]);
+    let class = Attributes::from_iter([(Attribute::StorageClass, "GLACIER")]);
     let e = s
-        .put_opts(&p, "x".into(), cache.clone().into())
+        .put_opts(&p, "x".into(), class.clone().into())
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotSupported { .. }), "{e}");
-    assert!(e.to_string().contains("CacheControl"), "{e}");
+    assert!(e.to_string().contains("StorageClass"), "{e}");
     let e = s
-        .put_multipart_opts(&p, PutMultipartOptions::from(cache))
+        .put_multipart_opts(&p, PutMultipartOptions::from(class))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::NotSupported { .. }), "{e}");

@@ -61,13 +61,14 @@ pub fn string_to_sign(account: &str, c: &Canonical<'_>) -> String {
         h("range"),
     );
     // Canonicalized headers: every x-ms- header, lower-case, sorted, values
-    // with folded whitespace.
+    // trimmed but otherwise as sent: Azure's SDKs and Azurite keep inner runs
+    // of spaces (a metadata value "a   b" signed folded is refused).
     let mut ms: Vec<(String, String)> = c
         .headers
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .filter(|(k, _)| k.starts_with("x-ms-"))
-        .map(|(k, v)| (k, v.split_whitespace().collect::<Vec<_>>().join(" ")))
+        .map(|(k, v)| (k, v.trim().to_string()))
         .collect();
     ms.sort();
     for (k, v) in &ms {

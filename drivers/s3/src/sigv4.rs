@@ -12,6 +12,13 @@ pub struct Credentials {
     pub secret_key: String,
 }
 
+/// A header value as SigV4 signs it ("Trimall"): no leading or trailing
+/// spaces, and each run of spaces inside turned into one (a metadata value
+/// "a   b" is signed as "a b").
+fn trimall(v: &str) -> String {
+    v.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The canonical (and sent) query string: pairs encoded and sorted.
 pub fn canonical_query(query: &[(String, String)]) -> String {
     let mut q: Vec<(String, String)> = query
@@ -78,7 +85,7 @@ pub fn sign(
     headers.push(("x-amz-content-sha256".into(), payload_sha256.into()));
     let mut canon: Vec<(String, String)> = headers
         .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_string()))
+        .map(|(k, v)| (k.to_ascii_lowercase(), trimall(v)))
         .collect();
     canon.sort();
     let signed: Vec<&str> = canon.iter().map(|(k, _)| k.as_str()).collect();
@@ -133,6 +140,12 @@ pub fn presign_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_are_signed_trimmed_with_inner_runs_of_spaces_folded() {
+        assert_eq!(trimall("  hello   world \t"), "hello world");
+        assert_eq!(trimall("a"), "a");
+    }
 
     #[test]
     fn hmac_matches_rfc4231_case_2() {
