@@ -26,10 +26,11 @@
 //! (`RUST_LOG=trove::http=debug`) never show `Authorization`, signatures or
 //! other secrets.
 //!
-//! Retries: a request the host can send again unchanged (method GET, HEAD,
-//! PUT or DELETE, with no body or a `bytes` body the host holds whole) is
-//! retried when no answer came (connection refused or reset, a timeout) or
-//! the answer is 429, 502, 503 or 504, under the call's retry budget
+//! Retries: a request the host can send again unchanged (no body, or a
+//! `bytes` body the host holds whole) is sent again when the answer is 429
+//! or 503 (the server did not take it), and, for GET, HEAD, PUT and DELETE,
+//! when no answer came (refused, reset, timed out) or it is 502 or 504,
+//! under the call's retry budget
 //! ([`crate::retry`], which honours `Retry-After`). The driver sees the last
 //! answer only when the budget is spent. Streamed bodies are never retried
 //! here (the host does not keep them); the call around them may be.
@@ -368,27 +369,36 @@ async fn execute(o: Outgoing) -> Answer {
     Ok((wit_http::Response { status, headers }, stream))
 }
 
-/// A request the host can send again unchanged: an idempotent method and
-/// a body it holds whole (or none).
-fn replayable(method: &str, body: &ReqBody) -> bool {
+/// A request the host can send again unchanged: a body it holds whole (or
+/// none).
+fn held_whole(body: &ReqBody) -> bool {
+    matches!(body, ReqBody::Empty | ReqBody::Bytes(_))
+}
+
+/// A method whose request may be sent twice with the effect of once.
+fn idempotent(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "PUT" | "DELETE")
-        && matches!(body, ReqBody::Empty | ReqBody::Bytes(_))
 }
 
 /// Whether an answer is worth another attempt, with the server's
-/// `Retry-After`: no answer at all (refused, reset, timed out), or 429,
-/// 502, 503, 504. A 500 is not retried: servers answer it for failures that
-/// do not go away (the call around may still retry what the driver maps to
-/// `unavailable`).
-fn retryable(a: &Answer) -> Option<Option<Duration>> {
+/// `Retry-After`. 429 and 503 say the server did not take the request (S3's
+/// SlowDown), so any method is sent again, as the AWS SDKs do (a POST that
+/// creates a multipart upload, or completes one). No answer at all
+/// (refused, reset, timed out), 502 and 504 may come after the server acted:
+/// only an idempotent method is sent again. A 500 is not retried: servers
+/// answer it for failures that do not go away (the call around may still
+/// retry what the driver maps to `unavailable`).
+fn retryable(method: &str, a: &Answer) -> Option<Option<Duration>> {
+    let hint = |r: &wit_http::Response| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| crate::retry::retry_after(v))
+    };
     match a {
-        Err(WitError::Unavailable(_) | WitError::Timeout(_)) => Some(None),
-        Ok((r, _)) if matches!(r.status, 429 | 502 | 503 | 504) => Some(
-            r.headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                .and_then(|(_, v)| crate::retry::retry_after(v)),
-        ),
+        Ok((r, _)) if matches!(r.status, 429 | 503) => Some(hint(r)),
+        Ok((r, _)) if matches!(r.status, 502 | 504) && idempotent(method) => Some(hint(r)),
+        Err(WitError::Unavailable(_) | WitError::Timeout(_)) if idempotent(method) => Some(None),
         _ => None,
     }
 }
@@ -435,7 +445,7 @@ impl Attempts {
             idle,
             ctx,
         } = self;
-        if !replayable(&req.method, &body) {
+        if !held_whole(&body) {
             // A request's bytes are progress of the call that sent it.
             let progress = ctx.progress.child();
             let o = prepare(&driver, grant.as_ref(), req, body, length, idle, progress)?;
@@ -453,8 +463,13 @@ impl Attempts {
                 progress,
             )?;
             let a = ctx.scope(execute(o)).await;
-            let Some(hint) = retryable(&a) else {
-                ctx.budget.success();
+            let Some(hint) = retryable(&req.method, &a) else {
+                // Only an answer the server took ends a streak of failures
+                // (a failure not worth retrying here must not reset the
+                // budget of the call that may retry it).
+                if matches!(&a, Ok((r, _)) if r.status < 500 && r.status != 429) {
+                    ctx.budget.success();
+                }
                 return a;
             };
             let Some(delay) = ctx.budget.next_delay(hint) else {

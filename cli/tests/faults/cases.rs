@@ -430,6 +430,32 @@ impl<'a> Run<'a> {
         self.serves(&d, &relay).await;
     }
 
+    /// A piped put (several parts) whose second and third connections are
+    /// answered 503 SlowDown: what they carried (a part, an upload's
+    /// creation; a driver that sends its chunks on one connection opens no
+    /// second) is sent again, and the upload completes.
+    pub async fn pipe_storm(&mut self) {
+        let case = "pipe, 503 on 2 connections";
+        let key = "pipe-storm";
+        let body = data(PIPE, 13);
+        let relay = self.relay().await;
+        let slow = Fault::Answer {
+            status: 503,
+            retry_after: None,
+        };
+        relay.script([Fault::Pass, slow.clone(), slow]);
+        let d = self.t.via(&relay).await;
+        let t0 = Instant::now();
+        let reader = std::io::Cursor::new(body.clone());
+        let r = d
+            .put(&self.bucket, key, reader, PutOptions::default())
+            .await;
+        self.row(case, &r, &relay, t0);
+        r.unwrap_or_else(|e| panic!("{} {case}: {e}", self.t.name));
+        self.holds(key, Some(&body)).await;
+        self.serves(&d, &relay).await;
+    }
+
     /// One 503 with `Retry-After: 2`: the retry waits that long.
     pub async fn retry_after(&mut self) {
         let case = "503 Retry-After 2";

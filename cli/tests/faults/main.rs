@@ -20,7 +20,15 @@ use std::time::Duration;
 use target::Target;
 use trove_fault_relay::Dir;
 
+/// A server's cases, bounded: a hang (a retry that never gives up) fails.
 async fn suite(t: Target) {
+    let name = t.name;
+    tokio::time::timeout(Duration::from_secs(300), cases(t))
+        .await
+        .unwrap_or_else(|_| panic!("{name}: the fault cases did not end within 5 minutes"));
+}
+
+async fn cases(t: Target) {
     let mut run = Run::new(&t).await;
     for pct in [10, 50, 99] {
         run.put_cut(pct, Mode::Once).await;
@@ -39,6 +47,7 @@ async fn suite(t: Target) {
     if t.http {
         run.storm(Some(3)).await;
         run.storm(None).await;
+        run.pipe_storm().await;
         run.retry_after().await;
     }
     if t.http {
@@ -60,6 +69,7 @@ async fn suite(t: Target) {
         "stall-Up", // sftp only: the stall ended within the retry
         "storm-Some(3)",
         "retry-after",
+        "pipe-storm",
         "slow-put",
         "slow-pipe",
         "down-1000",

@@ -86,11 +86,15 @@ async fn load(label: &str, dsn: &str, extra: &[&str], env: &[(String, String)]) 
     let table = r.table();
     let rss = &r.rss_kib;
     let third = (rss.len() / 3).max(1);
-    let early = rss[..third].iter().max().copied().unwrap_or(0);
+    // warm-up: the pool's instances grow to their working size in the
+    // first two thirds; flat means the last third stays near that
+    let early = rss[..rss.len() - third].iter().max().copied().unwrap_or(0);
     let late = rss[rss.len() - third..].iter().max().copied().unwrap_or(0);
     let peak = rss.iter().max().copied().unwrap_or(0);
+    // every 5 s (20 samples of 250 ms), in MiB
+    let series: Vec<u64> = rss.iter().step_by(20).map(|k| k / 1024).collect();
     println!(
-        "load over {label}: {clients} clients, {:.0} s, {} operations ({:.0}/s), {} throttled (503), errors: {:?}\n{}  RSS: peak {} MiB, max of the first third {} MiB, of the last third {} MiB",
+        "load over {label}: {clients} clients, {:.0} s, {} operations ({:.0}/s), {} throttled (503), errors: {:?}\n{}  RSS: peak {} MiB, max of the first two thirds {} MiB, of the last third {} MiB; every 5 s: {:?} MiB",
         took.as_secs_f64(),
         r.ops(),
         r.ops() as f64 / took.as_secs_f64(),
@@ -100,6 +104,7 @@ async fn load(label: &str, dsn: &str, extra: &[&str], env: &[(String, String)]) 
         peak / 1024,
         early / 1024,
         late / 1024,
+        series,
     );
     assert!(
         r.errors.is_empty(),
