@@ -503,11 +503,15 @@ pub(crate) struct PendingRequest {
 }
 
 impl PendingRequest {
-    /// Runs `a` in a task that holds `permits` until the answer's head is in.
-    fn spawn(a: Attempts, permits: Vec<OwnedSemaphorePermit>) -> Self {
+    /// Runs `answer` in a task that holds `permits` until the answer's head
+    /// is in.
+    fn spawn(
+        answer: impl std::future::Future<Output = Answer> + Send + 'static,
+        permits: Vec<OwnedSemaphorePermit>,
+    ) -> Self {
         PendingRequest {
             task: Some(tokio::spawn(async move {
-                let answer = a.run().await;
+                let answer = answer.await;
                 drop(permits);
                 answer
             })),
@@ -645,7 +649,7 @@ impl wit_http::Host for HttpView<'_> {
             }
         }
         let a = Attempts::new(self, req, body, length);
-        let r = self.table.push(PendingRequest::spawn(a, permits))?;
+        let r = self.table.push(PendingRequest::spawn(a.run(), permits))?;
         Ok(own(r))
     }
 
@@ -657,26 +661,27 @@ impl wit_http::Host for HttpView<'_> {
         let (tx, rx) = mpsc::channel(WRITER_DEPTH);
         let finished = Arc::new(AtomicBool::new(false));
         let body = ReqBody::Written(rx, finished.clone());
-        // A written body is not held by the host: one attempt only (the
-        // check comes first, so that a refused request fails here).
-        let check = Progress::default();
-        if let Err(e) = prepare(
+        // A written body is not held by the host: one attempt only.
+        let ctx = CallCtx::current().unwrap_or_else(|| CallCtx::new(self.idle * 2));
+        let progress = ctx.progress.child();
+        let o = match prepare(
             self.driver,
             self.grant,
-            req.clone(),
-            ReqBody::Empty,
-            None,
+            req,
+            body,
+            length,
             self.idle,
-            check,
+            progress,
         ) {
-            return Ok(Err(e));
-        }
-        let a = Attempts::new(self, req, body, length);
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e)),
+        };
         let mut permits = Vec::new();
         if let Some(g) = self.grant {
             permits.push(g.flights.requests.clone().acquire_owned().await?);
         }
-        let pending = self.table.push(PendingRequest::spawn(a, permits))?;
+        let answer = async move { ctx.scope(execute(o)).await };
+        let pending = self.table.push(PendingRequest::spawn(answer, permits))?;
         let writer = self.table.push(BodyWriter {
             tx: Some(tx),
             finished,
