@@ -46,6 +46,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SECS")]
     pub call_timeout: Option<f64>,
 
+    /// Fail an HTTP request of a driver when no byte moved either way for
+    /// this long, in seconds (default 30).
+    #[arg(long, global = true, value_name = "SECS")]
+    pub http_idle_timeout: Option<f64>,
+
     /// Instances kept for one stateless driver (concurrent calls).
     #[arg(long, global = true, value_name = "N")]
     pub max_instances: Option<usize>,

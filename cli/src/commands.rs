@@ -115,17 +115,41 @@ pub async fn run_op(driver: &Driver, op: Op, json: bool) -> Result<()> {
                     let len = meta.as_ref().filter(|m| m.is_file()).map(|m| m.len());
                     opts.size = len;
                     let bar = progress(len);
-                    let info = driver
-                        .put(
-                            &bucket,
-                            &key,
-                            Progress {
+                    let info = match len {
+                        // A regular file can be read again: a retryable
+                        // failure starts the put over (within the retry
+                        // budget), from the first byte.
+                        Some(_) => {
+                            let mut first = Some(f);
+                            driver
+                                .put_replayable(
+                                    &bucket,
+                                    &key,
+                                    || {
+                                        let (first, bar) = (first.take(), bar.clone());
+                                        async move {
+                                            let inner = match first {
+                                                Some(f) => f,
+                                                None => reopen(path).await?,
+                                            };
+                                            if let Some(b) = &bar {
+                                                b.set_position(0);
+                                            }
+                                            Ok(Progress { inner, bar })
+                                        }
+                                    },
+                                    opts,
+                                )
+                                .await
+                        }
+                        None => {
+                            let body = Progress {
                                 inner: f,
                                 bar: bar.clone(),
-                            },
-                            opts,
-                        )
-                        .await;
+                            };
+                            driver.put(&bucket, &key, body, opts).await
+                        }
+                    };
                     if let Some(b) = bar {
                         b.finish_and_clear();
                     }
@@ -367,6 +391,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Progress<T> {
     ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
+}
+
+/// A file opened again for another attempt of its upload.
+async fn reopen(path: &str) -> Result<tokio::fs::File, Error> {
+    tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {path} again: {e}")))
 }
 
 #[cfg(test)]

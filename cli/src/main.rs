@@ -85,6 +85,9 @@ fn host(cli: &Cli) -> Result<Host> {
     if let Some(t) = cli.call_timeout {
         limits.call_timeout = seconds("--call-timeout", t)?;
     }
+    if let Some(t) = cli.http_idle_timeout {
+        limits.http_idle_timeout = seconds("--http-idle-timeout", t)?;
+    }
     if let Some(t) = cli.compile_timeout {
         limits.compile_timeout = seconds("--compile-timeout", t)?;
     }

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
-use trove_gateway::{Credentials, Gateway};
+use trove_gateway::{Credentials, Gateway, ServeLimits};
 use trove_host::Host;
 
 #[derive(Args, Debug)]
@@ -27,6 +27,24 @@ pub struct ServeArgs {
     /// capability (a fresh folder inside it, removed on exit; default: the temp dir).
     #[arg(long, value_name = "DIR")]
     pub spool_dir: Option<PathBuf>,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a request head may take to arrive (also how long an idle
+    /// kept-alive connection stays open).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub header_timeout: f64,
+    /// Seconds a request body may send nothing before the request fails
+    /// with RequestTimeout (nothing is stored).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub body_idle_timeout: f64,
+}
+
+fn secs(flag: &str, v: f64) -> Result<std::time::Duration> {
+    if !(v.is_finite() && v > 0.0 && v < 1e9) {
+        bail!("invalid-argument: {flag} must be a positive number of seconds, not {v}");
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
 }
 
 fn key(value: Option<String>, env: Option<String>, what: &str) -> Result<String> {
@@ -87,6 +105,11 @@ pub async fn run(host: &Host, dsn: &str, a: ServeArgs) -> Result<()> {
         key(a.access_key, a.access_key_env, "access-key")?,
         key(a.secret_key, a.secret_key_env, "secret-key")?,
     );
+    let limits = ServeLimits {
+        max_connections: a.max_connections.max(1),
+        header_timeout: secs("--header-timeout", a.header_timeout)?,
+        body_idle_timeout: secs("--body-idle-timeout", a.body_idle_timeout)?,
+    };
     let driver = host.open(dsn).await?;
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
@@ -127,7 +150,7 @@ pub async fn run(host: &Host, dsn: &str, a: ServeArgs) -> Result<()> {
         let _ = first_rx.await;
     };
     tokio::select! {
-        r = trove_gateway::serve(listener, gateway.service(Some(creds)), first) => r?,
+        r = trove_gateway::serve_with(listener, gateway.service(Some(creds)), limits, first) => r?,
         Ok(()) = second_rx => {
             tracing::warn!("second signal: stopping without waiting for in-flight requests");
         }

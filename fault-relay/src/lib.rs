@@ -2,7 +2,8 @@
 //! (the host) and a real server (s3s-fs, moto, fake-gcs-server, Azurite,
 //! sshd) on loopback, and misbehaves as scripted, one connection at a time:
 //! each accepted connection takes the next [`Fault`] from the script, and
-//! passes through untouched once the script is used up.
+//! once the script is used up, the standing fault ([`Relay::always`]; at
+//! first [`Fault::Pass`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -20,6 +21,29 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+/// The relay's receive buffer on the client side.
+const RECV_BUFFER: usize = 64 << 10;
+/// The segment size the relay announces to clients (Ethernet's).
+const MSS: u32 = 1460;
+
+/// A loopback listener whose connections behave like a network's, not
+/// loopback's: a 64 KiB segment and a large window would let a client
+/// park megabytes in kernel buffers, so that a throttled or stalled relay
+/// looks, to the client, as if every byte had left at once. With an
+/// Ethernet segment size and a small receive buffer (both inherited by
+/// accepted connections) the client's send buffer stays small.
+fn listen() -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    s.set_recv_buffer_size(RECV_BUFFER)?;
+    s.set_tcp_mss(MSS)?;
+    s.set_reuse_address(true)?;
+    s.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    s.listen(1024)?;
+    s.set_nonblocking(true)?;
+    TcpListener::from_std(s.into())
+}
 
 /// Which way the bytes flow: `Up` from the client to the server (a request,
 /// an upload), `Down` from the server to the client (a response, a download).
@@ -57,10 +81,20 @@ pub enum Fault {
     },
 }
 
-#[derive(Default)]
 struct Plan {
     script: VecDeque<Fault>,
     refuse_until: Option<Instant>,
+    standing: Fault,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            script: VecDeque::new(),
+            refuse_until: None,
+            standing: Fault::Pass,
+        }
+    }
 }
 
 /// A running relay; stops when dropped.
@@ -68,6 +102,8 @@ pub struct Relay {
     addr: SocketAddr,
     plan: Arc<Mutex<Plan>>,
     accepted: Arc<AtomicU64>,
+    /// Bumped to reset every open connection (the server died).
+    kill: tokio::sync::watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -80,11 +116,12 @@ impl Drop for Relay {
 impl Relay {
     /// A relay on a free loopback port in front of `upstream`.
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Relay> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = listen()?;
         let addr = listener.local_addr()?;
         let plan = Arc::new(Mutex::new(Plan::default()));
         let accepted = Arc::new(AtomicU64::new(0));
         let (p, a) = (plan.clone(), accepted.clone());
+        let (kill, killed) = tokio::sync::watch::channel(0u64);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 a.fetch_add(1, Ordering::Relaxed);
@@ -92,16 +129,17 @@ impl Relay {
                     let mut p = p.lock().unwrap();
                     match p.refuse_until {
                         Some(t) if Instant::now() < t => Fault::Refuse,
-                        _ => p.script.pop_front().unwrap_or(Fault::Pass),
+                        _ => p.script.pop_front().unwrap_or_else(|| p.standing.clone()),
                     }
                 };
-                tokio::spawn(connection(client, upstream, fault));
+                tokio::spawn(connection(client, upstream, fault, killed.clone()));
             }
         });
         Ok(Relay {
             addr,
             plan,
             accepted,
+            kill,
             task,
         })
     }
@@ -116,9 +154,22 @@ impl Relay {
         self.plan.lock().unwrap().script = faults.into_iter().collect();
     }
 
+    /// The fault of every connection once the script is used up (a server
+    /// that keeps failing); [`Fault::Pass`] undoes it.
+    pub fn always(&self, fault: Fault) {
+        self.plan.lock().unwrap().standing = fault;
+    }
+
     /// Refuse every connection for `d` from now (the server is down for `d`).
     pub fn refuse_for(&self, d: Duration) {
         self.plan.lock().unwrap().refuse_until = Some(Instant::now() + d);
+    }
+
+    /// The server dies for `d`: every open connection is reset now, and new
+    /// ones are refused until `d` has passed.
+    pub fn kill_for(&self, d: Duration) {
+        self.refuse_for(d);
+        self.kill.send_modify(|n| *n += 1);
     }
 
     /// Connections accepted so far.
@@ -139,7 +190,13 @@ fn reset(s: &TcpStream) {
     let _ = s.set_linger(Some(Duration::ZERO));
 }
 
-async fn connection(client: TcpStream, upstream: SocketAddr, fault: Fault) {
+async fn connection(
+    client: TcpStream,
+    upstream: SocketAddr,
+    fault: Fault,
+    mut killed: tokio::sync::watch::Receiver<u64>,
+) {
+    killed.mark_unchanged();
     let _ = client.set_nodelay(true);
     match fault {
         Fault::Refuse => {
@@ -174,6 +231,7 @@ async fn connection(client: TcpStream, upstream: SocketAddr, fault: Fault) {
         tokio::select! {
             e = pump(&mut cr, &mut sw, rule(Dir::Up)) => e,
             e = pump(&mut sr, &mut cw, rule(Dir::Down)) => e,
+            _ = killed.changed() => Ending::Reset,
         }
     };
     match ending {
@@ -345,6 +403,14 @@ mod tests {
         assert!(fetch(&relay).await.map_or(true, |v| v.is_empty()));
         assert_eq!(fetch(&relay).await.unwrap().len(), 100_000);
         assert_eq!((relay.accepted(), relay.pending()), (4, 0));
+        relay.always(Fault::CloseAfter {
+            dir: Dir::Down,
+            bytes: 10,
+        });
+        assert_eq!(fetch(&relay).await.unwrap().len(), 10);
+        assert_eq!(fetch(&relay).await.unwrap().len(), 10);
+        relay.always(Fault::Pass);
+        assert_eq!(fetch(&relay).await.unwrap().len(), 100_000);
     }
 
     #[tokio::test]
@@ -403,5 +469,21 @@ mod tests {
             4,
             "only the last connection reached the server"
         );
+    }
+
+    #[tokio::test]
+    async fn a_killed_server_resets_open_connections_then_comes_back() {
+        let (up, _) = upstream(10).await;
+        let relay = Relay::start(up).await.unwrap();
+        // a connection that stays open: the server waits for 4 bytes
+        let mut open = TcpStream::connect(relay.addr()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        relay.kill_for(Duration::from_millis(200));
+        let mut b = [0u8; 1];
+        let r = tokio::time::timeout(Duration::from_secs(2), open.read(&mut b)).await;
+        assert!(matches!(r, Ok(Err(_)) | Ok(Ok(0))), "{r:?}");
+        assert!(fetch(&relay).await.map_or(true, |v| v.is_empty()));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(fetch(&relay).await.unwrap().len(), 10);
     }
 }

@@ -18,15 +18,27 @@ use tokio_util::io::{ReaderStream, StreamReader};
 /// Bytes read from a driver body per response chunk.
 const CHUNK: usize = 256 << 10;
 
-/// The request body as an `AsyncRead`, chunk by chunk as the client sends it.
-pub fn reader(blob: StreamingBlob) -> impl AsyncRead + Send + Unpin + 'static {
-    StreamReader::new(blob.map_err(io::Error::other))
+/// The request body as an `AsyncRead`, chunk by chunk as the client sends
+/// it. A body that fails the SHA-256 it was signed with is noted in `check`.
+fn reader(blob: StreamingBlob, check: DigestCheck) -> impl AsyncRead + Send + Unpin + 'static {
+    StreamReader::new(blob.map_err(move |e| {
+        // s3s 0.14.1 (pinned) checks a signed payload's hash as it streams;
+        // its error type is private, so it is known by its words.
+        if e.to_string().contains("Sha256Mismatch") {
+            check.sha256.store(true, Ordering::Relaxed);
+        }
+        check.broken.store(true, Ordering::Relaxed);
+        io::Error::other(e)
+    }))
 }
 
 /// A request body that may be absent (an empty PUT).
-pub fn reader_or_empty(blob: Option<StreamingBlob>) -> Box<dyn AsyncRead + Send + Unpin> {
+fn reader_or_empty(
+    blob: Option<StreamingBlob>,
+    check: DigestCheck,
+) -> Box<dyn AsyncRead + Send + Unpin> {
     match blob {
-        Some(b) => Box::new(reader(b)),
+        Some(b) => Box::new(reader(b, check)),
         None => Box::new(tokio::io::empty()),
     }
 }
@@ -39,15 +51,32 @@ where
     StreamingBlob::wrap(ReaderStream::with_capacity(r, CHUNK))
 }
 
-/// Whether a request body failed its `Content-MD5`: shared between the
-/// reader that checks it and the handler that answers `BadDigest`.
+/// Whether a request body failed its `Content-MD5` or its signed SHA-256:
+/// shared between the reader that checks it and the handler that answers
+/// `BadDigest` or `XAmzContentSHA256Mismatch`.
 #[derive(Clone, Default)]
-pub struct DigestCheck(Arc<AtomicBool>);
+pub struct DigestCheck {
+    md5: Arc<AtomicBool>,
+    sha256: Arc<AtomicBool>,
+    /// The body failed as it came: cut short, or any of the above.
+    broken: Arc<AtomicBool>,
+}
 
 impl DigestCheck {
     /// The body ended with a digest other than its `Content-MD5`.
     pub fn failed(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.md5.load(Ordering::Relaxed)
+    }
+
+    /// The body is not what its signature's SHA-256 says.
+    pub fn sha256_failed(&self) -> bool {
+        self.sha256.load(Ordering::Relaxed)
+    }
+
+    /// The body failed as it came (the client sent less than its
+    /// Content-Length and hung up, or the connection broke).
+    pub fn broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
     }
 }
 
@@ -60,7 +89,7 @@ pub fn checked_reader(
     content_md5: Option<&str>,
 ) -> S3Result<(Box<dyn AsyncRead + Send + Unpin>, DigestCheck)> {
     let check = DigestCheck::default();
-    let reader = reader_or_empty(blob);
+    let reader = reader_or_empty(blob, check.clone());
     let Some(given) = content_md5 else {
         return Ok((reader, check));
     };
@@ -103,7 +132,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Md5Checked<R> {
                     }
                 } else if let Some(h) = this.hasher.take() {
                     if h.finalize()[..] != this.expected[..] {
-                        this.failed.0.store(true, Ordering::Relaxed);
+                        this.failed.md5.store(true, Ordering::Relaxed);
                         return Poll::Ready(Err(io::Error::new(
                             io::ErrorKind::InvalidData,
                             "the body does not match its Content-MD5",

@@ -14,6 +14,7 @@
 
 mod body;
 mod error;
+mod idle;
 mod listing;
 mod multipart;
 mod precheck;
@@ -25,4 +26,4 @@ mod spool;
 pub use error::{code_for, Subject};
 pub use s3::{Gateway, NATIVE_PART_LIMIT};
 pub use s3s::service::S3Service;
-pub use server::{serve, Credentials};
+pub use server::{serve, serve_with, Credentials, ServeLimits};

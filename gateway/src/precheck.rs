@@ -155,9 +155,12 @@ pub const UNSIZED_MAX: u64 = 5 << 30;
 /// The request, its body now of known length when it was sent chunked
 /// without one (see the module's notes); a refusal when it is too large or
 /// cannot be read.
-pub async fn unsized_body(
-    req: Request<hyper::body::Incoming>,
-) -> Result<s3s::HttpRequest, Refused> {
+pub async fn unsized_body<B>(req: Request<B>) -> Result<s3s::HttpRequest, Refused>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + Sync + Unpin + 'static,
+    B::Error: std::fmt::Display,
+    s3s::StdError: From<B::Error>,
+{
     let h = req.headers();
     let chunked = h
         .get(http::header::TRANSFER_ENCODING)
@@ -168,10 +171,15 @@ pub async fn unsized_body(
         && !h.contains_key(http::header::CONTENT_LENGTH)
         && !h.contains_key("x-amz-decoded-content-length");
     if !no_length {
-        return Ok(req.map(s3s::Body::from));
+        return Ok(req.map(s3s::Body::http_body));
     }
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let (file, len) = spool_body(body).await?;
+    Ok(spooled(parts, file, len))
+}
+
+/// The request with its spooled body, of known length now.
+fn spooled(mut parts: http::request::Parts, file: tokio::fs::File, len: u64) -> s3s::HttpRequest {
     parts.headers.remove(http::header::TRANSFER_ENCODING);
     parts
         .headers
@@ -181,10 +189,14 @@ pub async fn unsized_body(
         stream,
         hyper::body::Frame::data,
     ));
-    Ok(Request::from_parts(parts, s3s::Body::http_body(body)))
+    Request::from_parts(parts, s3s::Body::http_body(body))
 }
 
-async fn spool_body(mut body: hyper::body::Incoming) -> Result<(tokio::fs::File, u64), Refused> {
+async fn spool_body<B>(mut body: B) -> Result<(tokio::fs::File, u64), Refused>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     use http_body_util::BodyExt;
     use tokio::io::{AsyncSeekExt, AsyncWriteExt};
     let io = |e: std::io::Error| Refused {

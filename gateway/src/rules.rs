@@ -279,6 +279,24 @@ pub fn part_range(n: i32, info: &ObjectInfo) -> S3Result<(Option<Range>, i32)> {
 }
 
 /// A body whose MD5 is not its `Content-MD5`: nothing was stored.
+/// S3's answer to a body whose SHA-256 is not the signed one (a code s3s
+/// has no variant for).
+pub fn sha256_mismatch() -> S3Error {
+    let mut e = S3Error::with_message(
+        S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+        "the body does not match the SHA-256 it was signed with; nothing was stored",
+    );
+    e.set_status_code(http::StatusCode::BAD_REQUEST);
+    e
+}
+
+pub fn incomplete_body() -> S3Error {
+    s3_error!(
+        IncompleteBody,
+        "the body ended before its Content-Length; nothing was stored"
+    )
+}
+
 pub fn bad_digest() -> S3Error {
     s3_error!(
         BadDigest,

@@ -6,6 +6,7 @@
 
 use crate::body;
 use crate::error::{self, bucket as bucket_err, object as object_err};
+use crate::idle::BodyIdle;
 use crate::listing;
 use crate::multipart::{listed_parts, Completed, Uploads};
 use crate::rules::{self, *};
@@ -370,13 +371,17 @@ impl S3 for Gateway {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        let idle = BodyIdle::of(&req.extensions);
         let i = req.input;
         rules::write_features!(i).check().map_err(body_unread)?;
         let (reader, digest) = body::checked_reader(i.body, i.content_md5.as_deref())?;
         let size = i.content_length.map(|n| n.max(0) as u64);
         let reader = match self.detach(reader, size).await {
             Ok(r) => r,
+            Err(_) if idle.fired() => return Err(body_unread(crate::idle::request_timeout())),
+            Err(_) if digest.sha256_failed() => return Err(body_unread(sha256_mismatch())),
             Err(_) if digest.failed() => return Err(bad_digest()),
+            Err(_) if digest.broken() => return Err(body_unread(incomplete_body())),
             Err(e) => return Err(body_unread(e)),
         };
         let if_match = i.if_match.is_some();
@@ -390,7 +395,10 @@ impl S3 for Gateway {
         );
         let info = match self.d().put(&i.bucket, &i.key, reader, opts).await {
             Ok(info) => info,
+            Err(_) if idle.fired() => return Err(body_unread(crate::idle::request_timeout())),
+            Err(_) if digest.sha256_failed() => return Err(body_unread(sha256_mismatch())),
             Err(_) if digest.failed() => return Err(bad_digest()),
+            Err(_) if digest.broken() => return Err(body_unread(incomplete_body())),
             Err(e) if if_match && e.kind() == ErrorKind::PreconditionFailed => {
                 return Err(body_unread(
                     self.if_match_failed(&i.bucket, &i.key, object_err(e)).await,
@@ -755,6 +763,7 @@ impl S3 for Gateway {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
+        let idle = BodyIdle::of(&req.extensions);
         let r: S3Result<String> = async {
             let i = req.input;
             if i.sse_customer_algorithm.is_some() {
@@ -765,7 +774,13 @@ impl S3 for Gateway {
             self.uploads()
                 .upload_part(&i.bucket, &i.key, &i.upload_id, n, reader)
                 .await
-                .map_err(|e| if digest.failed() { bad_digest() } else { e })
+                .map_err(|e| match () {
+                    _ if idle.fired() => crate::idle::request_timeout(),
+                    _ if digest.sha256_failed() => sha256_mismatch(),
+                    _ if digest.failed() => bad_digest(),
+                    _ if digest.broken() => incomplete_body(),
+                    _ => e,
+                })
         }
         .await;
         let tag = r.map_err(body_unread)?;

@@ -1,10 +1,13 @@
 //! The HTTP side: SigV4 credentials, the accept loop (HTTP/1.1 and HTTP/2),
-//! one access-log line per request, and a graceful shutdown.
+//! one access-log line per request, and a graceful shutdown; the limits
+//! that keep slow or hostile clients from starving the others
+//! ([`ServeLimits`]: connections at once, the time a request head may take,
+//! the time a request body may go quiet).
 
 use crate::s3::Gateway;
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;
 use s3s::service::{S3Service, S3ServiceBuilder};
@@ -16,6 +19,37 @@ use tokio::net::TcpListener;
 
 /// How long in-flight requests get to finish after the shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// The most a request head (line and headers) may hold; hyper's read
+/// buffer, so also the most it reads at once.
+const MAX_HEAD: usize = 64 << 10;
+
+/// What the HTTP side allows a client (`trove-host serve` flags).
+#[derive(Debug, Clone)]
+pub struct ServeLimits {
+    /// Connections served at once; further ones wait in the listen backlog
+    /// until one closes (`--max-connections`, default 1024).
+    pub max_connections: usize,
+    /// A request head (line and headers) must arrive within this, counted
+    /// from its first byte, or from the end of the previous response on a
+    /// kept-alive connection (which is thus closed when idle this long);
+    /// else the connection is closed (`--header-timeout`, default 30 s).
+    pub header_timeout: Duration,
+    /// A request body that sends nothing for this long fails with
+    /// `RequestTimeout`; the put is aborted and nothing is stored
+    /// (`--body-idle-timeout`, default 60 s).
+    pub body_idle_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(30),
+            body_idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
 
 /// The one key pair requests must be signed with (SigV4).
 #[derive(Clone)]
@@ -70,11 +104,13 @@ impl s3s::validation::NameValidation for S3Names {
     }
 }
 
-/// The S3 service with an access-log line per request.
+/// The S3 service with an access-log line per request, and the request
+/// body's idle timeout.
 #[derive(Clone)]
 struct Logged {
     inner: S3Service,
     peer: SocketAddr,
+    body_idle: Duration,
 }
 
 impl hyper::service::Service<http::Request<Incoming>> for Logged {
@@ -88,10 +124,14 @@ impl hyper::service::Service<http::Request<Incoming>> for Logged {
         // The path only: a presigned URL's query carries its signature.
         let path = req.uri().path().to_string();
         let peer = self.peer;
+        let body_idle = self.body_idle;
         let fut = match refused {
             None => {
                 let inner = self.inner.clone();
                 Some(async move {
+                    let flag = crate::idle::BodyIdle::default();
+                    req.extensions_mut().insert(flag.clone());
+                    let req = req.map(|b| crate::idle::IdleBody::new(b, body_idle, flag));
                     match crate::precheck::unsized_body(req).await {
                         Ok(req) => inner.call(req).await,
                         Err(r) => Ok(r.response()),
@@ -169,10 +209,32 @@ pub async fn serve(
     service: S3Service,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let http = ConnBuilder::new(TokioExecutor::new());
+    serve_with(listener, service, ServeLimits::default(), shutdown).await
+}
+
+/// [`serve`] under `limits`.
+pub async fn serve_with(
+    listener: TcpListener,
+    service: S3Service,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut http = ConnBuilder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        // a request head larger than this is answered 431 (S3 allows 8 KiB)
+        .max_buf_size(MAX_HEAD);
+    http.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // A free slot first: over the limit, connections wait in the backlog.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            () = shutdown.as_mut() => break,
+        };
         let (socket, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
@@ -189,6 +251,7 @@ pub async fn serve(
         let svc = Logged {
             inner: service.clone(),
             peer,
+            body_idle: limits.body_idle_timeout,
         };
         let conn = http
             .serve_connection(TokioIo::new(socket), svc)
@@ -198,6 +261,7 @@ pub async fn serve(
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);

@@ -67,12 +67,24 @@ fn io_err(e: Error) -> io::Error {
     io::Error::other(e)
 }
 
-/// A host stream that failed mid-body.
+/// A host stream that failed mid-body: the kind the stream gave (the http
+/// import says `unavailable` for a broken connection, `timeout` for an idle
+/// one), else `io`.
 fn stream_err(label: &str, e: StreamError) -> io::Error {
-    io_err(Error::new(
-        ErrorKind::Io,
-        format!("{label}: reading body: {e}"),
-    ))
+    let inner = match &e {
+        StreamError::LastOperationFailed(e) => e
+            .downcast_ref::<io::Error>()
+            .and_then(|e| e.get_ref())
+            .and_then(|e| e.downcast_ref::<Error>()),
+        _ => None,
+    };
+    io_err(match inner {
+        Some(inner) => Error::new(
+            inner.kind(),
+            format!("{label}: reading body: {}", inner.message()),
+        ),
+        None => Error::new(ErrorKind::Io, format!("{label}: reading body: {e}")),
+    })
 }
 
 impl AsyncRead for ObjectReader {

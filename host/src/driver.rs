@@ -5,6 +5,7 @@ use crate::body::{self, drop_resource, ObjectReader, CHUNK};
 use crate::convert;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pool::{guest, Lease, Pool};
+use crate::retry::CallCtx;
 use crate::types::*;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -183,7 +184,10 @@ impl Driver {
         use wasmtime_wasi::p2::pipe::AsyncReadStream;
         let mut l = self.lease().await?;
         let wopts = convert::put_options(&opts);
-        let progress = crate::progress::Progress::default();
+        // The application's bytes and the driver's requests' bytes are
+        // the call's progress.
+        let ctx = self.call_ctx();
+        let progress = ctx.progress.clone();
         let broken = Arc::new(std::sync::Mutex::new(None::<String>));
         let stream: wasmtime_wasi::p2::DynInputStream = Box::new(AsyncReadStream::new(Counting {
             inner: body,
@@ -202,11 +206,11 @@ impl Driver {
             let Some(sp) = inst.stream_put.as_ref() else {
                 return Err(unsupported("stream-put", &self.inner.info.name));
             };
-            crate::progress::with_progress(
+            ctx.scope(crate::progress::with_progress(
                 timeout,
                 &progress,
                 sp.call_put_stream(&mut inst.store, bucket, key, res, &wopts),
-            )
+            ))
             .await
         };
         let out = wit(l.settle(r)?).map(convert::object_info);
@@ -223,10 +227,19 @@ impl Driver {
         out
     }
 
-    /// Run an idempotent call again, after an exponential backoff with
-    /// jitter, while the driver reports a retryable error (`unavailable`,
-    /// `timeout`). The host's own failures (an overrun deadline, a trap) are
-    /// not retried: they are the outer error.
+    /// The context of this call (its retry budget and transfer progress):
+    /// the enclosing call's when there is one (a retried put's attempts
+    /// share one budget), else a new one.
+    fn call_ctx(&self) -> std::sync::Arc<CallCtx> {
+        CallCtx::current().unwrap_or_else(|| CallCtx::new(self.inner.pool.call_timeout()))
+    }
+
+    /// Run an idempotent call again while the driver reports a retryable
+    /// error (`unavailable`, `timeout`), under the call's retry budget
+    /// ([`crate::retry`]: backoff with jitter, a bounded count and time,
+    /// shared with the http import's own retries). The host's own failures
+    /// (an overrun deadline, a trap) are not retried: they are the outer
+    /// error.
     async fn retry<T, F, Fut>(&self, mut call: F) -> Result<T>
     where
         F: FnMut() -> Fut,
@@ -235,20 +248,59 @@ impl Driver {
         >,
     {
         use crate::bindings::wit::Error as W;
-        let mut attempt = 0u32;
+        let ctx = self.call_ctx();
         loop {
-            match call().await? {
-                Err(e @ (W::Unavailable(_) | W::Timeout(_))) if attempt < RETRIES => {
+            match ctx.scope(call()).await? {
+                Err(e @ (W::Unavailable(_) | W::Timeout(_))) => {
                     let e = convert::error(e);
-                    let delay = backoff(attempt);
+                    let Some(delay) = ctx.budget.next_delay(None) else {
+                        return Err(e);
+                    };
                     tracing::debug!(
                         driver = %self.inner.info.name,
                         "retrying in {delay:?} after: {e}"
                     );
                     tokio::time::sleep(delay).await;
-                    attempt += 1;
                 }
                 r => return wit(r),
+            }
+        }
+    }
+
+    /// Put a body that can be produced again (a file, a buffer): `open`
+    /// gives a fresh reader for each attempt. A retryable failure
+    /// (`unavailable`, `timeout`, whether the driver's or the host's
+    /// deadline) starts the put again under the call's retry budget; nothing
+    /// is visible until an attempt commits, so a failed attempt leaves no
+    /// object (or the old one). A failure of the reader itself (`io`) is not
+    /// retried.
+    pub async fn put_replayable<R, F, Fut>(
+        &self,
+        bucket: &str,
+        key: &str,
+        mut open: F,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<R>>,
+    {
+        let ctx = self.call_ctx();
+        loop {
+            let body = open().await?;
+            match ctx.scope(self.put(bucket, key, body, opts.clone())).await {
+                Err(e) if e.is_retryable() => {
+                    let Some(delay) = ctx.budget.next_delay(None) else {
+                        return Err(e);
+                    };
+                    tracing::debug!(
+                        driver = %self.inner.info.name,
+                        "put {bucket}/{key}: retrying in {delay:?} after: {e}"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                r => return r,
             }
         }
     }
@@ -285,20 +337,15 @@ impl Driver {
         if data.len() < CHUNK && self.inner.caps.put_bytes && !self.inner.caps.stream_put {
             return self.put_whole(bucket, key, &data, &opts).await;
         }
-        // The body is in memory, so the put can be tried again when the
-        // driver reports `unavailable` (the host itself never does).
+        // The body is in memory, so the put can be tried again.
         let data = bytes::Bytes::from(data);
-        let mut attempt = 0u32;
-        loop {
-            let body = std::io::Cursor::new(data.clone());
-            match self.put(bucket, key, body, opts.clone()).await {
-                Err(e) if e.kind() == ErrorKind::Unavailable && attempt < RETRIES => {
-                    tokio::time::sleep(backoff(attempt)).await;
-                    attempt += 1;
-                }
-                r => return r,
-            }
-        }
+        self.put_replayable(
+            bucket,
+            key,
+            || std::future::ready(Ok(std::io::Cursor::new(data.clone()))),
+            opts,
+        )
+        .await
     }
 
     /// The object's info and its body as an `AsyncRead`.
@@ -583,21 +630,9 @@ async fn read_full(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io:
     Ok(n)
 }
 
-/// Attempts after the first for a retryable failure of an idempotent call.
-const RETRIES: u32 = 3;
 /// The first read of an upload: bodies that end within it never need a
 /// whole chunk buffer.
 const SMALL_BODY: usize = 16 * 1024;
-
-/// Exponential backoff (100 ms, 200 ms, 400 ms, …, at most 5 s) with full jitter.
-fn backoff(attempt: u32) -> std::time::Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let cap = (100u64 << attempt.min(6)).min(5_000);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(attempt);
-    let jitter = h.finish() % (cap + 1);
-    std::time::Duration::from_millis(cap / 2 + jitter / 2)
-}
 
 /// An `AsyncRead` that counts the bytes it yields (upload progress).
 struct Counting<R> {

@@ -17,18 +17,31 @@
 //! in its own task, bounded per opened driver by [`MAX_IN_FLIGHT`](crate::http_policy::MAX_IN_FLIGHT) requests
 //! and [`MAX_IN_FLIGHT_BYTES`] of `bytes` bodies ([`Flights`](crate::http_policy::Flights)).
 //!
-//! Timeouts: connect, first byte (the response head, counted from the last
-//! byte of request body sent) and idle (no body byte for that long). Response
-//! heads larger than [`MAX_RESPONSE_HEADER_BYTES`] are refused. Debug logs
+//! Timeouts: connect, and idle (`--http-idle-timeout`): no byte moved either
+//! way for that long, counted from the last request body byte the connection
+//! took (twice as long once the body is all taken: the kernel may still
+//! hold some) until the response head, then between response body chunks. A request whose body
+//! moves steadily is never cut off however long it takes. Response heads
+//! larger than [`MAX_RESPONSE_HEADER_BYTES`] are refused. Debug logs
 //! (`RUST_LOG=trove::http=debug`) never show `Authorization`, signatures or
 //! other secrets.
+//!
+//! Retries: a request the host can send again unchanged (no body, or a
+//! `bytes` body the host holds whole) is sent again when the answer is 429
+//! or 503 (the server did not take it), and, for GET, HEAD, PUT and DELETE,
+//! when no answer came (refused, reset, timed out) or it is 502 or 504,
+//! under the call's retry budget
+//! ([`crate::retry`], which honours `Retry-After`). The driver sees the last
+//! answer only when the budget is spent. Streamed bodies are never retried
+//! here (the host does not keep them); the call around them may be.
 
 use crate::bindings::trove::driver::http as wit_http;
 use crate::bindings::wit::Error as WitError;
 use crate::http_policy::{
     headers_for_log, request_headers, GuardedResolver, HttpGrant, Refused, MAX_IN_FLIGHT_BYTES,
 };
-use crate::progress::{with_progress, Progress};
+use crate::progress::{with_progress_by, Progress};
+use crate::retry::CallCtx;
 use bytes::Bytes;
 use futures::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,10 +55,10 @@ use wasmtime_wasi::p2::{DynInputStream, DynPollable, Pollable, StreamError};
 /// The most a response head (status line excluded) may hold.
 pub const MAX_RESPONSE_HEADER_BYTES: usize = 64 << 10;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Chunk size when a host stream is sent as a request body.
 const BODY_CHUNK: usize = 1 << 20;
+/// Chunk size when a `bytes` body is sent (each chunk counts as progress).
+const BYTES_CHUNK: usize = 64 << 10;
 
 /// Map a reqwest failure to the contract's error; a grant refusal found in
 /// the error chain is `permission-denied`.
@@ -73,26 +86,88 @@ fn map_error(e: &reqwest::Error, what: &str) -> WitError {
     }
 }
 
-/// A host stream as a request body, counting bytes as they go.
-fn stream_body(stream: DynInputStream, progress: Progress) -> reqwest::Body {
-    let s = futures::stream::unfold(Some(stream), move |state| {
-        let progress = progress.clone();
+/// A request body handed to reqwest in pieces of at most [`BYTES_CHUNK`],
+/// each counted as progress when reqwest takes it: it takes the next only
+/// once it has written what it holds, so the count follows the socket
+/// (a whole 1 MiB chunk counted at once would run ahead of the wire).
+fn paced<S>(source: S, progress: Progress, sent: Arc<AtomicBool>) -> reqwest::Body
+where
+    S: futures::Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static,
+{
+    let s = futures::stream::unfold((source, Bytes::new()), move |(mut source, mut rest)| {
+        let (progress, sent) = (progress.clone(), sent.clone());
         async move {
-            let mut stream = state?;
-            loop {
-                match stream.blocking_read(BODY_CHUNK).await {
-                    Ok(b) if b.is_empty() => continue,
-                    Ok(b) => {
-                        progress.add(b.len());
-                        return Some((Ok::<Bytes, std::io::Error>(b), Some(stream)));
-                    }
-                    Err(StreamError::Closed) => return None,
-                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            while rest.is_empty() {
+                let Some(next) = source.next().await else {
+                    sent.store(true, Ordering::Release);
+                    return None;
+                };
+                match next {
+                    Ok(b) => rest = b,
+                    Err(e) => return Some((Err(e), (source, rest))),
+                }
+            }
+            let piece = rest.split_to(rest.len().min(BYTES_CHUNK));
+            progress.add(piece.len());
+            Some((Ok(piece), (source, rest)))
+        }
+    });
+    reqwest::Body::wrap_stream(s)
+}
+
+/// A host stream as a request body.
+fn stream_body(stream: DynInputStream, progress: Progress, sent: Arc<AtomicBool>) -> reqwest::Body {
+    let s = futures::stream::unfold(Some(stream), |state| async move {
+        let mut stream = state?;
+        loop {
+            match stream.blocking_read(BODY_CHUNK).await {
+                Ok(b) if b.is_empty() => continue,
+                Ok(b) => return Some((Ok::<Bytes, std::io::Error>(b), Some(stream))),
+                Err(StreamError::Closed) => return None,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            }
+        }
+    });
+    paced(Box::pin(s), progress, sent)
+}
+
+/// A body the host holds whole (a slow upload of a large part is not idle).
+fn bytes_body(data: Bytes, progress: Progress, sent: Arc<AtomicBool>) -> reqwest::Body {
+    paced(futures::stream::iter([Ok(data)]), progress, sent)
+}
+
+/// A response body that fails when no chunk comes for `idle`. A failure
+/// mid-body is the contract's `unavailable` (the connection broke) or
+/// `timeout` (it went idle), so that the caller knows a new get may succeed.
+fn response_body(resp: reqwest::Response, idle: Duration, what: String) -> DynInputStream {
+    let fail = |kind, msg: String| {
+        Err::<Bytes, _>(std::io::Error::other(crate::error::Error::new(kind, msg)))
+    };
+    let s = futures::stream::unfold(Some((resp.bytes_stream(), 0u64)), move |state| {
+        let what = what.clone();
+        async move {
+            let (mut body, seen) = state?;
+            match tokio::time::timeout(idle, body.next()).await {
+                Ok(Some(Ok(b))) => {
+                    let n = seen + b.len() as u64;
+                    Some((Ok(b), Some((body, n))))
+                }
+                Ok(None) => None,
+                Ok(Some(Err(e))) => {
+                    let e = map_error(&e, "");
+                    let msg = format!("{what}: the response body broke after {seen} bytes: {e:?}");
+                    Some((fail(crate::error::ErrorKind::Unavailable, msg), None))
+                }
+                Err(_) => {
+                    let msg =
+                        format!("{what}: no response body byte for {idle:?} after {seen} bytes");
+                    Some((fail(crate::error::ErrorKind::Timeout, msg), None))
                 }
             }
         }
     });
-    reqwest::Body::wrap_stream(s)
+    let reader = tokio_util::io::StreamReader::new(s);
+    Box::new(AsyncReadStream::new(reader))
 }
 
 /// What the `http` import sees of the store.
@@ -100,6 +175,8 @@ pub(crate) struct HttpView<'a> {
     pub(crate) table: &'a mut ResourceTable,
     pub(crate) grant: Option<&'a HttpGrant>,
     pub(crate) driver: &'a str,
+    /// No byte either way for this long fails a request (`timeout`).
+    pub(crate) idle: Duration,
 }
 
 /// The `http` import's [`HasData`]: its functions get an [`HttpView`].
@@ -119,7 +196,9 @@ fn client(grant: &HttpGrant) -> Result<reqwest::Client, String> {
                 .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(CONNECT_TIMEOUT)
-                .read_timeout(IDLE_TIMEOUT)
+                // No read_timeout: reqwest's runs from the request's start
+                // to the response head, however steadily the body moves.
+                // The idle timeouts are ours (`execute`, `response_body`).
                 // Below Node's 5 s keep-alive (Azurite): a connection the server
                 // closed while idle is never reused.
                 .pool_idle_timeout(Duration::from_secs(4))
@@ -140,6 +219,9 @@ struct Outgoing {
     url: reqwest::Url,
     rb: reqwest::RequestBuilder,
     progress: Progress,
+    /// Set when the whole request body was handed to the connection.
+    sent: Arc<AtomicBool>,
+    idle: Duration,
 }
 
 type Answer = Result<(wit_http::Response, DynInputStream), WitError>;
@@ -151,6 +233,8 @@ fn prepare(
     req: wit_http::Request,
     body: ReqBody,
     length: Option<u64>,
+    idle: Duration,
+    progress: Progress,
 ) -> Result<Outgoing, WitError> {
     let driver = driver.to_string();
     let Some(grant) = grant else {
@@ -174,23 +258,29 @@ fn prepare(
         .map_err(|_| WitError::InvalidArgument(format!("bad HTTP method {:?}", req.method)))?;
     let headers = request_headers(&req.headers).map_err(WitError::InvalidArgument)?;
     let mut rb = client.request(method.clone(), url.clone()).headers(headers);
-    let progress = Progress::default();
     // reqwest sends no Content-Length for an empty body, and Azure
     // refuses a PUT or POST without one (411; Azurite: 400).
     let needs_length = matches!(
         method,
         reqwest::Method::PUT | reqwest::Method::POST | reqwest::Method::PATCH
     );
-    let streamed = matches!(body, ReqBody::Stream(_) | ReqBody::Written(..));
+    let streamed = !matches!(body, ReqBody::Empty);
+    let sent = Arc::new(AtomicBool::new(false));
+    if matches!(&body, ReqBody::Empty) || matches!(&body, ReqBody::Bytes(b) if b.is_empty()) {
+        sent.store(true, Ordering::Release);
+    }
     rb = match body {
         ReqBody::Empty if needs_length => rb.header(reqwest::header::CONTENT_LENGTH, 0),
         ReqBody::Bytes(b) if b.is_empty() && needs_length => {
             rb.header(reqwest::header::CONTENT_LENGTH, 0)
         }
         ReqBody::Empty => rb,
-        ReqBody::Bytes(b) => rb.body(b),
-        ReqBody::Stream(s) => rb.body(stream_body(s, progress.clone())),
-        ReqBody::Written(rx, finished) => rb.body(written_body(rx, finished, progress.clone())),
+        ReqBody::Bytes(b) if b.is_empty() => rb,
+        ReqBody::Bytes(b) => rb.body(bytes_body(b, progress.clone(), sent.clone())),
+        ReqBody::Stream(s) => rb.body(stream_body(s, progress.clone(), sent.clone())),
+        ReqBody::Written(rx, finished) => {
+            rb.body(written_body(rx, finished, progress.clone(), sent.clone()))
+        }
     };
     if let (Some(n), true) = (length, streamed) {
         rb = rb.header(reqwest::header::CONTENT_LENGTH, n);
@@ -209,6 +299,8 @@ fn prepare(
         url,
         rb,
         progress,
+        sent,
+        idle,
     })
 }
 
@@ -220,13 +312,26 @@ async fn execute(o: Outgoing) -> Answer {
         url,
         rb,
         progress,
+        sent,
+        idle,
     } = o;
     let started = Instant::now();
-    let resp = match with_progress(FIRST_BYTE_TIMEOUT, &progress, rb.send()).await {
+    // Progress counts bytes the connection took, not bytes on the wire:
+    // once the last is taken, the kernel may still hold a few MiB of the
+    // body (Linux lets a send buffer grow to 4 MiB), which leave at the
+    // link's pace before the server can answer. So the answer may take
+    // twice the idle timeout after the body's end.
+    let window = || match sent.load(Ordering::Acquire) {
+        true => idle * 2,
+        false => idle,
+    };
+    let resp = match with_progress_by(window, &progress, rb.send()).await {
         Err(_) => {
             return Err(WitError::Timeout(format!(
-                "{method} {}: no response within {FIRST_BYTE_TIMEOUT:?}",
-                crate::dsn::redact(url.as_str())
+                "{method} {}: no byte moved for {:?} ({} body bytes sent, no response)",
+                crate::dsn::redact(url.as_str()),
+                window(),
+                progress.get()
             )))
         }
         Ok(Err(e)) => {
@@ -259,12 +364,132 @@ async fn execute(o: Outgoing) -> Answer {
         started.elapsed(),
         headers_for_log(&headers)
     );
-    let body = resp
-        .bytes_stream()
-        .map(|r| r.map_err(std::io::Error::other));
-    let reader = tokio_util::io::StreamReader::new(body);
-    let stream: DynInputStream = Box::new(AsyncReadStream::new(reader));
+    let what = format!("{method} {}", crate::dsn::redact(url.as_str()));
+    let stream = response_body(resp, idle, what);
     Ok((wit_http::Response { status, headers }, stream))
+}
+
+/// A request the host can send again unchanged: a body it holds whole (or
+/// none).
+fn held_whole(body: &ReqBody) -> bool {
+    matches!(body, ReqBody::Empty | ReqBody::Bytes(_))
+}
+
+/// A method whose request may be sent twice with the effect of once.
+fn idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "PUT" | "DELETE")
+}
+
+/// Whether an answer is worth another attempt, with the server's
+/// `Retry-After`. 429 and 503 say the server did not take the request (S3's
+/// SlowDown), so any method is sent again, as the AWS SDKs do (a POST that
+/// creates a multipart upload, or completes one). No answer at all
+/// (refused, reset, timed out), 502 and 504 may come after the server acted:
+/// only an idempotent method is sent again. A 500 is not retried: servers
+/// answer it for failures that do not go away (the call around may still
+/// retry what the driver maps to `unavailable`).
+fn retryable(method: &str, a: &Answer) -> Option<Option<Duration>> {
+    let hint = |r: &wit_http::Response| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| crate::retry::retry_after(v))
+    };
+    match a {
+        Ok((r, _)) if matches!(r.status, 429 | 503) => Some(hint(r)),
+        Ok((r, _)) if matches!(r.status, 502 | 504) && idempotent(method) => Some(hint(r)),
+        Err(WitError::Unavailable(_) | WitError::Timeout(_)) if idempotent(method) => Some(None),
+        _ => None,
+    }
+}
+
+/// A request with what it needs to be sent again.
+struct Attempts {
+    driver: String,
+    grant: Option<HttpGrant>,
+    req: wit_http::Request,
+    body: ReqBody,
+    length: Option<u64>,
+    idle: Duration,
+    /// The call's context, or the request's own when it was sent outside one.
+    ctx: Arc<CallCtx>,
+}
+
+impl Attempts {
+    fn new(
+        view: &HttpView<'_>,
+        req: wit_http::Request,
+        body: ReqBody,
+        length: Option<u64>,
+    ) -> Self {
+        Attempts {
+            driver: view.driver.to_string(),
+            grant: view.grant.cloned(),
+            req,
+            body,
+            length,
+            idle: view.idle,
+            ctx: CallCtx::current().unwrap_or_else(|| CallCtx::new(view.idle * 2)),
+        }
+    }
+
+    /// Sends the request, again while the answer is retryable and the
+    /// budget allows.
+    async fn run(self) -> Answer {
+        let Attempts {
+            driver,
+            grant,
+            req,
+            body,
+            length,
+            idle,
+            ctx,
+        } = self;
+        if !held_whole(&body) {
+            // A request's bytes are progress of the call that sent it.
+            let progress = ctx.progress.child();
+            let o = prepare(&driver, grant.as_ref(), req, body, length, idle, progress)?;
+            return ctx.scope(execute(o)).await;
+        }
+        loop {
+            let progress = ctx.progress.child();
+            let o = prepare(
+                &driver,
+                grant.as_ref(),
+                req.clone(),
+                body.replay(),
+                length,
+                idle,
+                progress,
+            )?;
+            let a = ctx.scope(execute(o)).await;
+            let Some(hint) = retryable(&req.method, &a) else {
+                // Only an answer the server took ends a streak of failures
+                // (a failure not worth retrying here must not reset the
+                // budget of the call that may retry it).
+                if matches!(&a, Ok((r, _)) if r.status < 500 && r.status != 429) {
+                    ctx.budget.success();
+                }
+                return a;
+            };
+            let Some(delay) = ctx.budget.next_delay(hint) else {
+                return a;
+            };
+            let why = match &a {
+                Ok((r, _)) => format!("HTTP {}", r.status),
+                Err(e) => format!("{e:?}"),
+            };
+            tracing::debug!(
+                target: "trove::http",
+                driver,
+                "{} {}: retrying in {delay:?} after {why}",
+                req.method,
+                crate::dsn::redact(&req.url)
+            );
+            drop(a);
+            tokio::time::sleep(delay).await;
+        }
+    }
 }
 
 /// Chunks a `body-writer` may have written and the host not yet sent.
@@ -278,23 +503,20 @@ pub(crate) struct PendingRequest {
 }
 
 impl PendingRequest {
-    /// Runs `o` in a task that holds `permits` until the answer's head is in.
-    fn spawn(o: Result<Outgoing, WitError>, permits: Vec<OwnedSemaphorePermit>) -> Self {
-        match o {
-            Err(e) => PendingRequest {
-                task: None,
-                answer: Some(Err(e)),
-                taken: false,
-            },
-            Ok(o) => PendingRequest {
-                task: Some(tokio::spawn(async move {
-                    let answer = execute(o).await;
-                    drop(permits);
-                    answer
-                })),
-                answer: None,
-                taken: false,
-            },
+    /// Runs `answer` in a task that holds `permits` until the answer's head
+    /// is in.
+    fn spawn(
+        answer: impl std::future::Future<Output = Answer> + Send + 'static,
+        permits: Vec<OwnedSemaphorePermit>,
+    ) -> Self {
+        PendingRequest {
+            task: Some(tokio::spawn(async move {
+                let answer = answer.await;
+                drop(permits);
+                answer
+            })),
+            answer: None,
+            taken: false,
         }
     }
 }
@@ -335,16 +557,14 @@ fn written_body(
     rx: mpsc::Receiver<Bytes>,
     finished: Arc<AtomicBool>,
     progress: Progress,
+    sent: Arc<AtomicBool>,
 ) -> reqwest::Body {
     let s = futures::stream::unfold(Some(rx), move |state| {
-        let (progress, finished) = (progress.clone(), finished.clone());
+        let finished = finished.clone();
         async move {
             let mut rx = state?;
             match rx.recv().await {
-                Some(b) => {
-                    progress.add(b.len());
-                    Some((Ok::<Bytes, std::io::Error>(b), Some(rx)))
-                }
+                Some(b) => Some((Ok::<Bytes, std::io::Error>(b), Some(rx))),
                 None if finished.load(Ordering::Acquire) => None,
                 None => Some((
                     Err(std::io::Error::other(
@@ -355,7 +575,7 @@ fn written_body(
             }
         }
     });
-    reqwest::Body::wrap_stream(s)
+    paced(Box::pin(s), progress, sent)
 }
 
 /// The WIT handle of a host object in the table, and back (by rep).
@@ -376,7 +596,7 @@ impl HttpView<'_> {
             wit_http::RequestBody::Empty => (ReqBody::Empty, Some(0)),
             wit_http::RequestBody::Bytes(b) => {
                 let n = b.len() as u64;
-                (ReqBody::Bytes(b), Some(n))
+                (ReqBody::Bytes(Bytes::from(b)), Some(n))
             }
             wit_http::RequestBody::Stream((res, len)) => {
                 let stream = self.table.delete(res)?;
@@ -401,10 +621,7 @@ impl wit_http::Host for HttpView<'_> {
         body: wit_http::RequestBody,
     ) -> WitResult<(wit_http::Response, Resource<DynInputStream>)> {
         let (body, length) = self.body(body)?;
-        let a = match prepare(self.driver, self.grant, req, body, length) {
-            Ok(o) => execute(o).await,
-            Err(e) => Err(e),
-        };
+        let a = Attempts::new(self, req, body, length).run().await;
         self.answer(a)
     }
 
@@ -431,8 +648,8 @@ impl wit_http::Host for HttpView<'_> {
                 );
             }
         }
-        let o = prepare(self.driver, self.grant, req, body, length);
-        let r = self.table.push(PendingRequest::spawn(o, permits))?;
+        let a = Attempts::new(self, req, body, length);
+        let r = self.table.push(PendingRequest::spawn(a.run(), permits))?;
         Ok(own(r))
     }
 
@@ -444,7 +661,18 @@ impl wit_http::Host for HttpView<'_> {
         let (tx, rx) = mpsc::channel(WRITER_DEPTH);
         let finished = Arc::new(AtomicBool::new(false));
         let body = ReqBody::Written(rx, finished.clone());
-        let o = match prepare(self.driver, self.grant, req, body, length) {
+        // A written body is not held by the host: one attempt only.
+        let ctx = CallCtx::current().unwrap_or_else(|| CallCtx::new(self.idle * 2));
+        let progress = ctx.progress.child();
+        let o = match prepare(
+            self.driver,
+            self.grant,
+            req,
+            body,
+            length,
+            self.idle,
+            progress,
+        ) {
             Ok(o) => o,
             Err(e) => return Ok(Err(e)),
         };
@@ -452,7 +680,8 @@ impl wit_http::Host for HttpView<'_> {
         if let Some(g) = self.grant {
             permits.push(g.flights.requests.clone().acquire_owned().await?);
         }
-        let pending = self.table.push(PendingRequest::spawn(Ok(o), permits))?;
+        let answer = async move { ctx.scope(execute(o)).await };
+        let pending = self.table.push(PendingRequest::spawn(answer, permits))?;
         let writer = self.table.push(BodyWriter {
             tx: Some(tx),
             finished,
@@ -548,8 +777,18 @@ impl wit_http::HostBodyWriter for HttpView<'_> {
 
 enum ReqBody {
     Empty,
-    Bytes(Vec<u8>),
+    Bytes(Bytes),
     Stream(DynInputStream),
     /// Written by the driver through a [`BodyWriter`].
     Written(mpsc::Receiver<Bytes>, Arc<AtomicBool>),
+}
+
+impl ReqBody {
+    /// The same body again (only for those [`replayable`] allows).
+    fn replay(&self) -> ReqBody {
+        match self {
+            ReqBody::Bytes(b) => ReqBody::Bytes(b.clone()),
+            _ => ReqBody::Empty,
+        }
+    }
 }

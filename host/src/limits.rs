@@ -23,6 +23,10 @@ pub struct Limits {
     /// Wall-clock budget for compiling one driver component (after its
     /// shape passed the compile limits); an overrun is `invalid-driver`.
     pub compile_timeout: Duration,
+    /// The `http` import's idle timeout: a request fails (`timeout`) when no
+    /// byte moved either way for this long (request body sent, response head
+    /// awaited, response body read).
+    pub http_idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -36,6 +40,7 @@ impl Default for Limits {
             hostcall_bytes: 64 << 20,
             pool_size: 16,
             compile_timeout: Duration::from_secs(600),
+            http_idle_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -272,6 +272,13 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// The per-call deadline.
+    pub(crate) fn call_timeout(&self) -> Duration {
+        self.runtime.limits.call_timeout
+    }
+}
+
 impl Lease {
     pub(crate) fn timeout(&self) -> Duration {
         self.pool.runtime.limits.call_timeout

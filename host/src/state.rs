@@ -37,6 +37,8 @@ pub(crate) struct HostState {
     progress: Option<(crate::progress::Progress, u64)>,
     /// Where the `http` import may go (`None`: every request is refused).
     http: Option<crate::http_policy::HttpGrant>,
+    /// The `http` import's idle timeout.
+    http_idle: std::time::Duration,
     /// The session the `sftp` import uses (`None`: every call is refused).
     sftp: Option<crate::sftp_session::SftpGrant>,
 }
@@ -54,6 +56,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
         table: &mut s.table,
         grant: s.http.as_ref(),
         driver: &s.driver,
+        idle: s.http_idle,
     })?;
     sftp::add_to_linker::<_, SftpImport>(linker, |s| SftpView {
         table: &mut s.table,
@@ -91,6 +94,7 @@ impl HostState {
             cpu_ticks: limits.epoch_ticks(),
             progress: None,
             http: grants.http.clone(),
+            http_idle: limits.http_idle_timeout,
             sftp: grants.sftp.clone(),
         })
     }
