@@ -6,7 +6,7 @@
 
 use crate::client::{code, keys, S3};
 use crate::sigv4::sha256_hex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 #[derive(Default)]
@@ -78,6 +78,11 @@ fn body(rng: &mut Rng) -> bytes::Bytes {
 async fn client(s3: S3, bucket: String, id: usize, until: Instant) -> Report {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((id as u64 + 1) * 0x1000_0001));
     let mut stored: HashMap<String, String> = HashMap::new();
+    // Keys whose last put or delete was answered 503: as with S3, the
+    // request may or may not have happened (a retried request whose first
+    // attempt the backend took, an answer lost), so a listing may show them
+    // or not until the client writes them again.
+    let mut unknown: HashSet<String> = HashSet::new();
     let mut r = Report::default();
     let prefix = format!("c{id:03}/");
     while Instant::now() < until {
@@ -88,8 +93,13 @@ async fn client(s3: S3, bucket: String, id: usize, until: Instant) -> Report {
             let b = body(&mut rng);
             let sum = sha256_hex(&b);
             let a = s3.put(&bucket, &key, b).await;
+            if !matches!(&a, Ok(x) if x.status == 200) {
+                stored.remove(&key);
+                unknown.insert(key.clone());
+            }
             let o = match a {
                 Ok(x) if x.status == 200 => {
+                    unknown.remove(&key);
                     stored.insert(key, sum);
                     Ok(())
                 }
@@ -114,6 +124,7 @@ async fn client(s3: S3, bucket: String, id: usize, until: Instant) -> Report {
             let o = match s3.list(&bucket, &prefix).await {
                 Ok(x) if x.status == 200 => {
                     let mut got = keys(&x.body);
+                    got.retain(|k| !unknown.contains(k));
                     got.sort();
                     let mut want: Vec<String> = stored.keys().cloned().collect();
                     want.sort();
@@ -132,7 +143,12 @@ async fn client(s3: S3, bucket: String, id: usize, until: Instant) -> Report {
                 .nth(rng.next() as usize % stored.len())
                 .unwrap()
                 .clone();
-            let o = match s3.delete(&bucket, &key).await {
+            let a = s3.delete(&bucket, &key).await;
+            if !matches!(&a, Ok(x) if x.status == 204) {
+                stored.remove(&key);
+                unknown.insert(key.clone());
+            }
+            let o = match a {
                 Ok(x) if x.status == 204 => {
                     stored.remove(&key);
                     Ok(())
