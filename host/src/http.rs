@@ -203,6 +203,11 @@ fn client(grant: &HttpGrant) -> Result<reqwest::Client, String> {
                 // closed while idle is never reused.
                 .pool_idle_timeout(Duration::from_secs(4))
                 .pool_max_idle_per_host(32)
+                // HTTP/1.1 only, whatever features other crates turn on in
+                // reqwest (object_store's `aws` enables `http2` under
+                // `cargo test --workspace`): the idle and progress accounting
+                // is per connection, one request at a time.
+                .http1_only()
                 .dns_resolver(Arc::new(GuardedResolver {
                     private_hosts: grant.private_hosts.clone(),
                 }))
