@@ -694,3 +694,62 @@ fn serve_stops_promptly_on_sigterm_and_ctrl_c() {
         assert_eq!(rest, ["stopped"]);
     }
 }
+
+#[test]
+fn put_stores_content_headers_and_head_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let dsn = file_dsn(&dir.path().join("store"));
+    let src = dir.path().join("notes.txt.gz");
+    std::fs::write(&src, b"not really gzip").unwrap();
+    let d = ["--dsn", dsn.as_str()];
+    ok(&[&d[..], &["mb", "docs"]].concat());
+    ok(&[
+        &d[..],
+        &[
+            "put",
+            "docs",
+            "notes.txt.gz",
+            src.to_str().unwrap(),
+            "--cache-control",
+            "no-cache",
+            "--content-disposition",
+            "attachment; filename=\"notes.txt\"",
+            "--content-encoding",
+            "gzip",
+            "--content-language",
+            "en",
+            "--expires",
+            "Thu, 01 Dec 2033 16:00:00 GMT",
+        ],
+    ]
+    .concat());
+    let text = ok(&[&d[..], &["head", "docs", "notes.txt.gz"]].concat());
+    for line in [
+        "cache-control: no-cache",
+        "content-disposition: attachment; filename=\"notes.txt\"",
+        "content-encoding: gzip",
+        "content-language: en",
+        "expires:       Thu, 01 Dec 2033 16:00:00 GMT",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line:?} missing in:\n{text}"
+        );
+    }
+    let head: serde_json::Value =
+        serde_json::from_str(&ok(
+            &[&d[..], &["--json", "head", "docs", "notes.txt.gz"]].concat()
+        ))
+        .unwrap();
+    assert_eq!(head["headers"]["content-encoding"], "gzip");
+    assert_eq!(head["headers"]["expires"], "Thu, 01 Dec 2033 16:00:00 GMT");
+    assert!(head["metadata"].as_object().unwrap().is_empty());
+    // stored as given: the bytes are not decoded on the way out
+    let out = dir.path().join("back");
+    ok(&[
+        &d[..],
+        &["get", "docs", "notes.txt.gz", out.to_str().unwrap()],
+    ]
+    .concat());
+    assert_eq!(std::fs::read(&out).unwrap(), b"not really gzip");
+}
