@@ -7,6 +7,9 @@
 
 use std::process::{Command, Output};
 
+mod common;
+use common::unique;
+
 const SCRIPT: &str = "scripts/servers/azurite.sh";
 
 struct Azurite {
@@ -65,14 +68,6 @@ fn text(b: &[u8]) -> String {
 fn ok(o: Output, what: &str) -> String {
     assert!(o.status.success(), "{what} failed: {}", text(&o.stderr));
     text(&o.stdout)
-}
-
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{:x}", n & 0xffff_ffff_ffff)
 }
 
 /// Percent-encoding of everything but unreserved characters.

@@ -6,6 +6,9 @@
 
 use std::process::{Command, Output};
 
+mod common;
+use common::unique;
+
 struct Server {
     /// `S3S` or `MOTO`.
     name: &'static str,
@@ -78,14 +81,6 @@ impl Server {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{:x}", n & 0xffff_ffff_ffff)
 }
 
 /// Cases a server cannot pass, with the server's reason: the suite reports

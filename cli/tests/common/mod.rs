@@ -126,3 +126,12 @@ pub fn keys_as_paths(out: &str) {
         "{skip}"
     );
 }
+
+/// A name no other test run uses: `prefix` and the clock's nanoseconds.
+pub fn unique(prefix: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{:x}", n & 0xffff_ffff_ffff)
+}

@@ -13,6 +13,8 @@
 //! README's "Reliability" section quotes.
 
 mod cases;
+#[path = "../common/mod.rs"]
+mod common;
 mod target;
 
 use cases::{Mode, Run};

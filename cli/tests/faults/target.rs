@@ -2,6 +2,7 @@
 //! a fault relay (the faulty path, a fresh host per case) and directly (the
 //! clean path every check uses).
 
+use crate::common::unique;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,14 +48,6 @@ fn var(name: &str, script: &str) -> String {
 fn addr_of(endpoint: &str) -> SocketAddr {
     let rest = endpoint.trim_start_matches("http://");
     rest.split('/').next().unwrap().parse().unwrap()
-}
-
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{:x}", n & 0xffff_ffff_ffff)
 }
 
 impl Target {
