@@ -1,33 +1,48 @@
-//! The file driver's read streams: `wasi:filesystem` `read-via-stream`,
-//! replaced with a stream that reads 1 MiB per `pread` (64 KiB the first
-//! time) and keeps the next read in flight while the current chunk is consumed.
+//! The file driver's streams: `wasi:filesystem` `read-via-stream` and
+//! `write-via-stream`, replaced with streams that move 1 MiB per `pread` or
+//! `pwrite` on a blocking thread, overlapping the guest's work: a read is
+//! kept in flight while the current chunk is consumed ([`read`]), a write
+//! lands while the guest goes on ([`write`]).
 //!
-//! wasmtime-wasi's own file stream reads at most 64 KiB per call, each a
+//! wasmtime-wasi's own file streams move at most 64 KiB per call, each a
 //! `spawn_blocking` round trip, which capped a `get` through the file driver
-//! near 3–4 GB/s (BENCHMARKS.md). The sandbox does not change: the stream is
-//! made from a descriptor the guest already holds (opened under its one
-//! preopen), exactly as wasmtime-wasi makes its own.
+//! near 3–4 GB/s (BENCHMARKS.md); its plain `write` is synchronous, so a put
+//! hashed and wrote each chunk one after the other. The sandbox does not
+//! change: a stream is made from a descriptor the guest already holds
+//! (opened under its one preopen), exactly as wasmtime-wasi makes its own,
+//! with the same permission check.
 
-use bytes::Bytes;
-use std::io;
-use std::sync::Arc;
+mod read;
+mod write;
+
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi::filesystem::Descriptor;
 use wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode;
-use wasmtime_wasi::p2::{DynInputStream, InputStream, Pollable, StreamError, StreamResult};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::WasiView;
 
-/// Bytes per read (and per chunk handed out) once a file proves large; the
-/// first read is small, so a small file costs no 1 MiB buffer.
-const READ: usize = 1 << 20;
-const FIRST_READ: usize = 64 << 10;
+pub(crate) use write::WriteBudget;
 
-/// Shadow `[method]descriptor.read-via-stream` in `linker` (after
-/// wasmtime-wasi's own functions were added). It sees only the WASI view's
-/// resource table.
-pub(crate) fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+/// Store data that keeps the instance's [`WriteBudget`].
+pub(crate) trait HasWriteBudget {
+    fn write_budget(&self) -> WriteBudget;
+}
+
+/// Shadow `[method]descriptor.read-via-stream` and `write-via-stream` in
+/// `linker` (after wasmtime-wasi's own functions were added). They see only
+/// the WASI view's resource table (and the write budget).
+pub(crate) fn add_to_linker<T: WasiView + HasWriteBudget + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
-    let r = linker.instance("wasi:filesystem/types@0.2.12")?.func_wrap(
+    let r = shadow(linker);
+    linker.allow_shadowing(false);
+    r
+}
+
+fn shadow<T: WasiView + HasWriteBudget + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    let mut types = linker.instance("wasi:filesystem/types@0.2.12")?;
+    types.func_wrap(
         "[method]descriptor.read-via-stream",
         |mut store: wasmtime::StoreContextMut<'_, T>,
          (fd, offset): (Resource<Descriptor>, u64)|
@@ -37,182 +52,26 @@ pub(crate) fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wa
                 Descriptor::File(f) => f.file.clone(),
                 Descriptor::Dir(_) => return Ok((Err(ErrorCode::IsDirectory),)),
             };
-            let stream: DynInputStream = Box::new(FileStream::new(file, offset));
+            let stream: DynInputStream = Box::new(read::FileStream::new(file, offset));
             Ok((Ok(table.push(stream)?),))
         },
-    );
-    linker.allow_shadowing(false);
-    r
-}
-
-enum State {
-    /// Nothing read ahead.
-    Idle,
-    /// A read in flight on a blocking thread.
-    Reading(tokio::task::JoinHandle<io::Result<Bytes>>),
-    /// A chunk read, not yet (wholly) handed out.
-    Ready(Bytes),
-    Failed(io::Error),
-    Closed,
-}
-
-struct FileStream {
-    file: Arc<std::fs::File>,
-    /// Where the next read starts.
-    next: u64,
-    /// The size of the next read.
-    size: usize,
-    /// A read came back short: the file ends with the chunk in hand.
-    at_end: bool,
-    state: State,
-}
-
-fn pread(file: &std::fs::File, at: u64, size: usize) -> io::Result<Bytes> {
-    use std::os::unix::fs::FileExt;
-    let mut buf = vec![0u8; size];
-    let mut n = 0;
-    // Fill the buffer unless the file ends first.
-    while n < size {
-        match file.read_at(&mut buf[n..], at + n as u64) {
-            Ok(0) => break,
-            Ok(m) => n += m,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(n);
-    Ok(Bytes::from(buf))
-}
-
-impl FileStream {
-    fn new(file: Arc<std::fs::File>, offset: u64) -> FileStream {
-        FileStream {
-            file,
-            next: offset,
-            size: FIRST_READ,
-            at_end: false,
-            state: State::Idle,
-        }
-    }
-
-    /// The outcome of a read of `size` bytes at `self.next`.
-    fn landed(&mut self, r: io::Result<Bytes>, size: usize) {
-        self.state = match r {
-            Ok(b) if b.is_empty() => State::Closed,
-            Ok(b) => {
-                self.next += b.len() as u64;
-                self.at_end = b.len() < size;
-                State::Ready(b)
-            }
-            Err(e) => State::Failed(e),
-        };
-    }
-
-    /// Start the next read on a blocking thread (read-ahead).
-    fn start(&mut self) {
-        let (file, at, size) = (self.file.clone(), self.next, self.size);
-        self.size = READ;
-        self.state = State::Reading(tokio::task::spawn_blocking(move || pread(&file, at, size)));
-    }
-
-    /// Wait for the read in flight, if any.
-    async fn settle(&mut self) {
-        if let State::Reading(task) = &mut self.state {
-            let r = task.await.unwrap_or_else(|e| Err(io::Error::other(e)));
-            // The size of a read-ahead is READ (only the first read is smaller).
-            self.landed(r, READ);
-        }
-    }
-}
-
-#[wasmtime_wasi::async_trait]
-impl InputStream for FileStream {
-    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
-        match &mut self.state {
-            State::Idle => {
-                self.start();
-                Ok(Bytes::new())
-            }
-            State::Reading(_) => Ok(Bytes::new()),
-            State::Ready(b) => {
-                let chunk = b.split_to(b.len().min(size));
-                if b.is_empty() {
-                    if self.at_end {
-                        self.state = State::Closed;
-                    } else {
-                        // Read ahead while the caller uses this chunk.
-                        self.start();
-                    }
-                }
-                Ok(chunk)
-            }
-            State::Failed(_) => match std::mem::replace(&mut self.state, State::Closed) {
-                State::Failed(e) => Err(StreamError::LastOperationFailed(e.into())),
-                _ => unreachable!(),
-            },
-            State::Closed => Err(StreamError::Closed),
-        }
-    }
-
-    /// The first read happens on this thread (the host allows blocking it,
-    /// as wasmtime-wasi's own file streams do): a small file costs no
-    /// thread hop. Later reads are read ahead on a blocking thread.
-    async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
-        if let State::Idle = self.state {
-            let want = self.size;
-            self.size = READ;
-            let r = pread(&self.file, self.next, want);
-            self.landed(r, want);
-        }
-        self.settle().await;
-        self.read(size)
-    }
-
-    async fn cancel(&mut self) {
-        if let State::Reading(task) = std::mem::replace(&mut self.state, State::Closed) {
-            task.abort();
-        }
-    }
-}
-
-#[wasmtime_wasi::async_trait]
-impl Pollable for FileStream {
-    async fn ready(&mut self) {
-        if let State::Idle = self.state {
-            self.start();
-        }
-        self.settle().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn reads_a_file_in_order_from_an_offset() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f");
-        let data: Vec<u8> = (0..(3 * READ + 12_345)).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&path, &data).unwrap();
-        let file = Arc::new(std::fs::File::open(&path).unwrap());
-        for offset in [0usize, 7, READ + 1] {
-            let mut s = FileStream::new(file.clone(), offset as u64);
-            let mut got = Vec::new();
-            loop {
-                match s.blocking_read(300_000).await {
-                    Ok(b) => got.extend_from_slice(&b),
-                    Err(StreamError::Closed) => break,
-                    Err(e) => panic!("{e}"),
-                }
-            }
-            assert_eq!(got, &data[offset..], "offset {offset}");
-        }
-        // Past the end: closed at once.
-        let mut s = FileStream::new(file, data.len() as u64 + 5);
-        assert!(matches!(
-            s.blocking_read(10).await,
-            Err(StreamError::Closed)
-        ));
-    }
+    )?;
+    types.func_wrap(
+        "[method]descriptor.write-via-stream",
+        |mut store: wasmtime::StoreContextMut<'_, T>,
+         (fd, offset): (Resource<Descriptor>, u64)|
+         -> wasmtime::Result<(Result<Resource<DynOutputStream>, ErrorCode>,)> {
+            let budget = store.data().write_budget();
+            let table = store.data_mut().ctx().table;
+            let file = match table.get(&fd)? {
+                Descriptor::File(f) if !f.perms.write_not_permitted() => f.file.clone(),
+                Descriptor::File(_) => return Ok((Err(ErrorCode::NotPermitted),)),
+                Descriptor::Dir(_) => return Ok((Err(ErrorCode::IsDirectory),)),
+            };
+            let stream: DynOutputStream =
+                Box::new(write::FileWriteStream::new(file, offset, budget));
+            Ok((Ok(table.push(stream)?),))
+        },
+    )?;
+    Ok(())
 }

@@ -41,6 +41,8 @@ pub(crate) struct HostState {
     http_idle: std::time::Duration,
     /// The session the `sftp` import uses (`None`: every call is refused).
     sftp: Option<crate::sftp_session::SftpGrant>,
+    /// Bytes the file write streams may have in flight (`filestream`).
+    write_budget: crate::filestream::WriteBudget,
 }
 
 /// Every import the host provides, each on its own view of [`HostState`].
@@ -65,6 +67,12 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     // Shadow two wasi:filesystem functions (after wasmtime-wasi added its own).
     crate::filestream::add_to_linker(linker)?;
     crate::symlinks::add_to_linker(linker)
+}
+
+impl crate::filestream::HasWriteBudget for HostState {
+    fn write_budget(&self) -> crate::filestream::WriteBudget {
+        self.write_budget.clone()
+    }
 }
 
 impl HostState {
@@ -96,6 +104,7 @@ impl HostState {
             http: grants.http.clone(),
             http_idle: limits.http_idle_timeout,
             sftp: grants.sftp.clone(),
+            write_budget: Default::default(),
         })
     }
 

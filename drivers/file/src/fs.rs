@@ -6,9 +6,10 @@ use std::cell::OnceCell;
 
 use trove_driver::imports::filesystem::preopens::get_directories;
 use trove_driver::imports::filesystem::types::{
-    Datetime, Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags,
-    PathFlags,
+    filesystem_error_code, Datetime, Descriptor, DescriptorFlags, DescriptorStat, DescriptorType,
+    ErrorCode, OpenFlags, PathFlags,
 };
+use trove_driver::imports::io::streams::{OutputStream, StreamError};
 use trove_driver::{Error, Timestamp};
 
 use crate::layout;
@@ -180,6 +181,40 @@ pub fn write_all(
         offset += n;
     }
     Ok(())
+}
+
+/// Writes all of `data` to `out`, a file's write stream. Each write is handed to
+/// the host, which lands it while the driver goes on; a write that failed says so
+/// at a later call on the stream (at the latest [`flush_stream`]).
+pub fn write_stream(out: &OutputStream, mut data: &[u8], what: &str) -> Result<(), Error> {
+    while !data.is_empty() {
+        let permit = out.check_write().map_err(|e| stream_error(e, what))?;
+        if permit == 0 {
+            out.subscribe().block();
+            continue;
+        }
+        let n = data
+            .len()
+            .min(usize::try_from(permit).unwrap_or(usize::MAX));
+        out.write(&data[..n]).map_err(|e| stream_error(e, what))?;
+        data = &data[n..];
+    }
+    Ok(())
+}
+
+/// Waits until everything written to `out` has landed, or says why it did not.
+pub fn flush_stream(out: &OutputStream, what: &str) -> Result<(), Error> {
+    out.blocking_flush().map_err(|e| stream_error(e, what))
+}
+
+fn stream_error(e: StreamError, what: &str) -> Error {
+    match e {
+        StreamError::LastOperationFailed(err) => match filesystem_error_code(&err) {
+            Some(code) => error(code, what),
+            None => Error::Internal(format!("{what}: {}", err.to_debug_string())),
+        },
+        StreamError::Closed => Error::Internal(format!("{what}: the file's stream closed")),
+    }
 }
 
 /// Creates a new file exclusively, open for reading and writing.

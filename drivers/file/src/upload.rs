@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use trove_driver::imports::filesystem::types::{
     Datetime, Descriptor, DescriptorType, ErrorCode, NewTimestamp, PathFlags,
 };
+use trove_driver::imports::io::streams::OutputStream;
 use trove_driver::imports::log::Level;
 use trove_driver::{Conditions, Error, NewObject, ObjectInfo, Stage, StagedObject};
 
@@ -88,12 +89,20 @@ pub fn write(
     staged.commit(object, conditions)
 }
 
+/// Chunks at least this large go through the file's write stream, which the host
+/// lands while the driver goes on (the SDK hashes the chunk meanwhile); smaller
+/// ones are written in place, one host call and no thread hop.
+const STREAM_FROM: usize = 64 * 1024;
+
 /// An upload being written to a temporary file (removed when dropped uncommitted).
 pub struct Staged {
     bucket: String,
     key: String,
     /// `None` once the file was moved into place.
     path: Option<String>,
+    /// The file's write stream, opened by the first large chunk; every later
+    /// chunk goes through it, in order. Declared before `fd`: dropped first.
+    out: Option<OutputStream>,
     fd: Descriptor,
     written: u64,
 }
@@ -109,15 +118,36 @@ impl Staged {
             bucket: bucket.to_string(),
             key: key.to_string(),
             path: Some(path),
+            out: None,
             fd,
             written: 0,
         })
+    }
+
+    /// Waits until every chunk handed to the write stream has landed (or says
+    /// why one did not), then closes the stream.
+    fn land_writes(&mut self) -> Result<(), Error> {
+        match self.out.take() {
+            Some(out) => fs::flush_stream(&out, "writing the upload"),
+            None => Ok(()),
+        }
     }
 }
 
 impl Stage for Staged {
     fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        fs::write_all(&self.fd, chunk, self.written, "writing the upload")?;
+        const WHAT: &str = "writing the upload";
+        if self.out.is_none() && chunk.len() >= STREAM_FROM {
+            let out = self
+                .fd
+                .write_via_stream(self.written)
+                .map_err(|e| fs::error(e, WHAT))?;
+            self.out = Some(out);
+        }
+        match &self.out {
+            Some(out) => fs::write_stream(out, chunk, WHAT)?,
+            None => fs::write_all(&self.fd, chunk, self.written, WHAT)?,
+        }
         self.written += chunk.len() as u64;
         Ok(())
     }
@@ -129,6 +159,7 @@ impl Stage for Staged {
         object: StagedObject,
         conditions: &Conditions,
     ) -> Result<ObjectInfo, Error> {
+        self.land_writes()?;
         let (bucket, key) = (self.bucket.as_str(), self.key.as_str());
         let tmp = self
             .path
@@ -215,6 +246,8 @@ impl Stage for Staged {
 
 impl Drop for Staged {
     fn drop(&mut self) {
+        // The host waits for a write in flight when its stream goes.
+        drop(self.out.take());
         if let Some(path) = self.path.take() {
             let _ = fs::remove_file(&path);
         }

@@ -524,13 +524,16 @@ impl<B: Backend> GuestWriter for SdkWriter<B> {
                 }
             }
             Upload::Staged(stage, hasher) => {
-                hasher.update(&chunk);
+                // Hashed after the write is handed over: a backend that writes
+                // in the background (the file driver's write stream) lands the
+                // chunk while it is hashed.
                 if let Err(e) = stage.write(&chunk) {
                     if let Some(Upload::Staged(stage, _)) = body.take() {
                         stage.discard();
                     }
                     return Err(e);
                 }
+                hasher.update(&chunk);
             }
         }
         Ok(())

@@ -90,6 +90,10 @@ pub mod imports {
     pub mod filesystem {
         pub use crate::bindings::wasi::filesystem::{preopens, types};
     }
+    /// WASI streams and pollables (a file's `write-via-stream`, `read-via-stream`).
+    pub mod io {
+        pub use crate::bindings::wasi::io::{poll, streams};
+    }
 
     /// Log `message` at `level` through the host (`RUST_LOG=trove::driver=debug`
     /// shows it). Never log the DSN's password; `Dsn::display` is redacted.
