@@ -15,23 +15,33 @@
 mod read;
 mod write;
 
-use wasmtime::component::{Linker, Resource};
+use wasmtime::component::{Linker, Resource, WasmList};
 use wasmtime_wasi::filesystem::Descriptor;
 use wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode;
+use wasmtime_wasi::p2::bindings::io::streams;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::WasiView;
 
-pub(crate) use write::WriteBudget;
+pub(crate) use write::{ChunkPool, WriteBudget};
 
-/// Store data that keeps the instance's [`WriteBudget`].
-pub(crate) trait HasWriteBudget {
-    fn write_budget(&self) -> WriteBudget;
+/// What an instance's file streams share: the budget of bytes in flight
+/// and the chunk buffers.
+#[derive(Clone, Default)]
+pub(crate) struct FileIo {
+    pub(crate) budget: WriteBudget,
+    pub(crate) pool: ChunkPool,
 }
 
-/// Shadow `[method]descriptor.read-via-stream` and `write-via-stream` in
-/// `linker` (after wasmtime-wasi's own functions were added). They see only
-/// the WASI view's resource table (and the write budget).
-pub(crate) fn add_to_linker<T: WasiView + HasWriteBudget + 'static>(
+/// Store data that keeps the instance's [`FileIo`].
+pub(crate) trait HasFileIo {
+    fn file_io(&self) -> FileIo;
+}
+
+/// Shadow `[method]descriptor.read-via-stream` and `write-via-stream`, and
+/// `[method]output-stream.write`, in `linker` (after wasmtime-wasi's own
+/// functions were added). They see only the WASI view's resource table (and
+/// the instance's [`FileIo`]).
+pub(crate) fn add_to_linker<T: WasiView + HasFileIo + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
@@ -40,7 +50,7 @@ pub(crate) fn add_to_linker<T: WasiView + HasWriteBudget + 'static>(
     r
 }
 
-fn shadow<T: WasiView + HasWriteBudget + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+fn shadow<T: WasiView + HasFileIo + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     let mut types = linker.instance("wasi:filesystem/types@0.2.12")?;
     types.func_wrap(
         "[method]descriptor.read-via-stream",
@@ -61,16 +71,45 @@ fn shadow<T: WasiView + HasWriteBudget + 'static>(linker: &mut Linker<T>) -> was
         |mut store: wasmtime::StoreContextMut<'_, T>,
          (fd, offset): (Resource<Descriptor>, u64)|
          -> wasmtime::Result<(Result<Resource<DynOutputStream>, ErrorCode>,)> {
-            let budget = store.data().write_budget();
+            let io = store.data().file_io();
             let table = store.data_mut().ctx().table;
             let file = match table.get(&fd)? {
                 Descriptor::File(f) if !f.perms.write_not_permitted() => f.file.clone(),
                 Descriptor::File(_) => return Ok((Err(ErrorCode::NotPermitted),)),
                 Descriptor::Dir(_) => return Ok((Err(ErrorCode::IsDirectory),)),
             };
-            let stream: DynOutputStream =
-                Box::new(write::FileWriteStream::new(file, offset, budget));
+            let stream: DynOutputStream = Box::new(write::FileWriteStream::new(
+                file, offset, io.budget, io.pool,
+            ));
             Ok((Ok(table.push(stream)?),))
+        },
+    )?;
+    // Any output stream's `write`, as wasmtime-wasi's, except that the bytes
+    // are copied from the guest's memory into a pooled buffer instead of a
+    // new one (see `write::ChunkPool`). Every output stream of this host
+    // permits at most 1 MiB per write (its own file streams; wasmtime-wasi's
+    // 64 KiB; the stderr pipe its 1 MiB capacity).
+    linker.instance("wasi:io/streams@0.2.12")?.func_wrap(
+        "[method]output-stream.write",
+        |mut store: wasmtime::StoreContextMut<'_, T>,
+         (stream, contents): (Resource<DynOutputStream>, WasmList<u8>)|
+         -> wasmtime::Result<(Result<(), streams::StreamError>,)> {
+            // No stream here permits more than this: refused before any copy
+            // (wasmtime's own lift was bounded by the host-call fuel).
+            if contents.len() > write::WRITE {
+                return Err(wasmtime::format_err!(
+                    "output-stream.write of {} bytes: more than check-write permits",
+                    contents.len()
+                ));
+            }
+            let pool = store.data().file_io().pool;
+            let bytes = pool.copy(contents.as_le_slice(&store));
+            let table = store.data_mut().ctx().table;
+            let r = match table.get_mut(&stream)?.write(bytes) {
+                Ok(()) => Ok(()),
+                Err(e) => Err(streams::Host::convert_stream_error(table, e)?),
+            };
+            Ok((r,))
         },
     )?;
     Ok(())

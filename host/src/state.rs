@@ -41,8 +41,8 @@ pub(crate) struct HostState {
     http_idle: std::time::Duration,
     /// The session the `sftp` import uses (`None`: every call is refused).
     sftp: Option<crate::sftp_session::SftpGrant>,
-    /// Bytes the file write streams may have in flight (`filestream`).
-    write_budget: crate::filestream::WriteBudget,
+    /// What the instance's file streams share (`filestream`).
+    file_io: crate::filestream::FileIo,
 }
 
 /// Every import the host provides, each on its own view of [`HostState`].
@@ -69,9 +69,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     crate::symlinks::add_to_linker(linker)
 }
 
-impl crate::filestream::HasWriteBudget for HostState {
-    fn write_budget(&self) -> crate::filestream::WriteBudget {
-        self.write_budget.clone()
+impl crate::filestream::HasFileIo for HostState {
+    fn file_io(&self) -> crate::filestream::FileIo {
+        self.file_io.clone()
     }
 }
 
@@ -104,7 +104,7 @@ impl HostState {
             http: grants.http.clone(),
             http_idle: limits.http_idle_timeout,
             sftp: grants.sftp.clone(),
-            write_budget: Default::default(),
+            file_io: Default::default(),
         })
     }
 

@@ -292,6 +292,52 @@ async fn a_million_host_resources_hit_the_resource_limit() {
     still_serving(&d, &mem).await;
 }
 
+/// A file's write streams: a write larger than any permit is refused before
+/// the host copies it, and writes that ignore `check-write` end in a crash
+/// once the instance's budget of bytes in flight is spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_write_streams_refuse_writes_past_their_permits() {
+    let host = host();
+    let root = tempfile::tempdir().unwrap();
+    let dsn = format!("file://{}", root.path().display());
+    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
+    let d = host.open_with(&hostile, &dsn).await.unwrap();
+    let mem = mem(&host).await;
+
+    let started = Instant::now();
+    let err = d.head("oversized-write", "k").await.unwrap_err();
+    check(
+        "writes 2 MiB to a file stream in one call",
+        started,
+        &err,
+        ErrorKind::DriverCrashed,
+        "more than check-write permits",
+    );
+    let flood = root.path().join("flood");
+    assert_eq!(
+        std::fs::metadata(&flood).unwrap().len(),
+        0,
+        "nothing was written"
+    );
+    still_serving(&d, &mem).await;
+
+    let started = Instant::now();
+    match d.head("write-flood", "k").await {
+        Err(err) => check(
+            "writes 1 MiB to each of 5,000 streams without asking",
+            started,
+            &err,
+            ErrorKind::DriverCrashed,
+            "more bytes than check-write permitted",
+        ),
+        // Every write landed before the next was handed over: never more than
+        // the budget was in flight either.
+        Ok(_) => println!("write-flood: every write landed in time"),
+    }
+    assert!(std::fs::metadata(&flood).unwrap().len() <= 1 << 20);
+    still_serving(&d, &mem).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_drivers_are_served_while_one_spins() {
     let host = host();

@@ -63,6 +63,10 @@ async fn round_trip(
     let mut best: Option<[(f64, u64); 3]> = None;
     for _ in 0..rounds {
         let key = |i: usize| Path::from(format!("os-{}-{i}", size));
+        // Each side's puts start with no dirty pages of the other side's
+        // round still being written back (it slowed whichever side came next
+        // by up to half, at random).
+        unsafe { libc::sync() };
         let p = measure(async {
             for i in 0..n {
                 store.put(&key(i), payload(block, size)).await.expect("put");

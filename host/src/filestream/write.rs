@@ -1,17 +1,18 @@
 //! `write-via-stream`: a stream that takes up to 1 MiB per `write` and
 //! writes it with `pwrite` on a blocking thread while the guest goes on (the
-//! file driver hashes the chunk for its ETag meanwhile). One write is in
-//! flight per stream; `check-write` says 0 until it landed, and its error, if
-//! any, is the next call's (`last-operation-failed`), as WASI streams report
-//! errors. `flush` and the stream's pollable wait for the write in flight.
+//! file driver hashes the chunk for its ETag meanwhile). Two writes may be in
+//! flight per stream; `check-write` says 0 while two are, and a write's
+//! error is a later call's (`last-operation-failed`), as WASI streams report
+//! errors. `flush` and the stream's pollable wait for the writes in flight.
 //!
 //! The bytes in flight are counted against the instance's [`WriteBudget`],
 //! so a guest that opens many streams cannot make the host hold more than
 //! the budget: a stream whose write would exceed it says 0 to `check-write`
 //! until other writes landed.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::FutureExt;
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -52,25 +53,75 @@ impl WriteBudget {
     }
 }
 
-enum State {
-    Ready,
-    /// A write in flight on a blocking thread: the bytes it wrote.
-    Writing(tokio::task::JoinHandle<io::Result<usize>>),
-    Failed(io::Error),
-    Closed,
+/// Buffers for the chunks a guest writes to a stream (see [`Landed`]): a
+/// chunk the file stream wrote comes back here and holds the next one, so a
+/// put of any size reuses a few buffers instead of asking the allocator for a
+/// fresh 1 MiB every time.
+#[derive(Clone, Default)]
+pub(crate) struct ChunkPool(Arc<std::sync::Mutex<Vec<BytesMut>>>);
+
+/// Buffers kept: the writes one stream may have in flight and one being filled.
+const POOL: usize = DEPTH + 1;
+
+/// Chunks at least this long come from the pool.
+pub(crate) const POOLED_FROM: usize = 64 << 10;
+
+impl ChunkPool {
+    /// `data` copied into a pooled buffer (a new one when none is free).
+    pub(crate) fn copy(&self, data: &[u8]) -> Bytes {
+        let buf = match data.len() >= POOLED_FROM {
+            true => self.0.lock().unwrap().pop(),
+            false => None,
+        };
+        let mut buf = buf.unwrap_or_else(|| BytesMut::with_capacity(data.len().max(WRITE)));
+        buf.extend_from_slice(data);
+        buf.freeze()
+    }
+
+    /// Give `chunk`'s buffer back (when no one else holds it).
+    fn give_back(&self, chunk: Bytes) {
+        if let Ok(mut buf) = chunk.try_into_mut() {
+            if buf.capacity() >= WRITE {
+                buf.clear();
+                let mut pool = self.0.lock().unwrap();
+                if pool.len() < POOL {
+                    pool.push(buf);
+                }
+            }
+        }
+    }
 }
+
+/// Writes one stream may have in flight: the guest hands over the next chunk
+/// while the previous one is still being written, so neither it nor the
+/// blocking thread waits for the other between chunks.
+const DEPTH: usize = 2;
 
 pub(super) struct FileWriteStream {
     file: Arc<std::fs::File>,
-    /// Where the next write starts.
+    /// Where the next write starts (writes are positioned, so two in flight
+    /// land correctly in either order).
     at: u64,
     budget: WriteBudget,
-    state: State,
+    /// The writes in flight on blocking threads, oldest first.
+    inflight: VecDeque<tokio::task::JoinHandle<Landed>>,
+    pool: ChunkPool,
+    /// `flush` was called: `check-write` says 0 until every write landed.
+    flushing: bool,
+    /// A write failed: reported once, then the stream is closed.
+    failed: Option<io::Error>,
+    closed: bool,
 }
 
-fn pwrite_all(file: &std::fs::File, mut data: &[u8], mut at: u64) -> io::Result<usize> {
+/// A write's outcome, and its chunk, handed back to the [`ChunkPool`]. A
+/// chunk freed once written went back to the top of the allocator's heap,
+/// which gave the memory back to the system, so each next chunk the guest
+/// handed over was fresh pages, every page a fault (30,000 per 256 MiB put,
+/// more time than the ETag hash).
+type Landed = (io::Result<()>, Bytes);
+
+fn pwrite_all(file: &std::fs::File, mut data: &[u8], mut at: u64) -> io::Result<()> {
     use std::os::unix::fs::FileExt;
-    let total = data.len();
     while !data.is_empty() {
         match file.write_at(data, at) {
             Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
@@ -82,46 +133,76 @@ fn pwrite_all(file: &std::fs::File, mut data: &[u8], mut at: u64) -> io::Result<
             Err(e) => return Err(e),
         }
     }
-    Ok(total)
+    Ok(())
 }
 
 impl FileWriteStream {
-    pub(super) fn new(file: Arc<std::fs::File>, offset: u64, budget: WriteBudget) -> Self {
+    pub(super) fn new(
+        file: Arc<std::fs::File>,
+        offset: u64,
+        budget: WriteBudget,
+        pool: ChunkPool,
+    ) -> Self {
         FileWriteStream {
             file,
             at: offset,
             budget,
-            state: State::Ready,
+            inflight: VecDeque::new(),
+            pool,
+            flushing: false,
+            failed: None,
+            closed: false,
         }
     }
 
-    fn landed(&mut self, r: Result<io::Result<usize>, tokio::task::JoinError>) {
-        self.state = match r {
-            Ok(Ok(n)) => {
-                self.at += n as u64;
-                State::Ready
-            }
-            Ok(Err(e)) => State::Failed(e),
-            Err(e) => State::Failed(io::Error::other(e)),
-        };
-    }
-
-    /// Take the outcome of a write that already landed (no waiting).
-    fn harvest(&mut self) {
-        if let State::Writing(task) = &mut self.state {
-            if task.is_finished() {
-                if let Some(r) = task.now_or_never() {
-                    self.landed(r);
+    fn landed(&mut self, r: Result<Landed, tokio::task::JoinError>) {
+        let e = match r {
+            Ok((r, chunk)) => {
+                self.pool.give_back(chunk);
+                match r {
+                    Ok(()) => return,
+                    Err(e) => e,
                 }
             }
+            Err(e) => io::Error::other(e),
+        };
+        self.failed.get_or_insert(e);
+    }
+
+    /// Take the outcomes of the writes that already landed (no waiting).
+    fn harvest(&mut self) {
+        while let Some(task) = self.inflight.front_mut() {
+            if !task.is_finished() {
+                break;
+            }
+            let Some(r) = task.now_or_never() else { break };
+            self.inflight.pop_front();
+            self.landed(r);
+        }
+        if self.inflight.is_empty() {
+            self.flushing = false;
         }
     }
 
-    /// The last write's error, once (the stream is closed after it).
-    fn failure(&mut self) -> StreamError {
-        match std::mem::replace(&mut self.state, State::Closed) {
-            State::Failed(e) => StreamError::LastOperationFailed(e.into()),
-            _ => StreamError::Closed,
+    /// The stream's state for the guest's next call: a failure (once, the
+    /// stream is closed after it) or closed.
+    fn check(&mut self) -> StreamResult<()> {
+        self.harvest();
+        if let Some(e) = self.failed.take() {
+            self.closed = true;
+            return Err(StreamError::LastOperationFailed(e.into()));
+        }
+        if self.closed {
+            return Err(StreamError::Closed);
+        }
+        Ok(())
+    }
+
+    fn permit(&self) -> usize {
+        if self.flushing || self.inflight.len() >= DEPTH || !self.budget.has_room() {
+            0
+        } else {
+            WRITE
         }
     }
 }
@@ -129,18 +210,8 @@ impl FileWriteStream {
 #[wasmtime_wasi::async_trait]
 impl OutputStream for FileWriteStream {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.harvest();
-        match self.state {
-            State::Ready => {}
-            State::Writing(_) => {
-                return Err(StreamError::trap(
-                    "write not permitted: check-write did not permit it",
-                ))
-            }
-            State::Failed(_) => return Err(self.failure()),
-            State::Closed => return Err(StreamError::Closed),
-        }
-        if bytes.len() > WRITE {
+        self.check()?;
+        if bytes.len() > self.permit() {
             return Err(StreamError::trap(
                 "write of more bytes than check-write permitted",
             ));
@@ -148,51 +219,44 @@ impl OutputStream for FileWriteStream {
         if bytes.is_empty() {
             return Ok(());
         }
-        let file = self.file.clone();
-        let at = self.at;
+        let (file, at) = (self.file.clone(), self.at);
+        self.at += bytes.len() as u64;
         match self.budget.take(bytes.len()) {
-            Some(permit) => {
-                self.state = State::Writing(tokio::task::spawn_blocking(move || {
+            Some(permit) => self
+                .inflight
+                .push_back(tokio::task::spawn_blocking(move || {
                     let r = pwrite_all(&file, &bytes, at);
                     drop(permit);
-                    r
-                }));
-            }
+                    (r, bytes)
+                })),
             // check-write permitted it, so the budget had room then; should it
             // not now, write here (the host allows blocking this thread).
             None => {
                 let r = pwrite_all(&file, &bytes, at);
-                self.landed(Ok(r));
+                self.landed(Ok((r, bytes)));
             }
         }
         Ok(())
     }
 
-    /// Nothing is buffered here: a flush is the write in flight landing,
-    /// which `check-write` and the pollable wait for.
+    /// Nothing is buffered here: a flush is the writes in flight landing,
+    /// which `check-write` (0 until then) and the pollable wait for.
     fn flush(&mut self) -> StreamResult<()> {
-        self.harvest();
-        match self.state {
-            State::Ready | State::Writing(_) => Ok(()),
-            State::Failed(_) => Err(self.failure()),
-            State::Closed => Err(StreamError::Closed),
-        }
+        self.check()?;
+        self.flushing = !self.inflight.is_empty();
+        Ok(())
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        self.harvest();
-        match self.state {
-            State::Ready if self.budget.has_room() => Ok(WRITE),
-            State::Ready | State::Writing(_) => Ok(0),
-            State::Failed(_) => Err(self.failure()),
-            State::Closed => Err(StreamError::Closed),
-        }
+        self.check()?;
+        Ok(self.permit())
     }
 
-    /// A write in flight cannot be stopped halfway: wait for it, so that
+    /// A write in flight cannot be stopped halfway: wait for them, so that
     /// nothing reaches the file after the stream is gone.
     async fn cancel(&mut self) {
-        if let State::Writing(task) = std::mem::replace(&mut self.state, State::Closed) {
+        self.closed = true;
+        while let Some(task) = self.inflight.pop_front() {
             let _ = task.await;
         }
     }
@@ -201,11 +265,18 @@ impl OutputStream for FileWriteStream {
 #[wasmtime_wasi::async_trait]
 impl Pollable for FileWriteStream {
     async fn ready(&mut self) {
-        if let State::Writing(task) = &mut self.state {
+        // Room for one more write (all of them, after a flush).
+        while self.failed.is_none()
+            && (self.inflight.len() >= DEPTH || (self.flushing && !self.inflight.is_empty()))
+        {
+            let Some(task) = self.inflight.pop_front() else {
+                break;
+            };
             let r = task.await;
             self.landed(r);
         }
-        if let State::Ready = self.state {
+        self.harvest();
+        if self.failed.is_none() && !self.closed && !self.flushing {
             self.budget.room().await;
         }
     }
@@ -237,7 +308,7 @@ mod tests {
                 .unwrap(),
         );
         let data: Vec<u8> = (0..(3 * WRITE + 12_345)).map(|i| (i % 251) as u8).collect();
-        let mut s = FileWriteStream::new(file, 4, WriteBudget::default());
+        let mut s = FileWriteStream::new(file, 4, WriteBudget::default(), ChunkPool::default());
         write_all(&mut s, Bytes::from(data.clone())).await;
         let got = std::fs::read(&path).unwrap();
         assert_eq!(&got[..4], b"0123");
@@ -251,12 +322,13 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         // Opened read-only: the write fails on the blocking thread.
         let file = Arc::new(std::fs::File::open(&path).unwrap());
-        let mut s = FileWriteStream::new(file, 0, WriteBudget::default());
+        let mut s = FileWriteStream::new(file, 0, WriteBudget::default(), ChunkPool::default());
         assert!(matches!(
             s.write(Bytes::from(vec![0u8; WRITE + 1])),
             Err(StreamError::Trap(_))
         ));
         s.write(Bytes::from_static(b"abc")).unwrap();
+        s.flush().unwrap();
         assert!(matches!(
             s.write_ready().await,
             Err(StreamError::LastOperationFailed(_))
@@ -273,7 +345,7 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"").unwrap();
         let file = Arc::new(std::fs::OpenOptions::new().write(true).open(&path).unwrap());
-        let mut s = FileWriteStream::new(file, 0, budget.clone());
+        let mut s = FileWriteStream::new(file, 0, budget.clone(), ChunkPool::default());
         assert_eq!(s.check_write().unwrap(), 0, "no room: no permit");
         let waiting = tokio::spawn(async move {
             let n = s.write_ready().await.unwrap();

@@ -19,6 +19,8 @@
 //! | `head("handles", _)`           | creates a million reader resources and keeps them         | driver-crashed (handle limit)   |
 //! | `head("streams", _)`           | (file DSN) opens a file a million times and keeps it open | driver-crashed (resource limit) |
 //! | `head("env", _)`               | reports what environment, args and files it can see       | (nothing: all zero)             |
+//! | `head("oversized-write", _)`   | (file DSN) writes 2 MiB to a file's write stream in one call | driver-crashed, nothing copied |
+//! | `head("write-flood", _)`       | (file DSN) opens 5,000 write streams on one file and writes 1 MiB to each without asking `check-write`, keeping them all | driver-crashed once the instance's 4 MiB in flight are spent (or, should every write land first, ok): the host never holds more |
 //! | `list("huge-list", prefix N)`  | returns N objects                                         | driver-crashed (memory/hostcall)|
 //! | `list("alias", prefix N)`      | N objects whose keys all alias one 1 MiB string           | driver-crashed (hostcall limit) |
 //! | `get("spin", _)`               | loops forever in `get`                                    | timeout                         |
@@ -148,6 +150,18 @@ fn preopen() -> Result<Descriptor, Error> {
         .next()
         .map(|(d, _)| d)
         .ok_or_else(|| Error::Internal("no preopened directory".into()))
+}
+
+/// A file `flood` under the preopened directory, open for writing.
+fn flood_file() -> Result<Descriptor, Error> {
+    preopen()?
+        .open_at(
+            PathFlags::empty(),
+            "flood",
+            OpenFlags::CREATE,
+            DescriptorFlags::READ | DescriptorFlags::WRITE,
+        )
+        .map_err(|e| Error::Internal(format!("{e:?}")))
 }
 
 fn spin() -> ! {
@@ -310,6 +324,27 @@ impl Guest for Hostile {
                     let f =
                         std::fs::File::open("/f").map_err(|e| Error::Internal(e.to_string()))?;
                     std::mem::forget(f);
+                }
+                Ok(info(key, 0))
+            }
+            "oversized-write" => {
+                let out = flood_file()?
+                    .write_via_stream(0)
+                    .map_err(|e| Error::Internal(format!("{e:?}")))?;
+                out.write(&vec![1u8; 2 * MIB])
+                    .map_err(|e| Error::Internal(format!("{e:?}")))?;
+                Ok(info(key, 0))
+            }
+            "write-flood" => {
+                let file = flood_file()?;
+                let chunk = vec![2u8; MIB];
+                for _ in 0..5_000 {
+                    let out = file
+                        .write_via_stream(0)
+                        .map_err(|e| Error::Internal(format!("{e:?}")))?;
+                    out.write(&chunk)
+                        .map_err(|e| Error::Internal(format!("{e:?}")))?;
+                    std::mem::forget(out);
                 }
                 Ok(info(key, 0))
             }
