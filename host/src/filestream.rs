@@ -15,6 +15,8 @@
 mod read;
 mod write;
 
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Linker, Resource, WasmList};
 use wasmtime_wasi::filesystem::Descriptor;
 use wasmtime_wasi::p2::bindings::filesystem::types::ErrorCode;
@@ -22,14 +24,64 @@ use wasmtime_wasi::p2::bindings::io::streams;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::WasiView;
 
-pub(crate) use write::{ChunkPool, WriteBudget};
+pub(crate) use write::ChunkPool;
 
-/// What an instance's file streams share: the budget of bytes in flight
-/// and the chunk buffers.
-#[derive(Clone, Default)]
+/// Bytes the read streams, and likewise the write streams, of one instance
+/// may hold in host memory at once (a read ahead not yet handed out, a write
+/// not yet landed): a guest that opens thousands of streams gets no more.
+pub(crate) const BUDGET: usize = 4 << 20;
+
+/// A budget of bytes, shared by an instance's streams of one kind.
+#[derive(Clone)]
+pub(crate) struct Budget(Arc<Semaphore>);
+
+impl Budget {
+    pub(crate) fn new(bytes: usize) -> Budget {
+        Budget(Arc::new(Semaphore::new(bytes)))
+    }
+
+    /// Whether `n` bytes are free now.
+    fn has_room(&self, n: usize) -> bool {
+        self.0.available_permits() >= n
+    }
+
+    /// `n` bytes of the budget, if free now.
+    fn take(&self, n: usize) -> Option<OwnedSemaphorePermit> {
+        self.0.clone().try_acquire_many_owned(n as u32).ok()
+    }
+
+    /// `n` bytes of the budget, once free.
+    async fn acquire(&self, n: usize) -> OwnedSemaphorePermit {
+        self.0
+            .clone()
+            .acquire_many_owned(n as u32)
+            .await
+            .expect("the budget's semaphore is never closed")
+    }
+
+    /// Wait until `n` bytes are free.
+    async fn room(&self, n: usize) {
+        drop(self.acquire(n).await);
+    }
+}
+
+/// What an instance's file streams share: the budgets of bytes held and
+/// the chunk buffers.
+#[derive(Clone)]
 pub(crate) struct FileIo {
-    pub(crate) budget: WriteBudget,
+    pub(crate) reads: Budget,
+    pub(crate) writes: Budget,
     pub(crate) pool: ChunkPool,
+}
+
+impl Default for FileIo {
+    fn default() -> Self {
+        FileIo {
+            reads: Budget::new(BUDGET),
+            writes: Budget::new(BUDGET),
+            pool: ChunkPool::default(),
+        }
+    }
 }
 
 /// Store data that keeps the instance's [`FileIo`].
@@ -57,12 +109,13 @@ fn shadow<T: WasiView + HasFileIo + 'static>(linker: &mut Linker<T>) -> wasmtime
         |mut store: wasmtime::StoreContextMut<'_, T>,
          (fd, offset): (Resource<Descriptor>, u64)|
          -> wasmtime::Result<(Result<Resource<DynInputStream>, ErrorCode>,)> {
+            let budget = store.data().file_io().reads;
             let table = store.data_mut().ctx().table;
             let file = match table.get(&fd)? {
                 Descriptor::File(f) => f.file.clone(),
                 Descriptor::Dir(_) => return Ok((Err(ErrorCode::IsDirectory),)),
             };
-            let stream: DynInputStream = Box::new(read::FileStream::new(file, offset));
+            let stream: DynInputStream = Box::new(read::FileStream::new(file, offset, budget));
             Ok((Ok(table.push(stream)?),))
         },
     )?;
@@ -79,7 +132,7 @@ fn shadow<T: WasiView + HasFileIo + 'static>(linker: &mut Linker<T>) -> wasmtime
                 Descriptor::Dir(_) => return Ok((Err(ErrorCode::IsDirectory),)),
             };
             let stream: DynOutputStream = Box::new(write::FileWriteStream::new(
-                file, offset, io.budget, io.pool,
+                file, offset, io.writes, io.pool,
             ));
             Ok((Ok(table.push(stream)?),))
         },

@@ -338,6 +338,55 @@ async fn file_write_streams_refuse_writes_past_their_permits() {
     still_serving(&d, &mem).await;
 }
 
+/// Peak resident set size of this process since [`reset_peak_rss`], in MiB
+/// (Linux).
+fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    kib / 1024
+}
+
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+}
+
+/// 5,000 file read streams, each of which would read 1 MiB ahead, hold no
+/// more than the instance's read budget in the host: the reads past it wait
+/// (and the call times out) instead of taking 5 GiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_read_streams_share_a_bounded_read_ahead() {
+    let host = host();
+    let root = tempfile::tempdir().unwrap();
+    let dsn = format!("file://{}", root.path().display());
+    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
+    let d = host.open_with(&hostile, &dsn).await.unwrap();
+    let mem = mem(&host).await;
+    reset_peak_rss();
+    let before = peak_rss_mib();
+    let started = Instant::now();
+    let r = d.head("read-flood", "k").await;
+    let grew = peak_rss_mib().saturating_sub(before);
+    println!("read-flood: peak RSS {before} MiB before, +{grew} MiB during");
+    match r {
+        Err(err) => check(
+            "reads 64 KiB of 5,000 streams, keeping them",
+            started,
+            &err,
+            ErrorKind::Timeout,
+            "",
+        ),
+        Ok(_) => panic!("5,000 read-aheads fit in the read budget?"),
+    }
+    // Other tests of this binary run meanwhile: the bound is loose, the
+    // unbounded case would be 5 GiB.
+    assert!(grew < 512, "RSS grew by {grew} MiB");
+    still_serving(&d, &mem).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_drivers_are_served_while_one_spins() {
     let host = host();

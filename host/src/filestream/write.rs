@@ -5,7 +5,7 @@
 //! error is a later call's (`last-operation-failed`), as WASI streams report
 //! errors. `flush` and the stream's pollable wait for the writes in flight.
 //!
-//! The bytes in flight are counted against the instance's [`WriteBudget`],
+//! The bytes in flight are counted against the instance's write [`Budget`],
 //! so a guest that opens many streams cannot make the host hold more than
 //! the budget: a stream whose write would exceed it says 0 to `check-write`
 //! until other writes landed.
@@ -15,43 +15,12 @@ use futures::FutureExt;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+use super::Budget;
 
 /// The most one `write` may carry (the permit `check-write` gives).
 pub(crate) const WRITE: usize = 1 << 20;
-
-/// Bytes the file streams of one instance may have in flight at once.
-pub(crate) const BUDGET: usize = 4 * WRITE;
-
-/// The instance's budget of bytes in flight, shared by its write streams.
-#[derive(Clone)]
-pub(crate) struct WriteBudget(Arc<Semaphore>);
-
-impl Default for WriteBudget {
-    fn default() -> Self {
-        WriteBudget(Arc::new(Semaphore::new(BUDGET)))
-    }
-}
-
-impl WriteBudget {
-    /// Whether a whole permit's worth is free now.
-    fn has_room(&self) -> bool {
-        self.0.available_permits() >= WRITE
-    }
-
-    /// `n` bytes of the budget, if free now.
-    fn take(&self, n: usize) -> Option<OwnedSemaphorePermit> {
-        self.0.clone().try_acquire_many_owned(n as u32).ok()
-    }
-
-    /// Wait until a whole permit's worth is free.
-    async fn room(&self) {
-        if let Ok(p) = self.0.acquire_many(WRITE as u32).await {
-            drop(p);
-        }
-    }
-}
 
 /// Buffers for the chunks a guest writes to a stream (see [`Landed`]): a
 /// chunk the file stream wrote comes back here and holds the next one, so a
@@ -102,7 +71,7 @@ pub(super) struct FileWriteStream {
     /// Where the next write starts (writes are positioned, so two in flight
     /// land correctly in either order).
     at: u64,
-    budget: WriteBudget,
+    budget: Budget,
     /// The writes in flight on blocking threads, oldest first.
     inflight: VecDeque<tokio::task::JoinHandle<Landed>>,
     pool: ChunkPool,
@@ -140,7 +109,7 @@ impl FileWriteStream {
     pub(super) fn new(
         file: Arc<std::fs::File>,
         offset: u64,
-        budget: WriteBudget,
+        budget: Budget,
         pool: ChunkPool,
     ) -> Self {
         FileWriteStream {
@@ -199,7 +168,7 @@ impl FileWriteStream {
     }
 
     fn permit(&self) -> usize {
-        if self.flushing || self.inflight.len() >= DEPTH || !self.budget.has_room() {
+        if self.flushing || self.inflight.len() >= DEPTH || !self.budget.has_room(WRITE) {
             0
         } else {
             WRITE
@@ -277,7 +246,7 @@ impl Pollable for FileWriteStream {
         }
         self.harvest();
         if self.failed.is_none() && !self.closed && !self.flushing {
-            self.budget.room().await;
+            self.budget.room(WRITE).await;
         }
     }
 }
@@ -285,6 +254,7 @@ impl Pollable for FileWriteStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filestream::BUDGET;
 
     async fn write_all(s: &mut FileWriteStream, mut data: Bytes) {
         while !data.is_empty() {
@@ -308,7 +278,7 @@ mod tests {
                 .unwrap(),
         );
         let data: Vec<u8> = (0..(3 * WRITE + 12_345)).map(|i| (i % 251) as u8).collect();
-        let mut s = FileWriteStream::new(file, 4, WriteBudget::default(), ChunkPool::default());
+        let mut s = FileWriteStream::new(file, 4, Budget::new(BUDGET), ChunkPool::default());
         write_all(&mut s, Bytes::from(data.clone())).await;
         let got = std::fs::read(&path).unwrap();
         assert_eq!(&got[..4], b"0123");
@@ -322,7 +292,7 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         // Opened read-only: the write fails on the blocking thread.
         let file = Arc::new(std::fs::File::open(&path).unwrap());
-        let mut s = FileWriteStream::new(file, 0, WriteBudget::default(), ChunkPool::default());
+        let mut s = FileWriteStream::new(file, 0, Budget::new(BUDGET), ChunkPool::default());
         assert!(matches!(
             s.write(Bytes::from(vec![0u8; WRITE + 1])),
             Err(StreamError::Trap(_))
@@ -339,7 +309,7 @@ mod tests {
     #[tokio::test]
     async fn streams_of_one_instance_share_the_budget() {
         let dir = tempfile::tempdir().unwrap();
-        let budget = WriteBudget::default();
+        let budget = Budget::new(BUDGET);
         // Hold all but less than a permit's worth, as writes in flight would.
         let held = budget.take(BUDGET - WRITE + 1).unwrap();
         let path = dir.path().join("f");
