@@ -91,6 +91,15 @@ async fn still_serving(d: &Driver, mem: &Driver) {
     mem.list("alive", Default::default()).await.unwrap();
 }
 
+/// The hostile driver on a file DSN, granted (as `dir`) a new folder.
+async fn hostile_on_a_folder(host: &Host) -> (tempfile::TempDir, Driver) {
+    let root = tempfile::tempdir().unwrap();
+    let dsn = format!("file://{}", root.path().display());
+    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
+    let d = host.open_with(&hostile, &dsn).await.unwrap();
+    (root, d)
+}
+
 async fn mem(host: &Host) -> Driver {
     let mem = host.open("mem://").await.unwrap();
     mem.create_bucket("alive").await.unwrap();
@@ -275,10 +284,7 @@ async fn huge_answers_are_refused_before_the_host_allocates_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_million_host_resources_hit_the_resource_limit() {
     let host = host();
-    let root = tempfile::tempdir().unwrap();
-    let dsn = format!("file://{}", root.path().display());
-    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
-    let d = host.open_with(&hostile, &dsn).await.unwrap();
+    let (_root, d) = hostile_on_a_folder(&host).await;
     let mem = mem(&host).await;
     let started = Instant::now();
     let err = d.head("streams", "k").await.unwrap_err();
@@ -298,10 +304,7 @@ async fn a_million_host_resources_hit_the_resource_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_write_streams_refuse_writes_past_their_permits() {
     let host = host();
-    let root = tempfile::tempdir().unwrap();
-    let dsn = format!("file://{}", root.path().display());
-    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
-    let d = host.open_with(&hostile, &dsn).await.unwrap();
+    let (root, d) = hostile_on_a_folder(&host).await;
     let mem = mem(&host).await;
 
     let started = Instant::now();
@@ -360,10 +363,7 @@ fn reset_peak_rss() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_read_streams_share_a_bounded_read_ahead() {
     let host = host();
-    let root = tempfile::tempdir().unwrap();
-    let dsn = format!("file://{}", root.path().display());
-    let hostile = common::declaring(&hostile(), r#"{"dir":"{path}"}"#);
-    let d = host.open_with(&hostile, &dsn).await.unwrap();
+    let (_root, d) = hostile_on_a_folder(&host).await;
     let mem = mem(&host).await;
     reset_peak_rss();
     let before = peak_rss_mib();
