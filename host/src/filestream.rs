@@ -50,18 +50,10 @@ impl Budget {
         self.0.clone().try_acquire_many_owned(n as u32).ok()
     }
 
-    /// `n` bytes of the budget, once free.
-    async fn acquire(&self, n: usize) -> OwnedSemaphorePermit {
-        self.0
-            .clone()
-            .acquire_many_owned(n as u32)
-            .await
-            .expect("the budget's semaphore is never closed")
-    }
-
     /// Wait until `n` bytes are free.
     async fn room(&self, n: usize) {
-        drop(self.acquire(n).await);
+        let held = self.0.acquire_many(n as u32).await;
+        drop(held.expect("the budget's semaphore is never closed"));
     }
 }
 

