@@ -24,6 +24,7 @@ use wasmtime_wasi::p2::bindings::io::streams;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::WasiView;
 
+pub(crate) use read::ReadPool;
 pub(crate) use write::ChunkPool;
 
 /// Bytes the read streams, and likewise the write streams, of one instance
@@ -64,6 +65,7 @@ pub(crate) struct FileIo {
     pub(crate) reads: Budget,
     pub(crate) writes: Budget,
     pub(crate) pool: ChunkPool,
+    pub(crate) read_pool: ReadPool,
 }
 
 impl Default for FileIo {
@@ -72,6 +74,7 @@ impl Default for FileIo {
             reads: Budget::new(BUDGET),
             writes: Budget::new(BUDGET),
             pool: ChunkPool::default(),
+            read_pool: ReadPool::default(),
         }
     }
 }
@@ -101,13 +104,14 @@ fn shadow<T: WasiView + HasFileIo + 'static>(linker: &mut Linker<T>) -> wasmtime
         |mut store: wasmtime::StoreContextMut<'_, T>,
          (fd, offset): (Resource<Descriptor>, u64)|
          -> wasmtime::Result<(Result<Resource<DynInputStream>, ErrorCode>,)> {
-            let budget = store.data().file_io().reads;
+            let io = store.data().file_io();
             let table = store.data_mut().ctx().table;
             let file = match table.get(&fd)? {
                 Descriptor::File(f) => f.file.clone(),
                 Descriptor::Dir(_) => return Ok((Err(ErrorCode::IsDirectory),)),
             };
-            let stream: DynInputStream = Box::new(read::FileStream::new(file, offset, budget));
+            let stream: DynInputStream =
+                Box::new(read::FileStream::new(file, offset, io.reads, io.read_pool));
             Ok((Ok(table.push(stream)?),))
         },
     )?;
