@@ -389,6 +389,140 @@ impl<R: AsyncRead + Unpin> AsyncRead for Exact<R> {
     }
 }
 
+// ---- an upload's chunks, for the driver's `write` ----
+
+/// The chunks of an upload, one at a time, for the driver's `write`.
+pub(crate) trait Chunks: Send {
+    /// The next chunk, at most [`CHUNK`] bytes; empty at the end.
+    fn next(&mut self) -> impl std::future::Future<Output = io::Result<&[u8]>> + Send;
+}
+
+/// Fill `buf` as far as the source allows; 0 means end of input.
+pub(crate) async fn read_full(
+    r: &mut (impl AsyncRead + Unpin),
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    use tokio::io::AsyncReadExt;
+    let mut n = 0;
+    while n < buf.len() {
+        let m = r.read(&mut buf[n..]).await?;
+        if m == 0 {
+            break;
+        }
+        n += m;
+    }
+    Ok(n)
+}
+
+/// An application's reader, read [`CHUNK`] bytes at a time into one buffer;
+/// the first `pending` bytes of the buffer were read already.
+pub(crate) struct ReaderChunks<R> {
+    body: R,
+    buf: Vec<u8>,
+    pending: usize,
+}
+
+impl<R> ReaderChunks<R> {
+    pub(crate) fn new(body: R, buf: Vec<u8>, pending: usize) -> Self {
+        ReaderChunks { body, buf, pending }
+    }
+}
+
+impl<R: AsyncRead + Send + Unpin> Chunks for ReaderChunks<R> {
+    async fn next(&mut self) -> io::Result<&[u8]> {
+        let n = match std::mem::take(&mut self.pending) {
+            0 => read_full(&mut self.body, &mut self.buf).await?,
+            n => n,
+        };
+        Ok(&self.buf[..n])
+    }
+}
+
+/// Chunks at least this long go to the driver as they are; shorter ones are
+/// gathered into one buffer first (a `write` per tiny chunk costs more than
+/// the copy).
+const GATHER_BELOW: usize = 64 << 10;
+
+/// A body in memory as a list of chunks, handed out without a copy where
+/// they are long enough.
+pub(crate) struct PartChunks {
+    parts: std::collections::VecDeque<Bytes>,
+    /// What the last `next` handed out.
+    out: Bytes,
+    gathered: Vec<u8>,
+}
+
+impl PartChunks {
+    pub(crate) fn new(parts: Vec<Bytes>) -> Self {
+        PartChunks {
+            parts: parts.into_iter().filter(|p| !p.is_empty()).collect(),
+            out: Bytes::new(),
+            gathered: Vec::new(),
+        }
+    }
+}
+
+impl Chunks for PartChunks {
+    async fn next(&mut self) -> io::Result<&[u8]> {
+        let Some(first) = self.parts.front_mut() else {
+            return Ok(&[]);
+        };
+        if first.len() >= GATHER_BELOW {
+            self.out = first.split_to(first.len().min(CHUNK));
+            if first.is_empty() {
+                self.parts.pop_front();
+            }
+            return Ok(&self.out);
+        }
+        // Short chunks: gathered up to CHUNK, or to the next long one.
+        self.gathered.clear();
+        while let Some(p) = self.parts.front_mut() {
+            if p.len() >= GATHER_BELOW && !self.gathered.is_empty() {
+                break;
+            }
+            let n = p.len().min(CHUNK - self.gathered.len());
+            self.gathered.extend_from_slice(&p.split_to(n));
+            if p.is_empty() {
+                self.parts.pop_front();
+            }
+            if self.gathered.len() == CHUNK {
+                break;
+            }
+        }
+        Ok(&self.gathered)
+    }
+}
+
+/// A body in memory as a list of chunks, as an `AsyncRead`.
+pub(crate) struct PartsReader {
+    parts: std::collections::VecDeque<Bytes>,
+}
+
+impl PartsReader {
+    pub(crate) fn new(parts: Vec<Bytes>) -> Self {
+        PartsReader {
+            parts: parts.into_iter().filter(|p| !p.is_empty()).collect(),
+        }
+    }
+}
+
+impl AsyncRead for PartsReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Some(p) = self.parts.front_mut() {
+            let n = p.len().min(buf.remaining());
+            buf.put_slice(&p.split_to(n));
+            if p.is_empty() {
+                self.parts.pop_front();
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +571,32 @@ mod tests {
         let r = from_bytes(b"hi".to_vec(), Some(4), "t");
         let e = r.read_all().await.unwrap_err();
         assert!(e.message().contains("ended after 2 of 4"), "{e}");
+    }
+
+    /// Long parts are handed out in place (at most CHUNK at a time), short
+    /// ones gathered, all in order.
+    #[tokio::test]
+    async fn part_chunks_hand_out_long_parts_in_place() {
+        let long = Bytes::from(vec![1u8; CHUNK + 10]);
+        let parts = vec![
+            Bytes::from_static(b"ab"),
+            Bytes::from_static(b"c"),
+            long.clone(),
+            Bytes::new(),
+            Bytes::from_static(b"z"),
+        ];
+        let mut c = PartChunks::new(parts);
+        assert_eq!(c.next().await.unwrap(), b"abc");
+        let first = c.next().await.unwrap();
+        assert_eq!((first.len(), first.as_ptr()), (CHUNK, long.as_ptr()));
+        // The long part's last 10 bytes are under GATHER_BELOW: gathered
+        // with what follows.
+        let mut tail = vec![1u8; 10];
+        tail.push(b'z');
+        assert_eq!(c.next().await.unwrap(), &tail[..]);
+        assert!(c.next().await.unwrap().is_empty());
+        let mut many = PartChunks::new(vec![Bytes::from_static(b"x"); CHUNK + 1]);
+        assert_eq!(many.next().await.unwrap().len(), CHUNK);
+        assert_eq!(many.next().await.unwrap(), b"x");
     }
 }

@@ -8,7 +8,7 @@ use crate::pool::{guest, Lease, Pool};
 use crate::retry::CallCtx;
 use crate::types::*;
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncRead;
 
 /// A boxed async byte source, as the API passes bodies around.
 pub type BoxReader = Box<dyn AsyncRead + Send + Unpin + 'static>;
@@ -131,10 +131,12 @@ impl Driver {
             _ => SMALL_BODY,
         };
         let mut buf = vec![0u8; first];
-        let mut n = read_full(&mut body, &mut buf).await.map_err(read_err)?;
+        let mut n = body::read_full(&mut body, &mut buf)
+            .await
+            .map_err(read_err)?;
         if n == buf.len() {
             buf.resize(CHUNK, 0);
-            n += read_full(&mut body, &mut buf[n..])
+            n += body::read_full(&mut body, &mut buf[n..])
                 .await
                 .map_err(read_err)?;
         }
@@ -145,15 +147,60 @@ impl Driver {
         }
         // A body shorter than the small buffer has ended: the next read
         // returns 0, so it needs no chunk-sized buffer.
+        let chunks = body::ReaderChunks::new(body, buf, n);
+        self.put_chunks(bucket, key, &opts, chunks).await
+    }
+
+    /// Put a body that is already in memory, as a list of chunks (as
+    /// `object_store`'s `PutPayload` is): chunks of 64 KiB and more go to the
+    /// driver as they are, not copied through a read buffer first; smaller
+    /// ones are gathered. With `opts.size`, a body of any other length fails
+    /// the put (`io`).
+    pub async fn put_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        parts: Vec<bytes::Bytes>,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo> {
+        let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        if let Some(n) = opts.size.filter(|&n| n != len) {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("reading the upload: the body is {len} bytes, not the {n} announced"),
+            ));
+        }
+        if self.inner.caps.stream_put || (len < CHUNK as u64 && self.inner.caps.put_bytes) {
+            return self
+                .put_body(bucket, key, body::PartsReader::new(parts), opts)
+                .await;
+        }
+        self.put_chunks(bucket, key, &opts, body::PartChunks::new(parts))
+            .await
+    }
+
+    /// Put through the driver's writer, one `write` per chunk.
+    async fn put_chunks(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &PutOptions,
+        mut chunks: impl body::Chunks,
+    ) -> Result<ObjectInfo> {
         let mut l = self.lease().await?;
-        let wopts = convert::put_options(&opts);
+        let wopts = convert::put_options(opts);
         let writer = wit(guest!(&mut l, i => i.core.call_put(&mut i.store, bucket, key, &wopts))?)?;
         let outcome: Result<()> = async {
-            while n > 0 {
-                wit(guest!(&mut l, i => i.core.writer().call_write(&mut i.store, writer, &buf[..n]))?)?;
-                n = read_full(&mut body, &mut buf).await.map_err(read_err)?;
+            loop {
+                let c = chunks
+                    .next()
+                    .await
+                    .map_err(|e| Error::io("reading the upload", e))?;
+                if c.is_empty() {
+                    return Ok(());
+                }
+                wit(guest!(&mut l, i => i.core.writer().call_write(&mut i.store, writer, c))?)?;
             }
-            Ok(())
         }
         .await;
         if let Err(e) = outcome {
@@ -615,19 +662,6 @@ impl Driver {
             guest!(&mut l, i => i.versioning.as_ref().unwrap().call_delete_version(&mut i.store, bucket, key, version_id))?,
         )
     }
-}
-
-/// Fill `buf` as far as the source allows; 0 means end of input.
-async fn read_full(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        let m = r.read(&mut buf[n..]).await?;
-        if m == 0 {
-            break;
-        }
-        n += m;
-    }
-    Ok(n)
 }
 
 /// The first read of an upload: bodies that end within it never need a

@@ -6,12 +6,8 @@ use crate::error::{map, not_supported, Call};
 use crate::keys::key;
 use crate::meta::{put_options, put_result};
 use crate::store::TroveStore;
-use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{PutMode, PutOptions, PutPayload, PutResult, Result};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, ReadBuf};
 
 /// Payloads below this go to the driver in one call (`put-bytes` where the
 /// driver exports it) and are retried on `unavailable`.
@@ -57,7 +53,7 @@ pub(crate) async fn put_opts(
     } else {
         store
             .driver
-            .put(&store.bucket, k, PayloadReader::new(payload), popts)
+            .put_parts(&store.bucket, k, payload.into_iter().collect(), popts)
             .await
     };
     r.map(|info| put_result(&info)).map_err(|e| map(e, k, call))
@@ -79,57 +75,18 @@ pub(crate) fn contiguous(p: &PutPayload) -> Vec<u8> {
     }
 }
 
-/// A `PutPayload` as an `AsyncRead`, chunk by chunk (the driver's put
-/// copies each into its own buffer; nothing is gathered here).
-pub(crate) struct PayloadReader {
-    chunks: std::vec::IntoIter<Bytes>,
-    cur: Bytes,
-}
-
-impl PayloadReader {
-    pub(crate) fn new(p: PutPayload) -> PayloadReader {
-        let chunks: Vec<Bytes> = p.into_iter().collect();
-        PayloadReader {
-            chunks: chunks.into_iter(),
-            cur: Bytes::new(),
-        }
-    }
-}
-
-impl AsyncRead for PayloadReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        while self.cur.is_empty() {
-            match self.chunks.next() {
-                Some(c) => self.cur = c,
-                None => return Poll::Ready(Ok(())),
-            }
-        }
-        let n = self.cur.len().min(buf.remaining());
-        buf.put_slice(&self.cur[..n]);
-        bytes::Buf::advance(&mut self.cur, n);
-        Poll::Ready(Ok(()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt;
+    use bytes::Bytes;
 
-    #[tokio::test]
-    async fn a_payload_reads_back_in_order() {
+    #[test]
+    fn a_payload_is_gathered_in_order() {
         let p = PutPayload::from_iter([
             Bytes::from_static(b"ab"),
             Bytes::new(),
             Bytes::from_static(b"cde"),
         ]);
         assert_eq!(contiguous(&p), b"abcde");
-        let mut v = Vec::new();
-        PayloadReader::new(p).read_to_end(&mut v).await.unwrap();
-        assert_eq!(v, b"abcde");
     }
 }

@@ -50,59 +50,75 @@ async fn drain(store: &dyn ObjectStore, path: &Path, how: Read) -> u64 {
     total
 }
 
-/// Best of `rounds` rounds of put then gets (streamed, then as bytes) of
-/// `n` objects of `size` on one store: seconds and peak RSS of each phase.
-async fn round_trip(
-    store: &dyn ObjectStore,
+fn key(size: u64, i: usize) -> Path {
+    Path::from(format!("os-{size}-{i}"))
+}
+
+/// One round of `n` puts of new objects of `size` on each store, in turns
+/// of `turn` puts, the stores taking turns, each turn after `sync()` (so neither starts with
+/// the other's dirty pages still being written back): each side's seconds
+/// (summed over its turns) and peak RSS. A disk's slow spell (writeback on a
+/// shared virtual disk halves a put's speed for seconds at a time, on either
+/// side) then falls on both sides alike, not on whichever round it hits.
+async fn puts(
+    stores: [&dyn ObjectStore; 2],
     block: &Bytes,
     size: u64,
     n: usize,
-    rounds: usize,
-    with_get: bool,
-) -> [(f64, u64); 3] {
-    let mut best: Option<[(f64, u64); 3]> = None;
-    for _ in 0..rounds {
-        let key = |i: usize| Path::from(format!("os-{}-{i}", size));
-        // Each side's puts start with no dirty pages of the other side's
-        // round still being written back (it slowed whichever side came next
-        // by up to half, at random).
-        unsafe { libc::sync() };
-        let p = measure(async {
+    turn: usize,
+) -> [(f64, u64); 2] {
+    let mut out = [(0.0, 0); 2];
+    for first in (0..n).step_by(turn) {
+        let last = (first + turn).min(n);
+        for (store, side) in stores.iter().zip(out.iter_mut()) {
+            // Every put makes a new object: a put over an old 64 MiB file
+            // pays for freeing it (30 ms in `rename`), on both sides, and
+            // only in the rounds after the first, so the rounds measured
+            // different things.
+            for i in first..last {
+                match store.delete(&key(size, i)).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => panic!("delete: {e}"),
+                }
+            }
+            unsafe { libc::sync() };
+            let (secs, rss) = measure(async {
+                for i in first..last {
+                    store
+                        .put(&key(size, i), payload(block, size))
+                        .await
+                        .expect("put");
+                }
+            })
+            .await;
+            side.0 += secs;
+            side.1 = side.1.max(rss);
+        }
+    }
+    out
+}
+
+/// Gets of the `n` objects on one store, streamed then with `bytes()`.
+async fn gets(store: &dyn ObjectStore, size: u64, n: usize) -> [(f64, u64); 2] {
+    let mut out = [(0.0, 0); 2];
+    for (phase, how) in out.iter_mut().zip([Read::Stream, Read::Bytes]) {
+        *phase = measure(async {
             for i in 0..n {
-                store.put(&key(i), payload(block, size)).await.expect("put");
+                assert_eq!(drain(store, &key(size, i), how).await, size);
             }
         })
         .await;
-        let mut phases = [p, (f64::INFINITY, 0), (f64::INFINITY, 0)];
-        if with_get {
-            for (i, how) in [(1, Read::Stream), (2, Read::Bytes)] {
-                phases[i] = measure(async {
-                    for i in 0..n {
-                        assert_eq!(drain(store, &key(i), how).await, size);
-                    }
-                })
-                .await;
-            }
-        }
-        best = Some(match best {
-            None => phases,
-            Some(b) => std::array::from_fn(|i| {
-                if phases[i].0 < b[i].0 {
-                    phases[i]
-                } else {
-                    b[i]
-                }
-            }),
-        });
     }
-    best.expect("a round")
+    out
 }
 
-/// Rounds per row; the two sides alternate round by round (the machine is
-/// shared, so each side keeps its fastest round, as the other rows do).
+/// Rounds per row (the machine is shared, so each side keeps its fastest
+/// round, as the other rows do).
 const ROUNDS: usize = 5;
 
-/// Each phase's best over `ROUNDS` alternating rounds: (trove, native).
+/// Each phase's best over `ROUNDS` rounds, (put, streamed get, `bytes()`
+/// get) for (trove, native): puts in turns of `turn` (see [`puts`]), then
+/// each side's gets, the sides alternating.
 #[allow(clippy::type_complexity)]
 async fn alternate(
     trove: &dyn ObjectStore,
@@ -110,22 +126,23 @@ async fn alternate(
     block: &Bytes,
     size: u64,
     n: usize,
+    turn: usize,
     with_get: bool,
 ) -> ([(f64, u64); 3], [(f64, u64); 3]) {
     let keep = |best: Option<[(f64, u64); 3]>, r: [(f64, u64); 3]| match best {
         None => r,
         Some(b) => std::array::from_fn(|i| if r[i].0 < b[i].0 { r[i] } else { b[i] }),
     };
+    let none = (f64::INFINITY, 0);
     let (mut t, mut nat) = (None, None);
     for _ in 0..ROUNDS {
-        t = Some(keep(
-            t,
-            round_trip(trove, block, size, n, 1, with_get).await,
-        ));
-        nat = Some(keep(
-            nat,
-            round_trip(native, block, size, n, 1, with_get).await,
-        ));
+        let [tp, np] = puts([trove, native], block, size, n, turn).await;
+        let ([tg, tb], [ng, nb]) = match with_get {
+            true => (gets(trove, size, n).await, gets(native, size, n).await),
+            false => ([none; 2], [none; 2]),
+        };
+        t = Some(keep(t, [tp, tg, tb]));
+        nat = Some(keep(nat, [np, ng, nb]));
     }
     (t.expect("a round"), nat.expect("a round"))
 }
@@ -141,7 +158,8 @@ async fn compare(
     block: &Bytes,
 ) {
     let size = 64 * MIB;
-    let ([tp, tg, tb], [np, ng, nb]) = alternate(trove, native, block, size, BIG_REPS, true).await;
+    let ([tp, tg, tb], [np, ng, nb]) =
+        alternate(trove, native, block, size, BIG_REPS, 1, true).await;
     let l = label(size);
     push_pair(
         rows,
@@ -170,7 +188,8 @@ async fn compare(
         nb,
         baseline,
     );
-    let ([tp, _, _], [np, _, _]) = alternate(trove, native, block, KIB, small_n, false).await;
+    let ([tp, _, _], [np, _, _]) =
+        alternate(trove, native, block, KIB, small_n, small_n / 10, false).await;
     push_pair(
         rows,
         &format!("object_store {name} put {}", label(KIB)),

@@ -74,6 +74,12 @@ pub(super) struct FileWriteStream {
     budget: Budget,
     /// The writes in flight on blocking threads, oldest first.
     inflight: VecDeque<tokio::task::JoinHandle<Landed>>,
+    /// Held by the write landing now: the writes in flight land one after
+    /// the other. Two `pwrite`s at once to one file contend for its inode
+    /// lock in the kernel, and the waiter spun on it (16% of a 64 MiB put's
+    /// CPU time on 2 cores, taken from the guest); the second one waits here
+    /// asleep instead, its chunk ready.
+    lane: Arc<std::sync::Mutex<()>>,
     pool: ChunkPool,
     /// `flush` was called: `check-write` says 0 until every write landed.
     flushing: bool,
@@ -117,6 +123,7 @@ impl FileWriteStream {
             at: offset,
             budget,
             inflight: VecDeque::new(),
+            lane: Default::default(),
             pool,
             flushing: false,
             failed: None,
@@ -188,13 +195,15 @@ impl OutputStream for FileWriteStream {
         if bytes.is_empty() {
             return Ok(());
         }
-        let (file, at) = (self.file.clone(), self.at);
+        let (file, at, lane) = (self.file.clone(), self.at, self.lane.clone());
         self.at += bytes.len() as u64;
         match self.budget.take(bytes.len()) {
             Some(permit) => self
                 .inflight
                 .push_back(tokio::task::spawn_blocking(move || {
+                    let landing = lane.lock().unwrap_or_else(|e| e.into_inner());
                     let r = pwrite_all(&file, &bytes, at);
+                    drop(landing);
                     drop(permit);
                     (r, bytes)
                 })),
