@@ -174,7 +174,9 @@ pub(crate) fn from_host_stream(
         while remaining > 0 {
             let want = remaining.min(CHUNK as u64) as usize;
             match stream.blocking_read(want).await {
-                Ok(b) if b.is_empty() => continue,
+                // No host stream answers a blocking read with nothing, but
+                // should one, this loop must not starve the other tasks.
+                Ok(b) if b.is_empty() => tokio::task::yield_now().await,
                 Ok(b) => {
                     remaining -= b.len() as u64;
                     if let Err(e) = expect.add(b.len()) {
@@ -197,7 +199,7 @@ pub(crate) fn from_host_stream(
             // does. One byte more is a body longer than announced.
             loop {
                 match stream.blocking_read(1).await {
-                    Ok(b) if b.is_empty() => continue,
+                    Ok(b) if b.is_empty() => tokio::task::yield_now().await,
                     Ok(_) => {
                         let e = expect.add(1).expect_err("past the announced size");
                         let _ = tx.send(Err(io_err(e))).await;
