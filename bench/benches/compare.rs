@@ -1091,9 +1091,9 @@ async fn run(quick: bool) -> Vec<Row> {
         }
     }
     if wanted("objstore") {
-        objstore::file(&mut rows, &host, dir.path(), &block).await;
+        objstore::file(&mut rows, &host, dir.path()).await;
         match std::env::var("TROVE_TEST_S3S_DSN") {
-            Ok(dsn) => objstore::s3(&mut rows, &host, &dsn, &block).await,
+            Ok(dsn) => objstore::s3(&mut rows, &host, &dsn).await,
             Err(_) => println!(
                 "(no object_store s3 rows: start scripts/servers/s3s.sh and source its .env)"
             ),
