@@ -445,10 +445,34 @@ impl<R: AsyncRead + Send + Unpin> Chunks for ReaderChunks<R> {
 /// the copy).
 const GATHER_BELOW: usize = 64 << 10;
 
+/// A body in memory as a list of chunks (none of them empty).
+struct Parts(std::collections::VecDeque<Bytes>);
+
+impl Parts {
+    fn new(parts: Vec<Bytes>) -> Parts {
+        Parts(parts.into_iter().filter(|p| !p.is_empty()).collect())
+    }
+
+    /// The length of the next chunk, if any is left.
+    fn next_len(&self) -> Option<usize> {
+        self.0.front().map(Bytes::len)
+    }
+
+    /// Up to `max` bytes off the front of the next chunk (no copy).
+    fn take(&mut self, max: usize) -> Option<Bytes> {
+        let first = self.0.front_mut()?;
+        let b = first.split_to(first.len().min(max));
+        if first.is_empty() {
+            self.0.pop_front();
+        }
+        Some(b)
+    }
+}
+
 /// A body in memory as a list of chunks, handed out without a copy where
 /// they are long enough.
 pub(crate) struct PartChunks {
-    parts: std::collections::VecDeque<Bytes>,
+    parts: Parts,
     /// What the last `next` handed out.
     out: Bytes,
     gathered: Vec<u8>,
@@ -457,7 +481,7 @@ pub(crate) struct PartChunks {
 impl PartChunks {
     pub(crate) fn new(parts: Vec<Bytes>) -> Self {
         PartChunks {
-            parts: parts.into_iter().filter(|p| !p.is_empty()).collect(),
+            parts: Parts::new(parts),
             out: Bytes::new(),
             gathered: Vec::new(),
         }
@@ -466,45 +490,34 @@ impl PartChunks {
 
 impl Chunks for PartChunks {
     async fn next(&mut self) -> io::Result<&[u8]> {
-        let Some(first) = self.parts.front_mut() else {
-            return Ok(&[]);
-        };
-        if first.len() >= GATHER_BELOW {
-            self.out = first.split_to(first.len().min(CHUNK));
-            if first.is_empty() {
-                self.parts.pop_front();
+        match self.parts.next_len() {
+            None => return Ok(&[]),
+            Some(n) if n >= GATHER_BELOW => {
+                self.out = self.parts.take(CHUNK).expect("a chunk is left");
+                return Ok(&self.out);
             }
-            return Ok(&self.out);
+            Some(_) => {}
         }
         // Short chunks: gathered up to CHUNK, or to the next long one.
         self.gathered.clear();
-        while let Some(p) = self.parts.front_mut() {
-            if p.len() >= GATHER_BELOW && !self.gathered.is_empty() {
+        while let Some(n) = self.parts.next_len() {
+            if n >= GATHER_BELOW || self.gathered.len() == CHUNK {
                 break;
             }
-            let n = p.len().min(CHUNK - self.gathered.len());
-            self.gathered.extend_from_slice(&p.split_to(n));
-            if p.is_empty() {
-                self.parts.pop_front();
-            }
-            if self.gathered.len() == CHUNK {
-                break;
-            }
+            let b = self.parts.take(CHUNK - self.gathered.len());
+            self.gathered
+                .extend_from_slice(&b.expect("a chunk is left"));
         }
         Ok(&self.gathered)
     }
 }
 
 /// A body in memory as a list of chunks, as an `AsyncRead`.
-pub(crate) struct PartsReader {
-    parts: std::collections::VecDeque<Bytes>,
-}
+pub(crate) struct PartsReader(Parts);
 
 impl PartsReader {
     pub(crate) fn new(parts: Vec<Bytes>) -> Self {
-        PartsReader {
-            parts: parts.into_iter().filter(|p| !p.is_empty()).collect(),
-        }
+        PartsReader(Parts::new(parts))
     }
 }
 
@@ -514,12 +527,8 @@ impl AsyncRead for PartsReader {
         _: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if let Some(p) = self.parts.front_mut() {
-            let n = p.len().min(buf.remaining());
-            buf.put_slice(&p.split_to(n));
-            if p.is_empty() {
-                self.parts.pop_front();
-            }
+        if let Some(b) = self.0.take(buf.remaining()) {
+            buf.put_slice(&b);
         }
         Poll::Ready(Ok(()))
     }

@@ -65,9 +65,9 @@ fn key(size: u64, i: usize) -> Path {
 }
 
 /// One round of `n` puts of new objects of `size` on each store, in turns
-/// of `turn` puts, the stores taking turns, each turn after `sync()` (so neither starts with
-/// the other's dirty pages still being written back): each side's seconds
-/// (summed over its turns) and peak RSS. A disk's slow spell (writeback on a
+/// of `turn` puts, the stores taking turns, each turn after `sync()` (so
+/// neither starts with the other's dirty pages still being written back):
+/// each side's seconds (summed over its turns) and peak RSS. A disk's slow spell (writeback on a
 /// shared virtual disk halves a put's speed for seconds at a time, on either
 /// side) then falls on both sides alike, not on whichever round it hits.
 async fn puts(

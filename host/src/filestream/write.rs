@@ -336,4 +336,33 @@ mod tests {
         let (_s, n) = waiting.await.unwrap();
         assert_eq!(n, WRITE);
     }
+
+    /// Two writes are taken while neither has landed, and they land one
+    /// after the other: both wait while the stream's lane is held.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_in_flight_land_one_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"").unwrap();
+        let file = Arc::new(std::fs::OpenOptions::new().write(true).open(&path).unwrap());
+        let mut s = FileWriteStream::new(file, 0, Budget::new(BUDGET), ChunkPool::default());
+        let lane = s.lane.clone();
+        let landing = lane.lock().unwrap();
+        s.write(Bytes::from(vec![1u8; WRITE])).unwrap();
+        assert_eq!(
+            s.check_write().unwrap(),
+            WRITE,
+            "a second write is permitted"
+        );
+        s.write(Bytes::from(vec![2u8; WRITE])).unwrap();
+        assert_eq!(s.check_write().unwrap(), 0, "two in flight: no third");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "neither landed");
+        drop(landing);
+        s.flush().unwrap();
+        s.write_ready().await.unwrap();
+        let got = std::fs::read(&path).unwrap();
+        assert_eq!(got.len(), 2 * WRITE);
+        assert!(got[..WRITE].iter().all(|&b| b == 1) && got[WRITE..].iter().all(|&b| b == 2));
+    }
 }
