@@ -446,10 +446,10 @@ impl<R: AsyncRead + Send + Unpin> Chunks for ReaderChunks<R> {
 const GATHER_BELOW: usize = 64 << 10;
 
 /// A body in memory as a list of chunks (none of them empty).
-struct Parts(std::collections::VecDeque<Bytes>);
+pub(crate) struct Parts(std::collections::VecDeque<Bytes>);
 
 impl Parts {
-    fn new(parts: Vec<Bytes>) -> Parts {
+    pub(crate) fn new(parts: Vec<Bytes>) -> Parts {
         Parts(parts.into_iter().filter(|p| !p.is_empty()).collect())
     }
 
@@ -459,7 +459,7 @@ impl Parts {
     }
 
     /// Up to `max` bytes off the front of the next chunk (no copy).
-    fn take(&mut self, max: usize) -> Option<Bytes> {
+    pub(crate) fn take(&mut self, max: usize) -> Option<Bytes> {
         let first = self.0.front_mut()?;
         let b = first.split_to(first.len().min(max));
         if first.is_empty() {

@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::pool::{guest, Lease, Pool};
 use crate::retry::CallCtx;
 use crate::types::*;
+use crate::upload::UploadStream;
 use std::sync::Arc;
 use tokio::io::AsyncRead;
 
@@ -119,8 +120,12 @@ impl Driver {
         mut body: impl AsyncRead + Send + Unpin + 'static,
         opts: PutOptions,
     ) -> Result<ObjectInfo> {
-        if self.inner.caps.stream_put {
-            return self.put_stream(bucket, key, body, opts).await;
+        let caps = &self.inner.caps;
+        if caps.stream_put && !caps.put_bytes {
+            // A cloud driver: the body goes on to the server as it comes.
+            return self
+                .put_stream(bucket, key, Upload::Streamed(body), opts)
+                .await;
         }
         let read_err = |e| Error::io("reading the upload", e);
         // A small first buffer: most bodies are small, and a 1 MiB buffer
@@ -144,6 +149,12 @@ impl Driver {
             // The whole body fits in one chunk: one guest call.
             buf.truncate(n);
             return self.put_whole(bucket, key, &buf, &opts).await;
+        }
+        if self.inner.caps.stream_put {
+            buf.truncate(n);
+            return self
+                .put_stream(bucket, key, Upload::Chunked(buf, body), opts)
+                .await;
         }
         // A body shorter than the small buffer has ended: the next read
         // returns 0, so it needs no chunk-sized buffer.
@@ -170,10 +181,14 @@ impl Driver {
                 format!("reading the upload: the body is {len} bytes, not the {n} announced"),
             ));
         }
-        if self.inner.caps.stream_put || (len < CHUNK as u64 && self.inner.caps.put_bytes) {
+        if len < CHUNK as u64 && self.inner.caps.put_bytes {
             return self
                 .put_body(bucket, key, body::PartsReader::new(parts), opts)
                 .await;
+        }
+        if self.inner.caps.stream_put {
+            let upload = Upload::<tokio::io::Empty>::Parts(parts);
+            return self.put_stream(bucket, key, upload, opts).await;
         }
         self.put_chunks(bucket, key, &opts, body::PartChunks::new(parts))
             .await
@@ -217,15 +232,16 @@ impl Driver {
         Ok(convert::object_info(wit(info?)?))
     }
 
-    /// `put` through the driver's `put-stream`: the application's reader
-    /// becomes a host input-stream the driver reads (or hands to the http
-    /// import unread). The per-call deadline restarts whenever bytes move, so
-    /// a long transfer that makes progress is never cut off; a stalled one is.
-    async fn put_stream(
+    /// `put` through the driver's `put-stream`: the upload becomes a host
+    /// input-stream the driver reads, hands to the http import unread, or
+    /// splices into a file unread. The per-call deadline restarts whenever
+    /// bytes move, so a long transfer that makes progress is never cut off;
+    /// a stalled one is.
+    async fn put_stream<R: AsyncRead + Send + Unpin + 'static>(
         &self,
         bucket: &str,
         key: &str,
-        body: impl AsyncRead + Send + Unpin + 'static,
+        upload: Upload<R>,
         opts: PutOptions,
     ) -> Result<ObjectInfo> {
         use wasmtime_wasi::p2::pipe::AsyncReadStream;
@@ -236,15 +252,24 @@ impl Driver {
         let ctx = self.call_ctx();
         let progress = ctx.progress.clone();
         let broken = Arc::new(std::sync::Mutex::new(None::<String>));
-        let stream: wasmtime_wasi::p2::DynInputStream = Box::new(AsyncReadStream::new(Counting {
-            inner: body,
+        let counted = |inner| Counting {
+            inner,
             progress: progress.clone(),
             broken: broken.clone(),
-        }));
+        };
         let timeout = l.timeout();
         let label = l.label().to_string();
         let r = {
             let inst = l.arm()?;
+            let stream: wasmtime_wasi::p2::DynInputStream = match upload {
+                Upload::Streamed(body) => Box::new(AsyncReadStream::new(counted(body))),
+                Upload::Chunked(first, body) => {
+                    progress.add(first.len());
+                    let pool = crate::filestream::HasFileIo::file_io(inst.store.data()).pool;
+                    Box::new(UploadStream::reader(first, counted(body), pool))
+                }
+                Upload::Parts(parts) => Box::new(UploadStream::parts(parts, progress.clone())),
+            };
             let res = inst.store.data_mut().table.push(stream).map_err(|e| {
                 Error::new(ErrorKind::Internal, format!("{label}: upload stream: {e}"))
             })?;
@@ -667,6 +692,17 @@ impl Driver {
 /// The first read of an upload: bodies that end within it never need a
 /// whole chunk buffer.
 const SMALL_BODY: usize = 16 * 1024;
+
+/// An upload for `put-stream`, as the host has it.
+enum Upload<R> {
+    /// An application's reader, passed on as it yields (to a cloud driver).
+    Streamed(R),
+    /// What was read of an application's reader already, then the rest,
+    /// read a chunk at a time.
+    Chunked(Vec<u8>, R),
+    /// A body in memory.
+    Parts(Vec<bytes::Bytes>),
+}
 
 /// An `AsyncRead` that counts the bytes it yields (upload progress).
 struct Counting<R> {

@@ -38,11 +38,13 @@ mod retry;
 mod runtime;
 mod sftp;
 mod sftp_session;
+mod splice;
 mod state;
 mod symlinks;
 mod template;
 mod text;
 pub mod types;
+mod upload;
 
 pub use body::{to_error, ObjectReader};
 pub use builtin::component as builtin_component;

@@ -2,7 +2,7 @@
 //! context built from the grants, the resource table, the resource limiter,
 //! the log budget, the CPU budget of the current call, and the http and sftp
 //! grants. Each import is implemented in its own module on its own view
-//! (`log::LogView`, `http::HttpView`, `sftp::SftpView`, and wasmtime-wasi's
+//! (`log::LogView`, `http::HttpView`, `sftp::SftpView`, `splice::SpliceView`, and wasmtime-wasi's
 //! `WasiCtxView` for `filestream` and `symlinks`); [`add_to_linker`] wires
 //! each view to its import.
 
@@ -12,6 +12,7 @@ use crate::limiter::Limiter;
 use crate::limits::Limits;
 use crate::log::{LogBudget, LogImport, LogView};
 use crate::sftp::{SftpImport, SftpView};
+use crate::splice::{SpliceImport, SpliceView};
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -47,7 +48,7 @@ pub(crate) struct HostState {
 
 /// Every import the host provides, each on its own view of [`HostState`].
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    use crate::bindings::trove::driver::{http, log, sftp, types};
+    use crate::bindings::trove::driver::{http, log, sftp, splice, types};
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     types::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
     log::add_to_linker::<_, LogImport>(linker, |s| LogView {
@@ -63,6 +64,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     sftp::add_to_linker::<_, SftpImport>(linker, |s| SftpView {
         table: &mut s.table,
         grant: s.sftp.as_ref(),
+    })?;
+    splice::add_to_linker::<_, SpliceImport>(linker, |s| SpliceView {
+        table: &mut s.table,
     })?;
     // Shadow two wasi:filesystem functions (after wasmtime-wasi added its own).
     crate::filestream::add_to_linker(linker)?;

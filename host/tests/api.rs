@@ -27,7 +27,7 @@ async fn stream_a_body_in_and_out() {
     let d = host().open("mem://").await.unwrap();
     assert_eq!(d.info().name, "mem");
     assert!(d.info().stateful);
-    assert_eq!(d.capabilities().names(), vec!["put-bytes"]);
+    assert_eq!(d.capabilities().names(), vec!["stream-put", "put-bytes"]);
     d.create_bucket("stream").await.unwrap();
     // 5 MiB + 3 from a reader that hands out odd-sized pieces
     let data: Vec<u8> = (0..(5 << 20) + 3).map(|i| (i * 7 % 251) as u8).collect();
@@ -136,6 +136,70 @@ async fn a_body_in_parts_arrives_whole() {
         let err = d.head("parts", "wrong").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ObjectNotFound);
     }
+}
+
+/// A large body reaches the file driver through `put-stream`, which splices
+/// it into the file without reading it into the guest (the `splice` import
+/// hashes it on the way): it arrives whole with the same content ETag as on
+/// mem, whether it came as parts or from a reader; a reader that fails
+/// midway fails the put (`io`) and leaves nothing.
+#[tokio::test]
+async fn a_spliced_put_arrives_whole_with_the_content_etag() {
+    let root = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..(3 << 20) + 12_345)
+        .map(|i| (i * 7 % 253) as u8)
+        .collect();
+    let etag = format!("{:032x}-xxh3", xxhash_rust::xxh3::xxh3_128(&data));
+    let parts = vec![
+        bytes::Bytes::copy_from_slice(&data[..5]),
+        bytes::Bytes::copy_from_slice(&data[5..]),
+    ];
+    for d in [
+        file_driver(root.path()).await,
+        host().open("mem://").await.unwrap(),
+    ] {
+        let name = d.info().name.clone();
+        d.create_bucket("splice").await.unwrap();
+        let a = d
+            .put_parts("splice", "parts", parts.clone(), PutOptions::default())
+            .await
+            .unwrap();
+        let b = d
+            .put(
+                "splice",
+                "reader",
+                std::io::Cursor::new(data.clone()),
+                PutOptions::default(),
+            )
+            .await
+            .unwrap();
+        for (info, key) in [(a, "parts"), (b, "reader")] {
+            assert_eq!(info.etag, etag, "{name} {key}: the content ETag");
+            assert_eq!(info.size, data.len() as u64);
+            let (head, back) = d
+                .get_bytes("splice", key, GetOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(head.etag, etag, "{name} {key}: the stored ETag");
+            assert!(back == data, "{name} {key}: the body came back changed");
+        }
+        let broken = tokio_util::io::StreamReader::new(futures::stream::iter(vec![
+            Ok(bytes::Bytes::copy_from_slice(&data[..2 << 20])),
+            Err(std::io::Error::other("the client went away")),
+        ]));
+        let err = d
+            .put("splice", "broken", broken, PutOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{name}: {err}");
+        assert!(err.to_string().contains("went away"), "{name}: {err}");
+        let err = d.head("splice", "broken").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ObjectNotFound, "{name}");
+    }
+    // Nothing left behind in the file driver's temporary folder.
+    let tmp = root.path().join(".trove/tmp");
+    let left = std::fs::read_dir(&tmp).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "temporary files left in {}", tmp.display());
 }
 
 /// Gets of large files left unread do not stall the next get on the same

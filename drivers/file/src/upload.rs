@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use trove_driver::imports::filesystem::types::{
     Datetime, Descriptor, DescriptorType, ErrorCode, NewTimestamp, PathFlags,
 };
-use trove_driver::imports::io::streams::OutputStream;
+use trove_driver::imports::io::streams::{InputStream, OutputStream};
 use trove_driver::imports::log::Level;
-use trove_driver::{Conditions, Error, NewObject, ObjectInfo, Stage, StagedObject};
+use trove_driver::{Conditions, Error, NewObject, ObjectInfo, Spliced, Stage, StagedObject};
 
 use trove_driver_common::paths;
 
@@ -150,6 +150,24 @@ impl Stage for Staged {
         }
         self.written += chunk.len() as u64;
         Ok(())
+    }
+
+    /// The whole body, moved by the host from its stream into the file's
+    /// write stream (`splice`): it never enters the guest, and the host
+    /// hashes it for the ETag as it passes. Only before any `write`.
+    fn splice(&mut self, src: &InputStream) -> Result<Option<Spliced>, Error> {
+        const WHAT: &str = "writing the upload";
+        if self.written > 0 || self.out.is_some() {
+            return Ok(None);
+        }
+        let out = self
+            .fd
+            .write_via_stream(0)
+            .map_err(|e| fs::error(e, WHAT))?;
+        let spliced = trove_driver::splice_into(&out, src)?;
+        self.out = Some(out);
+        self.written = spliced.size;
+        Ok(Some(spliced))
     }
 
     /// Moves the upload into place as `bucket/key` with its sidecar. The bucket,

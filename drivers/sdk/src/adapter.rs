@@ -6,6 +6,7 @@ use crate::bindings::exports::trove::driver::core::{
     Body, Guest, GuestReader, GuestWriter, Reader, Writer,
 };
 use crate::bindings::exports::trove::driver::put_bytes::Guest as PutBytesGuest;
+use crate::bindings::exports::trove::driver::stream_put::Guest as StreamPutGuest;
 use crate::bindings::trove::driver::types::{
     BucketInfo, ByteRange, DriverInfo, Dsn, Error, GetOptions, ListOptions, ListPage, ObjectInfo,
     PutOptions,
@@ -260,20 +261,7 @@ impl<B: Backend> Guest for Adapter<B> {
     }
 
     fn put(bucket: String, key: String, opts: PutOptions) -> Result<Writer, Error> {
-        names::<B>(&bucket, Some(&key))?;
-        let b = backend::<B>()?;
-        check_put(&*b, &bucket, &key, &opts)?;
-        let body = match b.stage(&bucket, &key)? {
-            Some(stage) => Upload::Staged(stage, common::etag::Hasher::new()),
-            None => Upload::Collected(Vec::new(), common::etag::Hasher::new()),
-        };
-        Ok(Writer::new(SdkWriter {
-            backend: b,
-            bucket,
-            key,
-            opts,
-            body: RefCell::new(Some(body)),
-        }))
+        Ok(Writer::new(SdkWriter::<B>::begin(bucket, key, opts)?))
     }
 
     fn get(bucket: String, key: String, opts: GetOptions) -> Result<(ObjectInfo, Body), Error> {
@@ -507,6 +495,78 @@ pub struct SdkWriter<B: Backend> {
 enum Upload {
     Collected(Vec<Vec<u8>>, common::etag::Hasher),
     Staged(Box<dyn Stage>, common::etag::Hasher),
+    /// The whole body, moved by the host into the stage ([`Stage::splice`]).
+    Spliced(Box<dyn Stage>, crate::Spliced),
+}
+
+impl<B: Backend> SdkWriter<B> {
+    /// A put begins: names and conditions checked, the body staged in the
+    /// backend when it stages, else collected.
+    fn begin(bucket: String, key: String, opts: PutOptions) -> Result<Self, Error> {
+        names::<B>(&bucket, Some(&key))?;
+        let b = backend::<B>()?;
+        check_put(&*b, &bucket, &key, &opts)?;
+        let body = match b.stage(&bucket, &key)? {
+            Some(stage) => Upload::Staged(stage, common::etag::Hasher::new()),
+            None => Upload::Collected(Vec::new(), common::etag::Hasher::new()),
+        };
+        Ok(SdkWriter {
+            backend: b,
+            bucket,
+            key,
+            opts,
+            body: RefCell::new(Some(body)),
+        })
+    }
+
+    /// The whole body from a host stream: spliced into the stage when it
+    /// can take it so ([`Stage::splice`]), else read chunk by chunk.
+    fn write_from(&self, data: &InputStream) -> Result<(), Error> {
+        {
+            let mut body = self.body.borrow_mut();
+            match body.take() {
+                Some(Upload::Staged(mut stage, hasher)) if hasher.is_empty() => {
+                    match stage.splice(data) {
+                        Ok(Some(spliced)) => {
+                            *body = Some(Upload::Spliced(stage, spliced));
+                            return Ok(());
+                        }
+                        Ok(None) => *body = Some(Upload::Staged(stage, hasher)),
+                        Err(e) => {
+                            stage.discard();
+                            return Err(e);
+                        }
+                    }
+                }
+                other => *body = other,
+            }
+        }
+        loop {
+            match data.blocking_read(CHUNK) {
+                Ok(chunk) => GuestWriter::write(self, chunk)?,
+                Err(StreamError::Closed) => return Ok(()),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(Error::Unavailable(format!(
+                        "reading the upload: {}",
+                        e.to_debug_string()
+                    )))
+                }
+            }
+        }
+    }
+}
+
+impl<B: Backend> StreamPutGuest for Adapter<B> {
+    fn put_stream(
+        bucket: String,
+        key: String,
+        data: InputStream,
+        opts: PutOptions,
+    ) -> Result<ObjectInfo, Error> {
+        let writer = SdkWriter::<B>::begin(bucket, key, opts)?;
+        writer.write_from(&data)?;
+        writer.finish()
+    }
 }
 
 fn finished() -> Error {
@@ -535,6 +595,11 @@ impl<B: Backend> GuestWriter for SdkWriter<B> {
                 }
                 hasher.update(&chunk);
             }
+            Upload::Spliced(..) => {
+                return Err(Error::InvalidArgument(
+                    "the whole body was already moved into the upload".into(),
+                ))
+            }
         }
         Ok(())
     }
@@ -542,35 +607,38 @@ impl<B: Backend> GuestWriter for SdkWriter<B> {
     fn finish(&self) -> Result<ObjectInfo, Error> {
         // The bucket or the object may have changed since the put began:
         // the conditions are checked again, with the commit.
-        match self.body.borrow_mut().take().ok_or_else(finished)? {
-            Upload::Collected(chunks, hasher) => commit(
-                &*self.backend,
-                &self.bucket,
-                &self.key,
-                &self.opts,
-                Chunks(chunks),
-                hasher.finish(),
-            ),
-            Upload::Staged(mut stage, hasher) => {
-                let object = StagedObject {
-                    size: hasher.len(),
-                    etag: hasher.finish(),
-                    content_type: self.opts.content_type.clone(),
-                    headers: self.opts.headers.clone(),
-                    metadata: self.opts.metadata.clone(),
-                };
-                let r = stage.commit(object, &conditions(&self.opts));
-                if r.is_err() {
-                    stage.discard();
-                }
-                r
+        let (mut stage, size, etag) = match self.body.borrow_mut().take().ok_or_else(finished)? {
+            Upload::Collected(chunks, hasher) => {
+                return commit(
+                    &*self.backend,
+                    &self.bucket,
+                    &self.key,
+                    &self.opts,
+                    Chunks(chunks),
+                    hasher.finish(),
+                )
             }
+            Upload::Staged(stage, hasher) => (stage, hasher.len(), hasher.finish()),
+            Upload::Spliced(stage, spliced) => (stage, spliced.size, spliced.etag),
+        };
+        let object = StagedObject {
+            size,
+            etag,
+            content_type: self.opts.content_type.clone(),
+            headers: self.opts.headers.clone(),
+            metadata: self.opts.metadata.clone(),
+        };
+        let r = stage.commit(object, &conditions(&self.opts));
+        if r.is_err() {
+            stage.discard();
         }
+        r
     }
 
     fn abort(&self) {
-        if let Some(Upload::Staged(stage, _)) = self.body.borrow_mut().take() {
-            stage.discard();
+        match self.body.borrow_mut().take() {
+            Some(Upload::Staged(stage, _) | Upload::Spliced(stage, _)) => stage.discard(),
+            _ => {}
         }
     }
 }

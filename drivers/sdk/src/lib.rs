@@ -55,10 +55,12 @@ pub mod bindings {
                 import trove:driver/log@0.2.0;
                 import trove:driver/http@0.2.0;
                 import trove:driver/sftp@0.2.0;
+                import trove:driver/splice@0.2.0;
                 import wasi:filesystem/types@0.2.12;
                 import wasi:filesystem/preopens@0.2.12;
                 export trove:driver/core@0.2.0;
                 export trove:driver/put-bytes@0.2.0;
+                export trove:driver/stream-put@0.2.0;
             }
         ",
         world: "trove:driver-sdk/driver",
@@ -74,7 +76,7 @@ pub use adapter::Adapter;
 pub use bindings::trove::driver::types::{
     BucketInfo, ContentHeaders, Dsn, Error, ObjectInfo, Timestamp,
 };
-pub use bindings::wasi::io::streams::InputStream;
+pub use bindings::wasi::io::streams::{InputStream, OutputStream};
 pub use trove_driver_common::declare_grants;
 
 /// The host's imports a driver may call. A driver's component imports only
@@ -85,6 +87,9 @@ pub mod imports {
     pub use crate::bindings::trove::driver::log;
     /// The one SSH session the host holds (grant `sftp`).
     pub use crate::bindings::trove::driver::sftp;
+    /// Moving bytes between two host streams without reading them into
+    /// the guest, hashed on the way (no grant: see [`splice_into`](crate::splice_into)).
+    pub use crate::bindings::trove::driver::splice;
     /// The one directory the host preopens (grant `dir`): `preopens` finds
     /// it, `types` reads and writes under it.
     pub mod filesystem {
@@ -396,6 +401,41 @@ pub trait Stage {
 
     /// Remove whatever was staged (the put was aborted or failed).
     fn discard(self: Box<Self>);
+
+    /// Take the whole body from the host stream `src` without reading it
+    /// into the guest: move it into the backend's own host stream (a file's
+    /// `write-via-stream`) with [`splice_into`], and return what it says.
+    /// Called, when the host streams the body, before any
+    /// [`write`](Stage::write); the default, `Ok(None)`, has the SDK read
+    /// the body and `write` it chunk by chunk.
+    fn splice(&mut self, src: &InputStream) -> Result<Option<Spliced>, Error> {
+        let _ = src;
+        Ok(None)
+    }
+}
+
+/// A body moved by [`splice_into`]: its length and content ETag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spliced {
+    /// The bytes moved.
+    pub size: u64,
+    /// Their content-derived ETag (what [`etag_of`] gives for them).
+    pub etag: String,
+}
+
+/// Move everything `src` holds into `dst` through the host (the `splice`
+/// import), without reading it into the guest; the host hashes the bytes
+/// as they pass, so the [`Spliced`] ETag is the one the SDK would compute.
+/// `dst` is not flushed. A failure of either stream is an error (a full
+/// disk `unavailable`, else `internal`).
+pub fn splice_into(dst: &OutputStream, src: &InputStream) -> Result<Spliced, Error> {
+    let hasher = imports::splice::Hasher::new();
+    while hasher.splice(dst, src, u64::MAX)? > 0 {}
+    let (hi, lo) = hasher.digest();
+    Ok(Spliced {
+        size: hasher.moved(),
+        etag: trove_driver_common::etag::etag_of_digest(((hi as u128) << 64) | lo as u128),
+    })
 }
 
 /// A put's `if-match` / `if-none-match`, to check against the object under
