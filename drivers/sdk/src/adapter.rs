@@ -218,15 +218,15 @@ pub(crate) fn read_exactly(s: &InputStream, len: u64) -> Result<Vec<u8>, Error> 
         match s.blocking_read(len - out.len() as u64) {
             Ok(b) => out.extend_from_slice(&b),
             Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => {
-                return Err(Error::Unavailable(format!(
-                    "reading a body: {}",
-                    e.to_debug_string()
-                )))
-            }
+            Err(StreamError::LastOperationFailed(e)) => return Err(read_failed("a body", e)),
         }
     }
     Ok(out)
+}
+
+/// A host stream that failed while `what` was read from it.
+fn read_failed(what: &str, e: crate::bindings::wasi::io::error::Error) -> Error {
+    Error::Unavailable(format!("reading {what}: {}", e.to_debug_string()))
 }
 
 impl<B: Backend> Guest for Adapter<B> {
@@ -546,10 +546,7 @@ impl<B: Backend> SdkWriter<B> {
                 Ok(chunk) => GuestWriter::write(self, chunk)?,
                 Err(StreamError::Closed) => return Ok(()),
                 Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(Error::Unavailable(format!(
-                        "reading the upload: {}",
-                        e.to_debug_string()
-                    )))
+                    return Err(read_failed("the upload", e))
                 }
             }
         }
