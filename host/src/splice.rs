@@ -119,7 +119,14 @@ impl wit_splice::HostHasher for SpliceView<'_> {
             )));
         }
         let out: &mut DynOutputStream = self.table.get_mut(&dst)?;
-        let room = match out.write_ready().await {
+        // `write_ready` waits for the stream's pollable first, even with
+        // room: a file stream's is ready only once its writes ran down to
+        // half, so waiting there kept half its queue empty.
+        let room = match out.check_write() {
+            Ok(0) => out.write_ready().await,
+            r => r,
+        };
+        let room = match room {
             Ok(n) => n,
             Err(e) => return Ok(Err(failed("the output stream", e)?)),
         };
