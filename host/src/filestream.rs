@@ -27,15 +27,10 @@ use wasmtime_wasi::WasiView;
 pub(crate) use read::ReadPool;
 pub(crate) use write::ChunkPool;
 
-/// Bytes the read streams of one instance may hold in host memory at once
-/// (reads ahead not yet handed out): a guest that opens thousands of
-/// streams gets no more.
+/// Bytes the read streams, and likewise the write streams, of one instance
+/// may hold in host memory at once (a read ahead not yet handed out, a write
+/// not yet landed): a guest that opens thousands of streams gets no more.
 pub(crate) const BUDGET: usize = 4 << 20;
-
-/// Bytes the write streams of one instance may hold at once (writes not yet
-/// landed): eight of a stream's 1 MiB writes, so that a put keeps the file's
-/// writer busy while the guest is woken only once per four chunks.
-pub(crate) const WRITE_BUDGET: usize = 8 << 20;
 
 /// A budget of bytes, shared by an instance's streams of one kind.
 #[derive(Clone)]
@@ -77,7 +72,7 @@ impl Default for FileIo {
     fn default() -> Self {
         FileIo {
             reads: Budget::new(BUDGET),
-            writes: Budget::new(WRITE_BUDGET),
+            writes: Budget::new(BUDGET),
             pool: ChunkPool::default(),
             read_pool: ReadPool::default(),
         }
