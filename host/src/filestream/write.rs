@@ -109,9 +109,8 @@ struct Lane {
 struct LaneState {
     /// Oldest first, each with its offset and its share of the budget.
     queue: VecDeque<Queued>,
-    /// A writer is running (on a blocking thread, or about to be).
-    running: bool,
-    /// The writer is writing a chunk it took from the queue.
+    /// The writer is writing a chunk it took from the queue. A writer runs
+    /// (or is about to) exactly while this is set or the queue is not empty.
     writing: bool,
     /// A write failed: reported once, then the stream is closed; the chunks
     /// still queued are dropped unwritten.
@@ -121,6 +120,12 @@ struct LaneState {
 impl LaneState {
     fn in_flight(&self) -> usize {
         self.queue.len() + self.writing as usize
+    }
+
+    /// Whether a writer is running, or was started and has not yet taken
+    /// its first chunk.
+    fn running(&self) -> bool {
+        self.writing || !self.queue.is_empty()
     }
 }
 
@@ -169,7 +174,6 @@ impl Lane {
         loop {
             let (q, wake) = {
                 let mut st = self.state();
-                st.writing = false;
                 if let Some(Err(e)) = landed.take() {
                     st.failed.get_or_insert(e);
                 }
@@ -179,7 +183,6 @@ impl Lane {
                 }
                 let q = st.queue.pop_front();
                 st.writing = q.is_some();
-                st.running = q.is_some();
                 (q, st.queue.len() < LOW || st.failed.is_some())
             };
             if wake {
@@ -278,13 +281,13 @@ impl OutputStream for FileWriteStream {
             return Ok(());
         };
         let mut st = self.lane.state();
+        let start = !st.running();
         st.queue.push_back(Queued {
             data: bytes,
             at,
             permit,
         });
-        if !st.running {
-            st.running = true;
+        if start {
             let (lane, file, pool) = (self.lane.clone(), self.file.clone(), self.pool.clone());
             tokio::task::spawn_blocking(move || lane.write_queued(&file, &pool));
         }
@@ -307,7 +310,7 @@ impl OutputStream for FileWriteStream {
     /// nothing reaches the file after the stream is gone.
     async fn cancel(&mut self) {
         self.closed = true;
-        self.lane.wait_until(|st| !st.running).await;
+        self.lane.wait_until(|st| !st.running()).await;
     }
 }
 
